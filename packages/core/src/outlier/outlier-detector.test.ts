@@ -8,8 +8,9 @@ import { OutlierDetector, type OutlierEvent } from './outlier-detector.ts';
 import { resolveOutlierConfig, type OutlierDetectionConfig } from './outlier-config.ts';
 import { LocalOriginResult } from './ejection-type.ts';
 import { successRateThreshold } from './success-rate.ts';
+import type { Random } from '../random.ts';
 
-function setup(n: number, cfg: Partial<OutlierDetectionConfig> = {}, random = new SeededRandom(7)) {
+function setup(n: number, cfg: Partial<OutlierDetectionConfig> = {}, random: Random = new SeededRandom(7)) {
   const clock = new ManualClock(0);
   const hosts = Array.from({ length: n }, (_, i) => new Host({ address: '127.0.0.1', port: 8000 + i }));
   const set = new HostSet(hosts);
