@@ -1,0 +1,132 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors.ts';
+import { loadConfigText, parseConfig, parseSwitchDocument, toSwitchState } from './load-config.ts';
+
+const example = readFileSync(new URL('../../../../examples/gateway.yaml', import.meta.url), 'utf8');
+
+function issuesOf(fn: () => unknown): { path: string; message: string }[] {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return [...e.issues];
+    throw e;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+const minimal = () => ({
+  clusters: [{ name: 'a', hosts: ['127.0.0.1:9000'] }],
+  routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'a' }],
+});
+
+describe('config schema', () => {
+  it('accepts the example config, which exercises every feature', () => {
+    const cfg = loadConfigText(example);
+    const products = cfg.routes.find(r => r.name === 'products')!;
+    assert.equal(products.retry_policy.per_try_timeout, 800);
+    assert.deepEqual(products.retry_policy.retry_back_off, { base_interval: 25, max_interval: 250 });
+    assert.equal(cfg.clusters[0]!.outlier_detection!.max_ejection_time, 120_000);
+    assert.equal(cfg.clusters[0]!.hosts[2]!.weight, 2);
+  });
+
+  it("fills Envoy's defaults, including the surprising ones", () => {
+    const cfg = parseConfig({ ...minimal(), clusters: [{ name: 'a', hosts: ['127.0.0.1:9000'], outlier_detection: {} }] });
+    const od = cfg.clusters[0]!.outlier_detection!;
+    assert.equal(od.consecutive_5xx, 5);
+    assert.equal(od.interval, 10_000);
+    assert.equal(od.base_ejection_time, 30_000);
+    assert.equal(od.max_ejection_time, 300_000);
+    assert.equal(od.max_ejection_percent, 10);
+    assert.equal(od.enforcing_consecutive_gateway_failure, 0);
+    assert.equal(od.enforcing_failure_percentage, 0);
+    const r = cfg.routes[0]!;
+    assert.equal(r.timeout, 15_000);
+    assert.equal(r.retry_policy.num_retries, 1);
+    assert.deepEqual(r.retry_policy.retry_on, []);
+    assert.equal(cfg.clusters[0]!.healthy_panic_threshold, 50);
+  });
+
+  it('names the path and the reason of every error at once', () => {
+    const issues = issuesOf(() =>
+      parseConfig({
+        clusters: [{ name: 'a', hosts: ['nope'], outlier_detection: { interval: 'soon', base_ejection_time: '60s', max_ejection_time: '30s' } }],
+        routes: [
+          { name: 'r', match: { prefix: '/' }, cluster: 'missing', timeout: '1s', retry_policy: { retry_on: '5xx,bogus', per_try_timeout: '2s' } },
+        ],
+      }),
+    );
+    const byPath = new Map(issues.map(i => [i.path, i.message]));
+    assert.match(byPath.get('clusters.0.hosts.0')!, /expected "host:port"/);
+    assert.match(byPath.get('clusters.0.outlier_detection.interval')!, /expected a duration/);
+    assert.match(byPath.get('routes.0.retry_policy.retry_on')!, /unknown retry_on condition "bogus"/);
+    assert.equal(issues.length >= 3, true);
+  });
+
+  it('runs cross-field checks once the shapes are valid', () => {
+    const issues = issuesOf(() =>
+      parseConfig({
+        clusters: [{ name: 'a', hosts: ['127.0.0.1:9000', '127.0.0.1:9000'] }],
+        routes: [
+          { name: 'r', match: { prefix: '/' }, cluster: 'missing', timeout: '1s', retry_policy: { per_try_timeout: '2s' } },
+          { name: 'r', match: { prefix: '/x' }, cluster: 'a', degradation: { mode: 'fallback_service' } },
+          { name: 'd', match: { prefix: '/d' }, cluster: 'a', degradation: { mode: 'default' } },
+        ],
+      }),
+    );
+    const text = issues.map(i => `${i.path}: ${i.message}`);
+    for (const expected of [
+      'clusters.0.hosts.1: duplicate host 127.0.0.1:9000',
+      'routes.0.cluster: unknown cluster "missing"',
+      'routes.0.retry_policy.per_try_timeout: must be shorter than the route timeout (1000ms)',
+      'routes.1.name: duplicate route name "r"',
+      'routes.1.degradation.fallback_cluster: required when a mode is fallback_service',
+      'routes.2.degradation.default_response: required when mode is default (or set it from the console)',
+    ]) {
+      assert.ok(text.includes(expected), `missing "${expected}" in:\n${text.join('\n')}`);
+    }
+  });
+
+  it('rejects max_ejection_time below base_ejection_time', () => {
+    const issues = issuesOf(() =>
+      parseConfig({ ...minimal(), clusters: [{ name: 'a', hosts: ['127.0.0.1:9000'], outlier_detection: { base_ejection_time: '60s', max_ejection_time: '30s' } }] }),
+    );
+    assert.deepEqual(issues, [{ path: 'clusters.0.outlier_detection.max_ejection_time', message: 'cannot be smaller than base_ejection_time' }]);
+  });
+
+  it('rejects unknown fields (typos must not pass silently)', () => {
+    const issues = issuesOf(() => parseConfig({ ...minimal(), routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'a', timout: '1s' }] }));
+    assert.equal(issues[0]!.path, 'routes.0');
+    assert.match(issues[0]!.message, /timout/);
+  });
+
+  it('reports YAML syntax errors with a line', () => {
+    const issues = issuesOf(() => loadConfigText('clusters:\n  - name: a\n   bad: [\n'));
+    assert.match(issues[0]!.path, /^line \d+/);
+  });
+});
+
+describe('switch document schema', () => {
+  it('accepts a full document and converts expiry to epoch ms', () => {
+    const doc = parseSwitchDocument({
+      version: 7,
+      global_level: 2,
+      routes: { products: { mode: 'cache', reason: 'db failover', actor: 'ana', ticket: 'https://tickets.example/INC-1', expires_at: '2026-11-22T12:00:00Z' } },
+      fallbacks: { products: { status: 200, body: '[]' } },
+    });
+    const state = toSwitchState(doc);
+    assert.equal(state.version, 7);
+    assert.equal(state.routes.get('products')!.expires_at, Date.parse('2026-11-22T12:00:00Z'));
+    assert.equal(doc.fallbacks.products!.headers['content-type'], undefined);
+  });
+
+  it('rejects bad payloads with the field and reason', () => {
+    const issues = issuesOf(() =>
+      parseSwitchDocument({ version: -1, global_level: 7, routes: { p: { mode: 'teleport', reason: '', actor: 'x', expires_at: 'tomorrow' } } }),
+    );
+    const paths = issues.map(i => i.path).sort();
+    assert.deepEqual(paths, ['global_level', 'routes.p.expires_at', 'routes.p.mode', 'routes.p.reason', 'version']);
+    assert.equal(issues.find(i => i.path === 'routes.p.reason')!.message, 'say why');
+  });
+});

@@ -1,0 +1,406 @@
+import { z } from 'zod';
+import { parseDuration } from '../duration.ts';
+import { RETRY_ON_NAMES, type RetryOnName } from '../retry/retry-on.ts';
+import { DEGRADE_MODES } from '../degradation/degrade-mode.ts';
+import { PRIORITIES, MAX_LEVEL } from '../degradation/priority.ts';
+
+/**
+ * The gateway config, with Envoy's snake_case names and defaults. Durations are strings ("250ms",
+ * "10s") or integer milliseconds, and parse to milliseconds. Every default below is Envoy's unless
+ * its comment says otherwise.
+ */
+
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = typeof v === 'number' ? v : parseDuration(v);
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as "250ms", "10s" or "1m", got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+const positiveDuration = duration.refine(v => v > 0, 'must be greater than 0');
+const percent = z.number().min(0).max(100);
+const count = z.number().int().min(0);
+const status = z.number().int().min(200).max(599);
+
+const hostObject = z.strictObject({
+  address: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  weight: z.number().int().min(1).max(128).default(1),
+});
+
+/** A host is `{address, port, weight}` or the shorthand "address:port". */
+const hostSchema = z.preprocess((v, ctx) => {
+  if (typeof v !== 'string') return v;
+  const m = /^(.+):(\d{1,5})$/.exec(v);
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `expected "host:port", got ${JSON.stringify(v)}`, input: v });
+    return z.NEVER;
+  }
+  return { address: m[1], port: Number(m[2]) };
+}, hostObject);
+
+export const outlierDetectionSchema = z
+  .strictObject({
+    consecutive_5xx: count.default(5),
+    consecutive_gateway_failure: count.default(5),
+    consecutive_local_origin_failure: count.default(5),
+    interval: positiveDuration.default(10_000),
+    base_ejection_time: positiveDuration.default(30_000),
+    max_ejection_time: positiveDuration.optional(),
+    max_ejection_time_jitter: duration.default(0),
+    // Values over 100 are clamped, as Envoy does.
+    max_ejection_percent: z.number().min(0).default(10).transform(v => Math.min(100, v)),
+    always_eject_one_host: z.boolean().default(false),
+    enforcing_consecutive_5xx: percent.default(100),
+    enforcing_consecutive_gateway_failure: percent.default(0),
+    enforcing_consecutive_local_origin_failure: percent.default(100),
+    enforcing_success_rate: percent.default(100),
+    enforcing_local_origin_success_rate: percent.default(100),
+    success_rate_minimum_hosts: count.default(5),
+    success_rate_request_volume: count.default(100),
+    success_rate_stdev_factor: count.default(1900),
+    failure_percentage_threshold: percent.default(85),
+    enforcing_failure_percentage: percent.default(0),
+    enforcing_failure_percentage_local_origin: percent.default(0),
+    failure_percentage_minimum_hosts: count.default(5),
+    failure_percentage_request_volume: count.default(50),
+    split_external_local_origin_errors: z.boolean().default(false),
+    successful_active_health_check_uneject_host: z.boolean().default(true),
+  })
+  .transform((o, ctx) => {
+    const max = o.max_ejection_time ?? Math.max(300_000, o.base_ejection_time);
+    if (max < o.base_ejection_time) {
+      ctx.addIssue({ code: 'custom', path: ['max_ejection_time'], message: 'cannot be smaller than base_ejection_time' });
+    }
+    return { ...o, max_ejection_time: max };
+  });
+
+const statusRange = z.strictObject({ start: z.number().int().min(100).max(599), end: z.number().int().min(101).max(600) }).refine(r => r.end > r.start, 'end must be greater than start');
+
+export const healthCheckSchema = z
+  .strictObject({
+    timeout: positiveDuration,
+    interval: positiveDuration,
+    initial_jitter: duration.default(0),
+    interval_jitter: duration.default(0),
+    interval_jitter_percent: percent.default(0),
+    unhealthy_threshold: z.number().int().min(1),
+    healthy_threshold: z.number().int().min(1),
+    no_traffic_interval: positiveDuration.default(60_000),
+    no_traffic_healthy_interval: positiveDuration.optional(),
+    unhealthy_interval: positiveDuration.optional(),
+    unhealthy_edge_interval: positiveDuration.optional(),
+    healthy_edge_interval: positiveDuration.optional(),
+    ignore_new_hosts_until_first_hc: z.boolean().default(false),
+    http_health_check: z
+      .strictObject({
+        path: z.string().startsWith('/'),
+        host: z.string().optional(),
+        method: z.enum(['GET', 'HEAD']).default('GET'),
+        expected_statuses: z.array(statusRange).default([{ start: 200, end: 201 }]),
+        retriable_statuses: z.array(statusRange).default([]),
+        receive: z.string().optional(),
+      })
+      .optional(),
+    tcp_health_check: z.strictObject({ send: z.string().optional(), receive: z.string().optional() }).optional(),
+  })
+  .superRefine((h, ctx) => {
+    if (!h.http_health_check === !h.tcp_health_check) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of http_health_check or tcp_health_check' });
+    }
+    if (h.timeout >= h.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'must be shorter than interval' });
+  });
+
+const thresholdsSchema = z.strictObject({
+  priority: z.enum(['default', 'high']).default('default'),
+  max_connections: z.number().int().min(1).default(1024),
+  max_pending_requests: count.default(1024),
+  max_requests: z.number().int().min(1).default(1024),
+  max_retries: count.default(3),
+  retry_budget: z
+    .strictObject({ budget_percent: percent.default(20), min_retry_concurrency: count.default(3) })
+    .optional(),
+});
+
+const clusterSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, "_", "." and "-" only'),
+  hosts: z.array(hostSchema).min(1, 'a cluster needs at least one host'),
+  lb_policy: z.enum(['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM']).default('ROUND_ROBIN'),
+  least_request_choice_count: z.number().int().min(2).default(2),
+  healthy_panic_threshold: percent.default(50),
+  connect_timeout: positiveDuration.default(5_000),
+  /** Re-resolve DNS names this often (Brownout default; Envoy's dns_refresh_rate is 5s). */
+  dns_refresh_rate: positiveDuration.default(5_000),
+  outlier_detection: outlierDetectionSchema.optional(),
+  health_checks: z.array(healthCheckSchema).max(1, 'one health check per cluster is supported').default([]),
+  circuit_breakers: z.strictObject({ thresholds: z.array(thresholdsSchema).max(2) }).prefault({ thresholds: [] }),
+});
+
+const headerMatcher = z.strictObject({
+  name: z.string().min(1).transform(s => s.toLowerCase()),
+  exact: z.string().optional(),
+  present: z.boolean().optional(),
+});
+
+const retryOn = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
+  const names = (typeof v === 'string' ? v.split(',') : v).map(s => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(RETRY_ON_NAMES as string[]).includes(n)) {
+      ctx.addIssue({ code: 'custom', message: `unknown retry_on condition "${n}"; known: ${RETRY_ON_NAMES.join(', ')}` });
+    }
+  }
+  return names as RetryOnName[];
+});
+
+const retryPolicySchema = z
+  .strictObject({
+    retry_on: retryOn.default([]),
+    num_retries: count.default(1),
+    per_try_timeout: duration.default(0),
+    retry_back_off: z
+      .strictObject({ base_interval: positiveDuration.default(25), max_interval: positiveDuration.optional() })
+      .prefault({}),
+    rate_limited_retry_back_off: z
+      .strictObject({
+        reset_headers: z
+          .array(z.strictObject({ name: z.string().min(1).transform(s => s.toLowerCase()), format: z.enum(['SECONDS', 'UNIX_TIMESTAMP']).default('SECONDS') }))
+          .min(1),
+        max_interval: positiveDuration.default(300_000),
+      })
+      .optional(),
+    retriable_status_codes: z.array(status).default([]),
+    retriable_headers: z.array(headerMatcher).default([]),
+    avoid_previous_hosts: z.boolean().default(true),
+    host_selection_retry_max_attempts: count.default(3),
+    retry_non_idempotent: z.boolean().default(false),
+  })
+  .transform((r, ctx) => {
+    const max = r.retry_back_off.max_interval ?? r.retry_back_off.base_interval * 10;
+    if (max < r.retry_back_off.base_interval) {
+      ctx.addIssue({ code: 'custom', path: ['retry_back_off', 'max_interval'], message: 'must be at least base_interval' });
+    }
+    return { ...r, retry_back_off: { base_interval: r.retry_back_off.base_interval, max_interval: max } };
+  });
+
+const breakerSchema = z
+  .strictObject({
+    consecutive_failures: count.default(5),
+    failure_ratio: z.number().min(0).max(1).default(0.5),
+    close_failure_ratio: z.number().min(0).max(1).optional(),
+    slow_call_duration: duration.default(0),
+    slow_call_ratio: z.number().min(0).max(1).default(1),
+    minimum_requests: count.default(20),
+    window: positiveDuration.default(10_000),
+    window_buckets: z.number().int().min(1).max(1000).default(10),
+    open_duration: positiveDuration.default(30_000),
+    open_backoff_multiplier: z.number().min(1).default(1),
+    max_open_duration: positiveDuration.default(300_000),
+    half_open_max_calls: z.number().int().min(1).default(1),
+    mode: z.enum(['enforce', 'shadow']).default('enforce'),
+  })
+  .superRefine((b, ctx) => {
+    if (b.close_failure_ratio !== undefined && b.close_failure_ratio > b.failure_ratio) {
+      ctx.addIssue({ code: 'custom', path: ['close_failure_ratio'], message: 'must not exceed failure_ratio (it is the low hysteresis mark)' });
+    }
+    if (b.max_open_duration < b.open_duration) {
+      ctx.addIssue({ code: 'custom', path: ['max_open_duration'], message: 'must be at least open_duration' });
+    }
+  });
+
+const rateLimitSchema = z.strictObject({
+  token_bucket: z.strictObject({
+    max_tokens: z.number().int().min(1),
+    tokens_per_fill: z.number().int().min(1).default(1),
+    fill_interval: positiveDuration,
+  }),
+  key: z
+    .discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('client_ip') }),
+      z.strictObject({ type: z.literal('header'), name: z.string().min(1).transform(s => s.toLowerCase()) }),
+    ])
+    .default({ type: 'client_ip' }),
+  max_keys: z.number().int().min(1).default(10_000),
+  /** `distributed` uses the shared Redis limiter (fails open); `local` a per-instance bucket. */
+  scope: z.enum(['local', 'distributed']).default('local'),
+  status: z.number().int().min(400).max(599).default(429),
+});
+
+const faultSchema = z.strictObject({
+  abort: z
+    .strictObject({ http_status: status, percentage: percent.default(0), header_abort: z.boolean().default(false) })
+    .optional(),
+  delay: z
+    .strictObject({ fixed_delay: duration.default(0), percentage: percent.default(0), header_delay: z.boolean().default(false) })
+    .optional(),
+  max_active_faults: z.number().int().min(0).optional(),
+});
+
+const ruleSchema = z
+  .strictObject({
+    metric: z.enum(['error_ratio', 'latency']),
+    enter: z.number().min(0),
+    exit: z.number().min(0),
+    minimum_requests: count.default(20),
+    window: positiveDuration.default(10_000),
+    min_hold: duration.default(10_000),
+    probe_percent: percent.default(10),
+    recovery_minimum_requests: z.number().int().min(1).default(5),
+  })
+  .superRefine((r, ctx) => {
+    if (r.exit > r.enter) ctx.addIssue({ code: 'custom', path: ['exit'], message: 'must not exceed enter (hysteresis: leave below where you entered)' });
+    if (r.metric === 'error_ratio' && r.enter > 1) ctx.addIssue({ code: 'custom', path: ['enter'], message: 'an error ratio is between 0 and 1' });
+  });
+
+export const fallbackResponseSchema = z.strictObject({
+  status: z.number().int().min(200).max(599).default(200),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().max(1_048_576, 'at most 1 MiB').default(''),
+});
+
+const degradationSchema = z.strictObject({
+  mode: z.enum(DEGRADE_MODES).default('reject'),
+  fallback_chain: z.array(z.enum(DEGRADE_MODES)).default([]),
+  fallback_cluster: z.string().optional(),
+  default_response: fallbackResponseSchema.optional(),
+  cache: z
+    .strictObject({
+      ttl: positiveDuration.default(60_000),
+      max_staleness: duration.default(300_000),
+      max_entry_bytes: z.number().int().min(1).default(262_144),
+      max_entries: z.number().int().min(1).default(1_000),
+      key: z
+        .strictObject({ query: z.boolean().default(true), headers: z.array(z.string().transform(s => s.toLowerCase())).default([]) })
+        .prefault({}),
+    })
+    .prefault({}),
+  triggers: z
+    .strictObject({
+      breaker_open: z.boolean().default(true),
+      no_healthy_host: z.boolean().default(true),
+      rules: z.array(ruleSchema).default([]),
+    })
+    .prefault({}),
+  trigger_mode: z.enum(['enforce', 'shadow']).default('enforce'),
+  retry_after: positiveDuration.default(30_000),
+});
+
+const routeSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, "_", "." and "-" only'),
+  match: z
+    .strictObject({
+      prefix: z.string().startsWith('/').optional(),
+      path: z.string().startsWith('/').optional(),
+      methods: z.array(z.string().transform(s => s.toUpperCase())).default([]),
+      headers: z.array(headerMatcher).default([]),
+    })
+    .refine(m => (m.prefix === undefined) !== (m.path === undefined), 'set exactly one of prefix or path'),
+  cluster: z.string(),
+  priority: z.enum(PRIORITIES).default('normal'),
+  timeout: duration.default(15_000),
+  prefix_rewrite: z.string().optional(),
+  host_rewrite: z.string().optional(),
+  max_request_body_bytes: z.number().int().min(0).default(1_048_576),
+  retry_policy: retryPolicySchema.prefault({}),
+  hedge_policy: z.strictObject({ hedge_on_per_try_timeout: z.boolean().default(false) }).prefault({}),
+  circuit_breaker: breakerSchema.optional(),
+  rate_limit: rateLimitSchema.optional(),
+  fault: faultSchema.optional(),
+  degradation: degradationSchema.prefault({}),
+});
+
+export const gatewayConfigSchema = z
+  .strictObject({
+    listener: z
+      .strictObject({
+        address: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        max_header_bytes: z.number().int().min(1024).default(16_384),
+        trusted_proxies: z.array(z.string()).default([]),
+      })
+      .prefault({}),
+    admin: z
+      .strictObject({
+        address: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(9901),
+        /** Bearer token; `env:NAME` reads it from the environment. Redacted by GET /config. */
+        token: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    clusters: z.array(clusterSchema).min(1),
+    routes: z.array(routeSchema).min(1),
+  })
+  .superRefine((cfg, ctx) => {
+    const clusters = new Set<string>();
+    cfg.clusters.forEach((c, i) => {
+      if (clusters.has(c.name)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'name'], message: `duplicate cluster name "${c.name}"` });
+      clusters.add(c.name);
+      const hosts = new Set<string>();
+      c.hosts.forEach((h, j) => {
+        const id = `${h.address}:${h.port}`;
+        if (hosts.has(id)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'hosts', j], message: `duplicate host ${id}` });
+        hosts.add(id);
+      });
+    });
+    const routes = new Set<string>();
+    cfg.routes.forEach((r, i) => {
+      const at = (...p: (string | number)[]) => ['routes', i, ...p];
+      if (routes.has(r.name)) ctx.addIssue({ code: 'custom', path: at('name'), message: `duplicate route name "${r.name}"` });
+      routes.add(r.name);
+      if (!clusters.has(r.cluster)) ctx.addIssue({ code: 'custom', path: at('cluster'), message: `unknown cluster "${r.cluster}"` });
+      const rp = r.retry_policy;
+      if (r.timeout > 0 && rp.per_try_timeout >= r.timeout) {
+        ctx.addIssue({ code: 'custom', path: at('retry_policy', 'per_try_timeout'), message: `must be shorter than the route timeout (${r.timeout}ms)` });
+      }
+      if (r.hedge_policy.hedge_on_per_try_timeout && (rp.per_try_timeout === 0 || rp.retry_on.length === 0 || rp.num_retries === 0)) {
+        ctx.addIssue({ code: 'custom', path: at('hedge_policy'), message: 'hedging needs retry_policy with retry_on, num_retries > 0 and per_try_timeout' });
+      }
+      const d = r.degradation;
+      const modes = [d.mode, ...d.fallback_chain];
+      if (modes.includes('fallback_service')) {
+        if (d.fallback_cluster === undefined) {
+          ctx.addIssue({ code: 'custom', path: at('degradation', 'fallback_cluster'), message: 'required when a mode is fallback_service' });
+        } else if (!clusters.has(d.fallback_cluster)) {
+          ctx.addIssue({ code: 'custom', path: at('degradation', 'fallback_cluster'), message: `unknown cluster "${d.fallback_cluster}"` });
+        } else if (d.fallback_cluster === r.cluster) {
+          ctx.addIssue({ code: 'custom', path: at('degradation', 'fallback_cluster'), message: 'must differ from the route cluster' });
+        }
+      }
+      if (d.mode === 'default' && d.default_response === undefined) {
+        ctx.addIssue({ code: 'custom', path: at('degradation', 'default_response'), message: 'required when mode is default (or set it from the console)' });
+      }
+    });
+  });
+
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export type ClusterConfig = GatewayConfig['clusters'][number];
+export type RouteConfig = GatewayConfig['routes'][number];
+export type FallbackResponse = z.output<typeof fallbackResponseSchema>;
+
+/** One route override in a switch document. */
+export const routeSwitchSchema = z.strictObject({
+  mode: z.enum([...DEGRADE_MODES, 'normal']),
+  reason: z.string().min(1, 'say why').max(500),
+  actor: z.string().min(1, 'say who').max(200),
+  ticket: z.url().optional(),
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+  shadow: z.boolean().default(false),
+});
+
+/**
+ * The switch document: what the console writes and every gateway reads. `version` only grows; a
+ * gateway ignores any document older than the one it holds.
+ */
+export const switchDocumentSchema = z.strictObject({
+  version: z.number().int().min(0),
+  updated_at: z.iso.datetime({ offset: true }).optional(),
+  updated_by: z.string().optional(),
+  global_level: z.number().int().min(0).max(MAX_LEVEL).default(0),
+  global_shadow: z.boolean().default(false),
+  routes: z.record(z.string().min(1), routeSwitchSchema).default({}),
+  fallbacks: z.record(z.string().min(1), fallbackResponseSchema).default({}),
+});
+
+export type SwitchDocument = z.output<typeof switchDocumentSchema>;
+export type SwitchDocumentInput = z.input<typeof switchDocumentSchema>;
