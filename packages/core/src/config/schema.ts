@@ -206,7 +206,8 @@ const breakerSchema = z
     if (b.max_open_duration < b.open_duration) {
       ctx.addIssue({ code: 'custom', path: ['max_open_duration'], message: 'must be at least open_duration' });
     }
-  });
+  })
+  .transform(b => ({ ...b, close_failure_ratio: b.close_failure_ratio ?? b.failure_ratio }));
 
 const rateLimitSchema = z.strictObject({
   token_bucket: z.strictObject({

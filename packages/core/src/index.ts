@@ -1,0 +1,55 @@
+/** @brownout/core — the resilience engine. Pure TypeScript: no I/O, time and randomness injected. */
+export { systemClock, type Clock, type Cancel } from './clock.ts';
+export { systemRandom, randomInt, roll, type Random } from './random.ts';
+export { ResilienceError, ConfigError, type ConfigIssue } from './errors.ts';
+export { parseDuration, formatDuration } from './duration.ts';
+
+export { Host, type HostOptions } from './host/host.ts';
+export { HostSet } from './host/host-set.ts';
+export { HealthFlag, CoarseHealth, coarseHealth, describeFlags, isExcluded } from './host/health-flag.ts';
+
+export { OutlierDetector, type OutlierEvent, type OutlierStats, type HostOutlierState } from './outlier/outlier-detector.ts';
+export { resolveOutlierConfig, OUTLIER_DEFAULTS, type OutlierDetectionConfig } from './outlier/outlier-config.ts';
+export { EjectionType, LocalOriginResult } from './outlier/ejection-type.ts';
+export { successRateThreshold } from './outlier/success-rate.ts';
+
+export { HealthChecker, HealthTransition, type HealthCheckEvent, type FailureType } from './health/health-checker.ts';
+export { resolveHealthCheckConfig, type HealthCheckConfig, type StatusRange } from './health/health-check-config.ts';
+export type { Probe, ProbeOutcome } from './health/probe.ts';
+
+export { ResourceLimits, ClusterLimits, Admission, RoutingPriority, THRESHOLD_DEFAULTS, type ThresholdsConfig } from './limits/resource-limits.ts';
+export { CircuitBreaker, CircuitState, BREAKER_DEFAULTS, type CircuitBreakerConfig, type StateChange } from './breaker/circuit-breaker.ts';
+export { RollingWindow } from './breaker/rolling-window.ts';
+
+export { RetryOn, ResetKind, parseRetryOn } from './retry/retry-on.ts';
+export { ExponentialBackoff, parseResetInterval, rateLimitedDelay } from './retry/backoff.ts';
+export { RETRY_POLICY_DEFAULTS, isIdempotent, type RetryPolicy, type HeaderMatcher } from './retry/retry-policy.ts';
+export { RetryState, NoRetry, emptyRetryStats, type RetryDecision, type RetryStats } from './retry/retry-state.ts';
+export { Deadline, DEADLINE_HEADER, parseDeadlineHeader } from './timeout/deadline.ts';
+
+export { TokenBucket, type TokenBucketConfig } from './rate-limit/token-bucket.ts';
+export { KeyedRateLimiter, emptyRateLimitResult, type RateLimitResult } from './rate-limit/keyed-rate-limiter.ts';
+export { FailOpenLimiter, type DistributedRateLimiter, type FailureMode } from './rate-limit/distributed-limiter.ts';
+
+export { FaultInjector, FaultHeader, emptyFaultDecision, type FaultConfig, type FaultDecision } from './fault/fault-injector.ts';
+
+export { LoadBalancer, LbPolicy, LB_DEFAULTS, NO_HEALTHY_HOST, isNoHealthyHost, type PickResult } from './load-balancer/load-balancer.ts';
+
+export { Priority, PRIORITIES, MAX_LEVEL, shedByLevel } from './degradation/priority.ts';
+export { DegradeMode, DegradeReason, DEGRADE_MODES, resolveChain } from './degradation/degrade-mode.ts';
+export {
+  decideDegradation,
+  degradedHeader,
+  emptyDecision,
+  EMPTY_SWITCHES,
+  type DegradeDecision,
+  type RouteDegradationConfig,
+  type RouteSwitch,
+  type SwitchState,
+  type TriggerSignals,
+} from './degradation/degradation-policy.ts';
+export { RuleTrigger, RULE_DEFAULTS, type RuleConfig } from './degradation/rule-trigger.ts';
+
+export { Engine } from './engine/engine.ts';
+export { ClusterRuntime, type EngineDeps, type HostStatus, type ProbeFactory } from './engine/cluster-runtime.ts';
+export { RouteRuntime } from './engine/route-runtime.ts';
