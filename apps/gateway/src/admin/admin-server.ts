@@ -1,0 +1,59 @@
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Gateway } from '../gateway.ts';
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  if (header === undefined || !header.startsWith('Bearer ')) return false;
+  const given = Buffer.from(header.slice(7));
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+/**
+ * The admin API, on its own listener (never the public one). Everything but `/ready` needs the
+ * bearer token: `/ready` is what load balancers poll, and it reveals nothing.
+ */
+export function createAdminServer(gw: Gateway, token: string): FastifyInstance {
+  const app = Fastify({ logger: false });
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url === '/ready') return;
+    if (!tokenMatches(req.headers.authorization, token)) {
+      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'missing or invalid bearer token' });
+    }
+  });
+
+  app.get('/ready', async (_req, reply) => {
+    if (gw.draining) return reply.code(503).type('text/plain').send('DRAINING');
+    return reply.type('text/plain').send('LIVE');
+  });
+
+  app.post('/healthcheck/fail', async () => {
+    gw.setDraining(true);
+    return { draining: true };
+  });
+
+  app.post('/healthcheck/ok', async () => {
+    gw.setDraining(false);
+    return { draining: false };
+  });
+
+  app.get('/clusters', async () => ({ clusters: gw.clusterStatus() }));
+
+  app.get('/routes', async () => ({ routes: gw.routeStatus() }));
+
+  app.get('/stats/prometheus', async (_req, reply) => {
+    const body = await gw.metrics.registry.metrics();
+    return reply.type(gw.metrics.registry.contentType).send(body);
+  });
+
+  app.get('/config', async () => gw.redactedConfig());
+
+  app.post('/reload', async (_req, reply) => {
+    const result = await gw.reloadFromFile();
+    if (!result.ok) return reply.code(400).send({ error: 'invalid config; the running config was kept', issues: result.issues });
+    return result;
+  });
+
+  return app;
+}

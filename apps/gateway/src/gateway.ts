@@ -1,0 +1,334 @@
+import { readFile } from 'node:fs/promises';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import httpProxy from '@fastify/http-proxy';
+import { pino, destination, stdTimeFunctions, type Logger } from 'pino';
+import {
+  ConfigError,
+  DEADLINE_HEADER,
+  Deadline,
+  Engine,
+  emptyFaultDecision,
+  emptyRateLimitResult,
+  parseDeadlineHeader,
+  systemClock,
+  systemRandom,
+  type ConfigIssue,
+  type Host,
+} from '@brownout/core';
+import { loadConfigText, type GatewayConfig } from '@brownout/core/config';
+import { UpstreamDispatcher } from './proxy/upstream-dispatcher.ts';
+import { CTX, RequestContext } from './proxy/request-context.ts';
+import { findUpstreamFailure } from './proxy/upstream-failure.ts';
+import { LOCAL_REPLIES, type LocalReply } from './proxy/local-reply.ts';
+import { matchRoute } from './routing/route-matcher.ts';
+import { clientAddress } from './routing/client-key.ts';
+import { GatewayMetrics } from './observability/metrics.ts';
+import { createAccessLog, type AccessLog } from './observability/access-log.ts';
+import { createProbeFactory } from './health/probe-factory.ts';
+import { createAdminServer } from './admin/admin-server.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    brownout: RequestContext | null;
+  }
+}
+
+export interface GatewayOptions {
+  readonly config: GatewayConfig;
+  /** Where SIGHUP and POST /reload read the config from. */
+  readonly configPath?: string | undefined;
+  /** `stdout`, `off`, or a file path. */
+  readonly accessLog?: string | undefined;
+  /** Admin bearer token (already resolved from `env:NAME`). */
+  readonly adminToken: string;
+  /** Operational log (start-up, reloads, ejections). Defaults to JSON on stderr. */
+  readonly log?: Logger | undefined;
+}
+
+export interface ReloadResult {
+  readonly ok: boolean;
+  readonly issues?: readonly ConfigIssue[];
+  readonly kept?: string[];
+  readonly rebuilt?: string[];
+  readonly warnings?: string[];
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+
+/**
+ * A running gateway: the public proxy listener, the admin listener and the engine behind them.
+ */
+export class Gateway {
+  engine: Engine;
+  readonly metrics: GatewayMetrics;
+  readonly publicApp: FastifyInstance;
+  readonly adminApp: FastifyInstance;
+  readonly log: Logger;
+  draining = false;
+  private config: GatewayConfig;
+  private readonly configPath: string | undefined;
+  private readonly dispatcher: UpstreamDispatcher;
+  private readonly accessLog: AccessLog;
+  private readonly probes = createProbeFactory();
+  private trusted: ReadonlySet<string>;
+
+  constructor(opts: GatewayOptions) {
+    this.config = opts.config;
+    this.configPath = opts.configPath;
+    this.log = opts.log ?? pino({ base: null, timestamp: stdTimeFunctions.isoTime }, destination(2));
+    this.engine = new Engine(opts.config, { clock: systemClock, random: systemRandom, probeFactory: this.probes.factory });
+    this.metrics = new GatewayMetrics(() => this.engine);
+    this.dispatcher = new UpstreamDispatcher(this.metrics);
+    this.accessLog = createAccessLog(opts.accessLog ?? 'stdout');
+    this.trusted = new Set(opts.config.listener.trusted_proxies);
+    this.publicApp = this.buildPublicApp();
+    this.adminApp = createAdminServer(this, opts.adminToken);
+    this.watchEngine();
+  }
+
+  get currentConfig(): GatewayConfig {
+    return this.config;
+  }
+
+  /** Starts health checks and both listeners; returns their bound addresses. */
+  async listen(): Promise<{ public: string; admin: string }> {
+    this.engine.start();
+    const l = this.config.listener;
+    const a = this.config.admin;
+    const pub = await this.publicApp.listen({ host: l.address, port: l.port });
+    const admin = await this.adminApp.listen({ host: a.address, port: a.port });
+    return { public: pub, admin };
+  }
+
+  setDraining(on: boolean): void {
+    this.draining = on;
+    this.log.warn({ draining: on }, on ? 'health check failed by operator: draining' : 'health check ok: serving');
+  }
+
+  /** Validates and applies a new config; an invalid one changes nothing. */
+  reload(next: GatewayConfig): ReloadResult {
+    const warnings: string[] = [];
+    const cur = this.config;
+    if (next.listener.port !== cur.listener.port || next.listener.address !== cur.listener.address) {
+      warnings.push('listener address/port changes need a restart; still listening on the old one');
+    }
+    if (next.admin.port !== cur.admin.port || next.admin.address !== cur.admin.address) {
+      warnings.push('admin address/port changes need a restart');
+    }
+    const report = this.engine.reload(next);
+    const live = new Set<Host>();
+    for (const c of this.engine.clusters.values()) for (const h of c.hostSet.hosts) live.add(h);
+    this.dispatcher.prune(live);
+    this.trusted = new Set(next.listener.trusted_proxies);
+    this.config = next;
+    this.watchEngine();
+    this.log.info({ ...report, warnings }, 'config reloaded');
+    return { ok: true, ...report, warnings };
+  }
+
+  async reloadFromFile(): Promise<ReloadResult> {
+    if (!this.configPath) return { ok: false, issues: [{ path: '', message: 'the gateway was not started from a config file' }] };
+    try {
+      const next = loadConfigText(await readFile(this.configPath, 'utf8'));
+      return this.reload(next);
+    } catch (e) {
+      const issues = e instanceof ConfigError ? e.issues : [{ path: '', message: e instanceof Error ? e.message : String(e) }];
+      this.log.error({ issues }, 'config reload refused; the running config is kept');
+      return { ok: false, issues };
+    }
+  }
+
+  clusterStatus(): unknown[] {
+    return [...this.engine.clusters.values()].map(c => ({
+      name: c.name,
+      lb_policy: c.config.lb_policy,
+      outlier_detection: c.outlier
+        ? {
+            ejections_active: c.outlier.stats.ejections_active,
+            success_rate_average: c.outlier.successRateAverage,
+            success_rate_ejection_threshold: c.outlier.successRateEjectionThreshold,
+          }
+        : null,
+      limits: { default: c.limits.default.remaining(), high: c.limits.high.remaining() },
+      hosts: c.hostStatuses(),
+    }));
+  }
+
+  routeStatus(): unknown[] {
+    return this.engine.routes.map(r => ({
+      name: r.name,
+      cluster: r.cluster.name,
+      priority: r.config.priority,
+      breaker: r.breaker ? { state: r.breaker.current, retry_after_ms: r.breaker.retryAfterMs(), ...r.breaker.stats } : null,
+      rules_active: r.ruleActive(),
+    }));
+  }
+
+  redactedConfig(): unknown {
+    return { ...this.config, admin: { ...this.config.admin, token: this.config.admin.token === undefined ? undefined : '[redacted]' } };
+  }
+
+  /** Graceful shutdown: stop accepting, let in-flight requests finish up to `deadlineMs`, close pools. */
+  async close(deadlineMs = 10_000): Promise<void> {
+    this.draining = true;
+    const force = setTimeout(() => {
+      this.publicApp.server.closeAllConnections();
+    }, deadlineMs);
+    force.unref();
+    await this.publicApp.close();
+    clearTimeout(force);
+    await this.adminApp.close();
+    this.engine.stop();
+    await this.dispatcher.close();
+    await this.probes.close();
+    this.accessLog.flush();
+  }
+
+  private watchEngine(): void {
+    for (const c of this.engine.clusters.values()) {
+      if (c.outlier && !(c.outlier as { watched?: boolean }).watched) {
+        (c.outlier as { watched?: boolean }).watched = true;
+        c.outlier.onEvent(e => {
+          this.log.info({ cluster: c.name, host: e.host.id, action: e.action, type: e.type, enforced: e.enforced, overflow: e.overflow, num_ejections: e.numEjections }, `outlier ${e.action}`);
+        });
+      }
+    }
+  }
+
+  private localReply(req: FastifyRequest, reply: FastifyReply, r: LocalReply): FastifyReply {
+    req.brownout?.addFlag(r.flag);
+    this.metrics.localReply(req.brownout?.route.name ?? '-', r.flag);
+    reply.code(r.status).type(TEXT);
+    if (r.headers) reply.headers(r.headers);
+    if (this.draining) reply.header('connection', 'close');
+    return reply.send(r.body);
+  }
+
+  private buildPublicApp(): FastifyInstance {
+    const l = this.config.listener;
+    const app = Fastify({
+      logger: false,
+      http: { maxHeaderSize: l.max_header_bytes },
+      return503OnClosing: true,
+      forceCloseConnections: 'idle',
+      requestIdHeader: false,
+    });
+    app.decorateRequest('brownout', null);
+    const self = this;
+
+    app.addHook('onResponse', (req, reply, done) => {
+      const ctx = req.brownout;
+      const ms = reply.elapsedTime;
+      const status = reply.statusCode;
+      self.metrics.request(ctx?.route.name ?? '-', status, ms / 1000);
+      const q = req.url.indexOf('?');
+      self.accessLog.write(req.method, q < 0 ? req.url : req.url.slice(0, q), ctx ?? undefined, status, ms);
+      if (ctx?.fault?.active) ctx.route.fault!.release(ctx.fault);
+      done();
+    });
+
+    void app.register(httpProxy, {
+      upstream: 'http://brownout.upstream',
+      undici: this.dispatcher as never,
+      // The engine owns retries; reply-from's own loop would retry GET/503 ten times.
+      retryMethods: [],
+      disableRequestLogging: true,
+      preHandler: (req, reply, done) => {
+        self.admit(req, reply).then(
+          () => {
+            if (!reply.sent) done();
+          },
+          (err: unknown) => {
+            done(err as Error);
+          },
+        );
+      },
+      replyOptions: {
+        rewriteRequestHeaders: (req, headers) => {
+          const h = headers as Record<string | symbol, unknown>;
+          const ctx = req.brownout;
+          h[CTX] = ctx;
+          // Keep the client's Host (Envoy's default) unless the route rewrites it.
+          h.host = ctx?.route.config.host_rewrite ?? req.headers.host;
+          const xff = req.headers['x-forwarded-for'];
+          h['x-forwarded-for'] = xff === undefined ? req.ip : `${Array.isArray(xff) ? xff.join(', ') : xff}, ${req.ip}`;
+          return headers;
+        },
+        rewriteHeaders: (headers, req) => {
+          const ctx = (req as FastifyRequest | undefined)?.brownout;
+          const out = headers as Record<string, string | string[] | undefined>;
+          if (ctx?.rateLimitHeaders) for (const [k, v] of ctx.rateLimitHeaders) out[k] = v;
+          if (self.draining) out.connection = 'close';
+          return headers;
+        },
+        onError: (reply, { error }) => {
+          const f = findUpstreamFailure(error);
+          if (f) {
+            void self.localReply(reply.request as FastifyRequest, reply as FastifyReply, f.reply);
+            return;
+          }
+          void self.localReply(reply.request as FastifyRequest, reply as FastifyReply, { status: 502, body: 'bad gateway', flag: 'UR' });
+        },
+      },
+    });
+    return app;
+  }
+
+  /** Routing and admission before the upstream: route match, body limit, faults, rate limit. */
+  private async admit(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const url = req.url;
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const route = matchRoute(this.engine.routes, req.method, path, req.headers);
+    if (!route) {
+      this.localReply(req, reply, LOCAL_REPLIES.noRoute);
+      return;
+    }
+    const now = performance.now();
+    const incoming = req.headers[DEADLINE_HEADER];
+    const ctx = new RequestContext(route, now, new Deadline(now, route.config.timeout, parseDeadlineHeader(typeof incoming === 'string' ? incoming : undefined)));
+    req.brownout = ctx;
+    const cl = req.headers['content-length'];
+    if (cl !== undefined && Number(cl) > route.config.max_request_body_bytes) {
+      this.localReply(req, reply, LOCAL_REPLIES.payloadTooLarge);
+      return;
+    }
+    if (route.fault) {
+      const d = (ctx.fault = route.fault.decide(name => {
+        const v = req.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      }, emptyFaultDecision()));
+      if (d.delayMs > 0) {
+        ctx.addFlag('DI');
+        await new Promise(r => setTimeout(r, d.delayMs));
+      }
+      if (d.abortStatus > 0) {
+        this.localReply(req, reply, { status: d.abortStatus, body: 'fault filter abort', flag: 'FI' });
+        return;
+      }
+    }
+    const limiter = route.rateLimiter;
+    if (limiter) {
+      const rl = route.config.rate_limit!;
+      const key = rl.key.type === 'header' ? headerKey(req.headers[rl.key.name]) : clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trusted);
+      const r = limiter.check(key, performance.now(), emptyRateLimitResult());
+      const resetS = String(Math.ceil(r.resetMs / 1000));
+      ctx.rateLimitHeaders = [
+        ['x-ratelimit-limit', String(r.limit)],
+        ['x-ratelimit-remaining', String(r.remaining)],
+        ['x-ratelimit-reset', resetS],
+      ];
+      if (!r.allowed) {
+        for (const [k, v] of ctx.rateLimitHeaders) reply.header(k, v);
+        reply.header('retry-after', resetS === '0' ? '1' : resetS);
+        this.localReply(req, reply, { status: rl.status, body: 'local_rate_limited', flag: 'RL' });
+        return;
+      }
+    }
+  }
+}
+
+function headerKey(v: string | string[] | undefined): string {
+  if (v === undefined) return '';
+  return Array.isArray(v) ? (v[0] ?? '') : v;
+}

@@ -1,0 +1,2 @@
+export type { Probe, ProbeFactory } from '@brownout/core';
+export type { ClusterConfig } from '@brownout/core/config';

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { ConfigError } from '@brownout/core';
+import { loadConfigText } from '@brownout/core/config';
+import { Gateway } from './gateway.ts';
+import { parseCli, resolveSecret } from './cli-options.ts';
+
+/**
+ * `npm run gateway -- --config <file>`. A bad config stops start-up with every error listed by
+ * path. SIGHUP reloads the file (an invalid one is refused and the old config keeps serving);
+ * SIGTERM/SIGINT drain: stop accepting, finish in-flight requests, close pools.
+ */
+async function main(): Promise<void> {
+  let opts;
+  try {
+    opts = parseCli(process.argv.slice(2), process.env);
+  } catch (e) {
+    process.stderr.write(`brownout: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
+  }
+  let config;
+  try {
+    config = loadConfigText(await readFile(opts.configPath, 'utf8'));
+  } catch (e) {
+    if (e instanceof ConfigError) process.stderr.write(`brownout: ${opts.configPath}: ${e.message}\n`);
+    else process.stderr.write(`brownout: cannot read ${opts.configPath}: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
+  let token = resolveSecret(config.admin.token, process.env) ?? process.env.BROWNOUT_ADMIN_TOKEN;
+  const generated = token === undefined || token === '';
+  if (generated) token = randomBytes(18).toString('base64url');
+  const gw = new Gateway({ config, configPath: opts.configPath, accessLog: opts.accessLog, adminToken: token! });
+  const where = await gw.listen();
+  gw.log.info({ public: where.public, admin: where.admin, config: opts.configPath }, 'brownout gateway listening');
+  if (generated) gw.log.warn({ admin_token: token }, 'no admin token configured (admin.token or BROWNOUT_ADMIN_TOKEN): generated one for this run');
+
+  process.on('SIGHUP', () => {
+    void gw.reloadFromFile();
+  });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    gw.log.info({ signal }, 'draining and shutting down');
+    gw.close(Number(process.env.BROWNOUT_DRAIN_MS ?? 10_000)).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        gw.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+  process.on('SIGINT', () => {
+    stop('SIGINT');
+  });
+}
+
+void main();

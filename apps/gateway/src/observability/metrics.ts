@@ -1,0 +1,226 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { EJECTION_TYPES_LIST, type Engine } from './engine-view.ts';
+
+const STATUS_CLASS = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+function statusClass(status: number): string {
+  return STATUS_CLASS[Math.floor(status / 100) - 1] ?? 'other';
+}
+
+/**
+ * Prometheus metrics. Request-path counters use cached label children (no label hashing per
+ * request); everything the engine already counts (ejections, overflows, health checks, retries,
+ * breaker state) is read from the engine at scrape time, so it costs nothing per request.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'route' | 'status_class'>;
+  private readonly duration: Histogram<'route'>;
+  private readonly upstream: Counter<'cluster' | 'host' | 'status_class'>;
+  private readonly resets: Counter<'cluster' | 'host' | 'kind'>;
+  private readonly retries: Counter<'cluster'>;
+  private readonly localReplies: Counter<'route' | 'flag'>;
+  readonly degraded: Counter<'route' | 'mode' | 'reason' | 'shadow'>;
+  readonly switchErrors: Counter<'source'>;
+  private readonly childCache = new Map<string, { inc(): void }>();
+  private readonly durationCache = new Map<string, { observe(v: number): void }>();
+  private engine: () => Engine;
+
+  constructor(engine: () => Engine) {
+    this.engine = engine;
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'brownout_process_' });
+    this.requests = new Counter({ name: 'brownout_requests_total', help: 'Client requests by route and status class', labelNames: ['route', 'status_class'], registers });
+    this.duration = new Histogram({
+      name: 'brownout_request_duration_seconds',
+      help: 'Client request duration by route',
+      labelNames: ['route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.upstream = new Counter({ name: 'brownout_upstream_requests_total', help: 'Upstream attempts that got response headers', labelNames: ['cluster', 'host', 'status_class'], registers });
+    this.resets = new Counter({ name: 'brownout_upstream_resets_total', help: 'Upstream attempts that ended without response headers', labelNames: ['cluster', 'host', 'kind'], registers });
+    this.retries = new Counter({ name: 'brownout_retries_total', help: 'Retries started', labelNames: ['cluster'], registers });
+    this.localReplies = new Counter({ name: 'brownout_local_replies_total', help: 'Replies made by the gateway itself, by response flag', labelNames: ['route', 'flag'], registers });
+    this.degraded = new Counter({ name: 'brownout_degraded_responses_total', help: 'Degraded answers by route, mode and reason (shadow: would have degraded)', labelNames: ['route', 'mode', 'reason', 'shadow'], registers });
+    this.switchErrors = new Counter({ name: 'brownout_switch_errors_total', help: 'Switch documents rejected as invalid', labelNames: ['source'], registers });
+    this.engineGauges(registers);
+  }
+
+  setEngine(engine: () => Engine): void {
+    this.engine = engine;
+  }
+
+  request(route: string, status: number, seconds: number): void {
+    this.child(this.requests, `r|${route}|${status}`, () => this.requests.labels(route, statusClass(status))).inc();
+    let h = this.durationCache.get(route);
+    if (!h) {
+      h = this.duration.labels(route);
+      this.durationCache.set(route, h);
+    }
+    h.observe(seconds);
+  }
+
+  upstreamResponse(cluster: string, host: string, status: number): void {
+    this.child(this.upstream, `u|${cluster}|${host}|${Math.floor(status / 100)}`, () => this.upstream.labels(cluster, host, statusClass(status))).inc();
+  }
+
+  upstreamReset(cluster: string, host: string, kind: string): void {
+    this.resets.labels(cluster, host, kind).inc();
+  }
+
+  retry(cluster: string): void {
+    this.retries.labels(cluster).inc();
+  }
+
+  localReply(route: string, flag: string): void {
+    this.localReplies.labels(route, flag).inc();
+  }
+
+  private child(metric: Counter<string>, key: string, make: () => { inc(): void }): { inc(): void } {
+    let c = this.childCache.get(key);
+    if (!c) {
+      c = make();
+      this.childCache.set(key, c);
+      void metric;
+    }
+    return c;
+  }
+
+  private engineGauges(registers: Registry[]): void {
+    const self = this;
+    new Gauge({
+      name: 'brownout_outlier_ejections_active',
+      help: 'Hosts currently ejected by outlier detection',
+      labelNames: ['cluster'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of self.engine().clusters.values()) if (c.outlier) this.labels(c.name).set(c.outlier.stats.ejections_active);
+      },
+    });
+    new Gauge({
+      name: 'brownout_outlier_ejections_total',
+      help: 'Outlier detections by type; enforced="false" counts detect-only (shadow) ones and overflow',
+      labelNames: ['cluster', 'type', 'enforced'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of self.engine().clusters.values()) {
+          const s = c.outlier?.stats;
+          if (!s) continue;
+          for (const t of EJECTION_TYPES_LIST) {
+            this.labels(c.name, t, 'true').set(s.ejections_enforced[t]);
+            this.labels(c.name, t, 'false').set(s.ejections_detected[t] - s.ejections_enforced[t]);
+          }
+          this.labels(c.name, 'overflow', 'false').set(s.ejections_overflow);
+        }
+      },
+    });
+    new Gauge({
+      name: 'brownout_overflow_total',
+      help: 'Cluster limit overflows (Envoy circuit breakers) by kind',
+      labelNames: ['cluster', 'kind'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of self.engine().clusters.values()) {
+          for (const l of [c.limits.default, c.limits.high]) {
+            for (const [k, v] of Object.entries(l.stats)) this.labels(c.name, k).inc(v);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'brownout_health_checks_total',
+      help: 'Active health check results',
+      labelNames: ['cluster', 'result'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of self.engine().clusters.values()) {
+          const s = c.healthChecker?.stats;
+          if (!s) continue;
+          this.labels(c.name, 'attempt').set(s.attempt);
+          this.labels(c.name, 'success').set(s.success);
+          this.labels(c.name, 'failure').set(s.failure);
+          this.labels(c.name, 'network_failure').set(s.network_failure);
+        }
+      },
+    });
+    new Gauge({
+      name: 'brownout_retry_outcomes_total',
+      help: 'Retry bookkeeping (Envoy upstream_rq_retry_* counters)',
+      labelNames: ['cluster', 'outcome'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of self.engine().clusters.values()) {
+          for (const [k, v] of Object.entries(c.retryStats)) this.labels(c.name, k).set(v);
+        }
+      },
+    });
+    new Gauge({
+      name: 'brownout_hosts',
+      help: 'Hosts by coarse health',
+      labelNames: ['cluster', 'health'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of self.engine().clusters.values()) {
+          let healthy = 0;
+          let degraded = 0;
+          let unhealthy = 0;
+          for (const h of c.hostSet.hosts) {
+            const s = h.health();
+            if (s === 'healthy') healthy++;
+            else if (s === 'degraded') degraded++;
+            else unhealthy++;
+          }
+          this.labels(c.name, 'healthy').set(healthy);
+          this.labels(c.name, 'degraded').set(degraded);
+          this.labels(c.name, 'unhealthy').set(unhealthy);
+        }
+      },
+    });
+    new Gauge({
+      name: 'brownout_breaker_state',
+      help: 'State-machine breaker per route: 0 closed, 1 half-open, 2 open (3 forced open, 4 forced closed)',
+      labelNames: ['route'],
+      registers,
+      collect() {
+        this.reset();
+        const code = { closed: 0, half_open: 1, open: 2, forced_open: 3, forced_closed: 4 } as const;
+        for (const r of self.engine().routes) if (r.breaker) this.labels(r.name).set(code[r.breaker.current]);
+      },
+    });
+    new Gauge({
+      name: 'brownout_breaker_rejected_total',
+      help: 'Calls rejected by the route breaker (shadow: would have been rejected)',
+      labelNames: ['route', 'shadow'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of self.engine().routes) {
+          if (!r.breaker) continue;
+          this.labels(r.name, 'false').set(r.breaker.stats.rejected);
+          this.labels(r.name, 'true').set(r.breaker.stats.shadow_rejected);
+        }
+      },
+    });
+    new Gauge({
+      name: 'brownout_faults_injected_total',
+      help: 'Faults injected per route',
+      labelNames: ['route', 'kind'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of self.engine().routes) {
+          if (!r.fault) continue;
+          this.labels(r.name, 'delay').set(r.fault.stats.delays_injected);
+          this.labels(r.name, 'abort').set(r.fault.stats.aborts_injected);
+          this.labels(r.name, 'overflow').set(r.fault.stats.faults_overflow);
+        }
+      },
+    });
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Replies the gateway makes itself, with Envoy's bodies and response flags so operators who know
+ * Envoy's access logs read ours without a glossary.
+ */
+export const ResponseFlag = {
+  NoHealthyUpstream: 'UH',
+  UpstreamConnectionFailure: 'UF',
+  UpstreamOverflow: 'UO',
+  RetryLimitExceeded: 'URX',
+  UpstreamRequestTimeout: 'UT',
+  UpstreamRemoteReset: 'UR',
+  NoRoute: 'NR',
+  DelayInjected: 'DI',
+  FaultInjected: 'FI',
+  RateLimited: 'RL',
+  BreakerOpen: 'CO',
+  Degraded: 'DG',
+  PayloadTooLarge: 'PTL',
+  FailedLocalHealthCheck: 'LH',
+} as const;
+export type ResponseFlag = (typeof ResponseFlag)[keyof typeof ResponseFlag];
+
+export interface LocalReply {
+  readonly status: number;
+  readonly body: string;
+  readonly flag: ResponseFlag;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export const LOCAL_REPLIES = {
+  noHealthyUpstream: { status: 503, body: 'no healthy upstream', flag: 'UH' },
+  upstreamTimeout: { status: 504, body: 'upstream request timeout', flag: 'UT' },
+  overflow: {
+    status: 503,
+    body: 'upstream connect error or disconnect/reset before headers. reset reason: overflow',
+    flag: 'UO',
+    headers: { 'x-brownout-overloaded': 'true' },
+  },
+  noRoute: { status: 404, body: 'no route', flag: 'NR' },
+  payloadTooLarge: { status: 413, body: 'request body exceeds the route limit', flag: 'PTL' },
+  breakerOpen: { status: 503, body: 'circuit breaker open', flag: 'CO' },
+} as const satisfies Record<string, LocalReply>;
+
+/** Envoy's reset local reply, naming the last reset reason. */
+export function resetReply(reason: string, retried: boolean, connectFailure: boolean): LocalReply {
+  return {
+    status: 503,
+    body: `upstream connect error or disconnect/reset before headers. ${retried ? 'retried and the latest reset reason' : 'reset reason'}: ${reason}`,
+    flag: connectFailure ? 'UF' : 'UR',
+  };
+}

@@ -1,0 +1,41 @@
+import type { Deadline, DegradeDecision, FaultDecision, RouteRuntime } from '@brownout/core';
+
+/**
+ * Key under which the request context rides on the header object reply-from hands to undici.
+ * reply-from copies headers with Object.assign, which keeps symbol keys, and undici only reads
+ * string keys — so the context reaches our dispatcher without a global lookup table.
+ */
+export const CTX = Symbol('brownout.request-context');
+
+/** Everything the gateway knows about one request, from routing to the access log. */
+export class RequestContext {
+  readonly route: RouteRuntime;
+  readonly startedAt: number;
+  readonly deadline: Deadline;
+  /** Response flags, Envoy style (`UH`, `UT,URX`, …); empty when none. */
+  flags = '';
+  attempts = 0;
+  /** `address:port` of the host that produced the final answer. */
+  host = '';
+  status = 0;
+  /** Set when the answer was degraded: the mode served. */
+  degradedMode = '';
+  degradeReason = '';
+  fault: FaultDecision | undefined;
+  degrade: DegradeDecision | undefined;
+  /** Rate-limit headers to add to the response (`x-ratelimit-*`), when the route has a limiter. */
+  rateLimitHeaders: [string, string][] | undefined;
+  /** True once the request reached the upstream path (breaker / limits were taken). */
+  dispatched = false;
+
+  constructor(route: RouteRuntime, startedAt: number, deadline: Deadline) {
+    this.route = route;
+    this.startedAt = startedAt;
+    this.deadline = deadline;
+  }
+
+  addFlag(flag: string): void {
+    if (this.flags.includes(flag)) return;
+    this.flags = this.flags === '' ? flag : `${this.flags},${flag}`;
+  }
+}

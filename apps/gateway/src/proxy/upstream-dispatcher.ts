@@ -1,0 +1,78 @@
+import { Dispatcher, Pool } from 'undici';
+import type { ClusterRuntime, Host } from '@brownout/core';
+import { CTX, type RequestContext } from './request-context.ts';
+import { UpstreamRequest, type LegacyHandler } from './upstream-request.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+
+/**
+ * The undici dispatcher handed to @fastify/http-proxy (reply-from's `undici` option). reply-from
+ * calls it once per client request; we turn that one call into the engine's attempts — a host
+ * picked per attempt, per-try timeouts through undici's per-request headersTimeout, retries with
+ * back-off on other hosts — and hand reply-from a single response to stream. This is the one piece
+ * written by hand around the proxy: reply-from's own retry loop re-sends to the same URL and
+ * cannot move a retry to another host.
+ */
+export class UpstreamDispatcher extends Dispatcher {
+  private readonly pools = new Map<Host, Pool>();
+  readonly metrics: GatewayMetrics;
+  private closed = false;
+
+  constructor(metrics: GatewayMetrics) {
+    super();
+    this.metrics = metrics;
+  }
+
+  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const ctx = (opts.headers as Record<symbol, RequestContext | undefined> | null)?.[CTX];
+    const legacy = handler as unknown as LegacyHandler;
+    if (!ctx || this.closed) {
+      legacy.onError(new Error(this.closed ? 'gateway is shutting down' : 'request reached the dispatcher without a context'));
+      return false;
+    }
+    new UpstreamRequest(this, ctx, opts, legacy).start();
+    return true;
+  }
+
+  /** One keep-alive pool per host; the engine, not undici, balances across hosts. */
+  poolFor(host: Host, cluster: ClusterRuntime): Pool {
+    let pool = this.pools.get(host);
+    if (!pool) {
+      const c = cluster.config;
+      const maxConnections = c.circuit_breakers.thresholds.find(t => t.priority === 'default')?.max_connections ?? 1024;
+      pool = new Pool(`http://${host.address}:${host.port}`, {
+        // Envoy's max_connections is per cluster; undici limits per origin, so split it evenly.
+        connections: Math.max(1, Math.ceil(maxConnections / cluster.hostSet.hosts.length)),
+        pipelining: 1,
+        // Shorter than Node's default server keep-alive (5s) to avoid "other side closed" races.
+        keepAliveTimeout: 4_000,
+        connect: { timeout: c.connect_timeout },
+        headersTimeout: 15_000,
+        bodyTimeout: 15_000,
+      });
+      this.pools.set(host, pool);
+    }
+    return pool;
+  }
+
+  /** Drops pools of hosts that are no longer in any cluster (after a reload). */
+  prune(live: ReadonlySet<Host>): void {
+    for (const [host, pool] of this.pools) {
+      if (!live.has(host)) {
+        this.pools.delete(host);
+        void pool.close();
+      }
+    }
+  }
+
+  override async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.pools.values()].map(p => p.close()));
+    this.pools.clear();
+  }
+
+  override async destroy(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.pools.values()].map(p => p.destroy()));
+    this.pools.clear();
+  }
+}

@@ -1,0 +1,397 @@
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import {
+  Admission,
+  DEADLINE_HEADER,
+  isNoHealthyHost,
+  NoRetry,
+  ResetKind,
+  RetryState,
+  systemRandom,
+  type Host,
+  type ResourceLimits,
+} from '@brownout/core';
+import type { RequestContext } from './request-context.ts';
+import type { UpstreamDispatcher } from './upstream-dispatcher.ts';
+import { LOCAL_REPLIES, resetReply } from './local-reply.ts';
+import { UpstreamFailure } from './upstream-failure.ts';
+import { classifyAttemptError, resetReason } from './classify-error.ts';
+
+/** undici's callback-style handler, which reply-from's RequestHandler and undici's pools speak. */
+export interface LegacyHandler {
+  onConnect(abort: (err?: Error) => void, context?: unknown): void;
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean;
+  onData(chunk: Buffer): boolean;
+  onComplete(trailers: Buffer[] | null): void;
+  onError(err: Error): void;
+}
+
+const ATTEMPT_HEADER = Buffer.from('x-brownout-attempt-count');
+const ATTEMPT_VALUES = Array.from({ length: 16 }, (_, i) => Buffer.from(String(i)));
+const IMMEDIATE_FAIL = 'x-envoy-immediate-health-check-fail';
+
+/** Thrown into an attempt we abandon ourselves (retried or lost a hedge race); never surfaces. */
+class AttemptDiscarded extends Error {
+  readonly code = 'GW_ERR_ATTEMPT_DISCARDED';
+}
+const DISCARDED = new AttemptDiscarded('attempt discarded');
+
+function rawHeaderGetter(raw: Buffer[]): (name: string) => string | undefined {
+  return name => {
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = raw[i]!;
+      if (k.length === name.length && k.toString('latin1').toLowerCase() === name) return raw[i + 1]!.toString('latin1');
+    }
+    return undefined;
+  };
+}
+
+/** One try against one host. Separate objects so hedged attempts can run side by side. */
+class Attempt implements LegacyHandler {
+  readonly host: Host;
+  readonly request: UpstreamRequest;
+  abortFn: ((err?: Error) => void) | undefined;
+  connected = false;
+  discarded = false;
+  done = false;
+  cancelHedgeTimer: NodeJS.Timeout | undefined;
+
+  constructor(request: UpstreamRequest, host: Host) {
+    this.request = request;
+    this.host = host;
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortFn = abort;
+    if (this.discarded || this.request.finished) {
+      abort(DISCARDED);
+      return;
+    }
+    this.connected = true;
+    this.request.cluster.recordConnected(this.host);
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    if (status < 200) return true;
+    return this.request.onAttemptHeaders(this, status, raw, resume, statusText);
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.request.downstream.onData(chunk);
+  }
+
+  onComplete(trailers: Buffer[] | null): void {
+    this.request.onAttemptComplete(this, trailers);
+  }
+
+  onError(err: Error): void {
+    this.request.onAttemptError(this, err);
+  }
+
+  discard(): void {
+    this.discarded = true;
+    this.abortFn?.(DISCARDED);
+  }
+}
+
+/**
+ * One client request's journey through the engine: breaker and cluster-limit admission, host
+ * picks per attempt, per-try timeouts, retries with back-off on other hosts, optional hedging, and
+ * outcome reporting to outlier detection, the breaker and degradation rules. Once response
+ * headers are handed downstream the request is committed: no retry can start after that.
+ */
+export class UpstreamRequest {
+  readonly ctx: RequestContext;
+  readonly downstream: LegacyHandler;
+  readonly cluster: RequestContext['route']['cluster'];
+  finished = false;
+  private readonly dispatcher: UpstreamDispatcher;
+  private readonly opts: Dispatcher.DispatchOptions;
+  private readonly limits: ResourceLimits;
+  private retry: RetryState | undefined;
+  private body: Buffer | string | null | undefined;
+  private path: string;
+  private committed: Attempt | undefined;
+  private inflight: Attempt[] = [];
+  private tried: Host[] | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private holdsRequest = false;
+  private holdsBreaker = false;
+
+  constructor(dispatcher: UpstreamDispatcher, ctx: RequestContext, opts: Dispatcher.DispatchOptions, downstream: LegacyHandler) {
+    this.dispatcher = dispatcher;
+    this.ctx = ctx;
+    this.opts = opts;
+    this.downstream = downstream;
+    this.cluster = ctx.route.cluster;
+    const p = ctx.route.config.priority;
+    this.limits = this.cluster.limits.forPriority(p === 'critical' || p === 'high' ? 'high' : 'default');
+    this.path = opts.path;
+  }
+
+  start(): void {
+    this.downstream.onConnect(this.abortFromDownstream);
+    const route = this.ctx.route;
+    this.ctx.dispatched = true;
+    if (route.breaker) {
+      if (!route.breaker.tryAcquire()) {
+        this.fail(new UpstreamFailure(LOCAL_REPLIES.breakerOpen, 'breaker'));
+        return;
+      }
+      this.holdsBreaker = true;
+    }
+    if (this.limits.tryAcquireRequest() !== Admission.Admitted) {
+      this.fail(new UpstreamFailure(LOCAL_REPLIES.overflow));
+      return;
+    }
+    this.holdsRequest = true;
+    const rw = route.config.prefix_rewrite;
+    const prefix = route.config.match.prefix;
+    if (rw !== undefined && prefix !== undefined) this.path = rw + this.path.slice(prefix.length);
+    const body = this.opts.body;
+    if (body instanceof Readable) {
+      this.bufferBody(body).then(
+        () => {
+          this.attempt();
+        },
+        (err: unknown) => {
+          this.fail(err instanceof UpstreamFailure ? err : new UpstreamFailure(resetReply('request body read failed', false, false)));
+        },
+      );
+    } else {
+      this.body = body as string | Buffer | null | undefined;
+      this.attempt();
+    }
+  }
+
+  /** Buffers the request body (bounded by the route) so that a retry can replay it. */
+  private async bufferBody(stream: Readable): Promise<void> {
+    const limit = this.ctx.route.config.max_request_body_bytes;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of stream) {
+      const b = chunk as Buffer;
+      size += b.length;
+      if (size > limit) {
+        stream.destroy();
+        throw new UpstreamFailure(LOCAL_REPLIES.payloadTooLarge);
+      }
+      chunks.push(b);
+    }
+    this.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  }
+
+  private attempt(): void {
+    if (this.finished) return;
+    const ctx = this.ctx;
+    const policy = ctx.route.retryPolicy;
+    const picked = this.cluster.pick(policy.avoid_previous_hosts ? this.tried : undefined, policy.host_selection_retry_max_attempts);
+    if (isNoHealthyHost(picked)) {
+      this.fail(new UpstreamFailure(LOCAL_REPLIES.noHealthyUpstream, 'no-healthy-host'));
+      return;
+    }
+    const host: Host = picked;
+    const now = performance.now();
+    const remaining = ctx.deadline.remaining(now);
+    if (remaining <= 0) {
+      this.fail(new UpstreamFailure(LOCAL_REPLIES.upstreamTimeout));
+      return;
+    }
+    const hedging = policy.hedge_on_per_try_timeout && policy.per_try_timeout > 0;
+    const timeout = hedging ? remaining : ctx.deadline.attemptTimeout(now, policy.per_try_timeout);
+    const a = new Attempt(this, host);
+    host.activeRequests++;
+    ctx.attempts++;
+    this.inflight.push(a);
+    const headers = this.opts.headers as Record<string, string | undefined>;
+    const budget = ctx.deadline.downstreamBudget(now, policy.per_try_timeout, hedging);
+    headers[DEADLINE_HEADER] = budget === undefined ? undefined : String(budget);
+    if (hedging && policy.per_try_timeout < remaining) {
+      a.cancelHedgeTimer = setTimeout(() => {
+        this.onHedgeTimeout(a);
+      }, policy.per_try_timeout);
+    }
+    const bounded = Number.isFinite(timeout) ? Math.max(1, Math.ceil(timeout)) : 0;
+    this.dispatcher.poolFor(host, this.cluster).dispatch(
+      {
+        path: this.path,
+        method: this.opts.method,
+        headers,
+        body: this.body ?? null,
+        headersTimeout: bounded,
+        bodyTimeout: bounded,
+      },
+      a as unknown as Dispatcher.DispatchHandler,
+    );
+  }
+
+  onAttemptHeaders(a: Attempt, status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    if (a.discarded || this.finished) return false;
+    const host = a.host;
+    this.dispatcher.metrics.upstreamResponse(this.cluster.name, host.id, status);
+    this.cluster.recordResponse(host, status);
+    if (this.cluster.healthChecker && rawHeaderGetter(raw)(IMMEDIATE_FAIL) !== undefined) {
+      this.cluster.healthChecker.setUnhealthyImmediately(host);
+    }
+    const policy = this.ctx.route.retryPolicy;
+    if (policy.retry_on !== 0 && status >= 400) {
+      const rs = this.retryState();
+      const decision = rs.onResponse(status, rawHeaderGetter(raw), this.ctx.deadline.remaining(performance.now()));
+      if (decision >= 0) {
+        this.endAttempt(a);
+        a.discard();
+        if (this.inflight.length === 0) this.scheduleRetry(host, decision);
+        return false;
+      }
+      this.noteNoRetry(decision);
+      // A bad answer from a hedged attempt waits while another attempt may still answer well.
+      if (this.inflight.length > 1 && status >= 500) {
+        this.endAttempt(a);
+        a.discard();
+        return false;
+      }
+    }
+    this.commit(a, status);
+    raw.push(ATTEMPT_HEADER, ATTEMPT_VALUES[this.ctx.attempts] ?? Buffer.from(String(this.ctx.attempts)));
+    return this.downstream.onHeaders(status, raw, resume, statusText);
+  }
+
+  onAttemptComplete(a: Attempt, trailers: Buffer[] | null): void {
+    if (a !== this.committed) return;
+    this.endAttempt(a);
+    this.finish(this.ctx.status >= 500);
+    this.downstream.onComplete(trailers);
+  }
+
+  onAttemptError(a: Attempt, err: Error): void {
+    const wasInflight = this.endAttempt(a);
+    if (err === DISCARDED || a.discarded) return;
+    if (a === this.committed) {
+      // The response had started streaming: all we can do is reset downstream too.
+      this.finish(true);
+      this.downstream.onError(err);
+      return;
+    }
+    if (this.finished || !wasInflight) return;
+    const kind = classifyAttemptError(err);
+    this.dispatcher.metrics.upstreamReset(this.cluster.name, a.host.id, kind);
+    this.cluster.recordReset(a.host, kind);
+    const now = performance.now();
+    if (this.ctx.deadline.expired(now)) {
+      this.fail(new UpstreamFailure(LOCAL_REPLIES.upstreamTimeout, 'upstream'));
+      return;
+    }
+    const decision = this.ctx.route.retryPolicy.retry_on === 0 ? NoRetry.NotRetriable : this.retryState().onReset(kind, a.connected, this.ctx.deadline.remaining(now));
+    if (decision >= 0) {
+      if (this.inflight.length === 0) this.scheduleRetry(a.host, decision);
+      return;
+    }
+    this.noteNoRetry(decision);
+    if (this.inflight.length > 0) return; // a hedged attempt may still answer
+    if (kind === ResetKind.PerTryTimeout) {
+      this.fail(new UpstreamFailure(LOCAL_REPLIES.upstreamTimeout, 'upstream'));
+    } else {
+      this.fail(new UpstreamFailure(resetReply(resetReason(kind, err), this.ctx.attempts > 1, kind === ResetKind.ConnectFailure), 'upstream'));
+    }
+  }
+
+  private onHedgeTimeout(a: Attempt): void {
+    a.cancelHedgeTimer = undefined;
+    if (this.finished || this.committed || a.done) return;
+    // Charged to outlier detection once, as Envoy does for a soft per-try timeout.
+    this.cluster.recordReset(a.host, ResetKind.PerTryTimeout);
+    const d = this.retryState().onReset(ResetKind.PerTryTimeout, true, this.ctx.deadline.remaining(performance.now()));
+    if (d >= 0) this.scheduleRetry(a.host, d);
+  }
+
+  private retryState(): RetryState {
+    this.retry ??= new RetryState(
+      this.ctx.route.retryPolicy,
+      this.opts.method,
+      this.limits,
+      systemRandom,
+      this.cluster.retryStats,
+      true,
+    );
+    return this.retry;
+  }
+
+  private noteNoRetry(decision: number): void {
+    if (decision === NoRetry.LimitExceeded && this.ctx.attempts > 1) this.ctx.addFlag('URX');
+    else if (decision === NoRetry.Overflow) this.ctx.addFlag('UO');
+  }
+
+  private scheduleRetry(host: Host, delay: number): void {
+    (this.tried ??= []).push(host);
+    this.dispatcher.metrics.retry(this.cluster.name);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.attempt();
+    }, delay);
+  }
+
+  private commit(a: Attempt, status: number): void {
+    this.committed = a;
+    this.ctx.status = status;
+    this.ctx.host = a.host.id;
+    for (const other of this.inflight) {
+      if (other !== a) {
+        this.endAttempt(other);
+        other.discard();
+      }
+    }
+  }
+
+  /** Removes `a` from the in-flight set; returns false if it had already ended. */
+  private endAttempt(a: Attempt): boolean {
+    if (a.done) return false;
+    a.done = true;
+    a.host.activeRequests--;
+    if (a.cancelHedgeTimer) clearTimeout(a.cancelHedgeTimer);
+    const i = this.inflight.indexOf(a);
+    if (i >= 0) this.inflight.splice(i, 1);
+    return true;
+  }
+
+  private fail(failure: UpstreamFailure): void {
+    if (this.finished) return;
+    // Only upstream trouble counts against the breaker and rules; our own refusals do not.
+    const t = failure.trigger;
+    this.finish(t === 'upstream' || t === 'no-healthy-host' ? true : undefined);
+    this.downstream.onError(failure);
+  }
+
+  /**
+   * Releases everything the request holds and reports its outcome once: `true` failed, `false`
+   * succeeded, `undefined` never really ran (client went away, overflow) and is not counted.
+   */
+  private finish(failed: boolean | undefined): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const a of [...this.inflight]) {
+      this.endAttempt(a);
+      a.discard();
+    }
+    this.retry?.release();
+    if (this.holdsRequest) this.limits.releaseRequest();
+    const route = this.ctx.route;
+    const duration = performance.now() - this.ctx.startedAt;
+    if (this.holdsBreaker) {
+      if (failed === undefined) route.breaker!.onIgnored();
+      else if (failed) route.breaker!.onFailure(duration);
+      else route.breaker!.onSuccess(duration);
+    }
+    if (failed !== undefined && route.rules.length > 0) route.recordForRules(failed, duration);
+  }
+
+  private readonly abortFromDownstream = (err?: Error): void => {
+    if (this.finished) {
+      this.committed?.abortFn?.(err);
+      return;
+    }
+    const committed = this.committed;
+    this.finish(committed ? this.ctx.status >= 500 : undefined);
+    committed?.abortFn?.(err);
+  };
+}
