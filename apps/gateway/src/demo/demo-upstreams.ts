@@ -2,13 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /** How a demo upstream misbehaves; switchable at runtime. */
-export type UpstreamMode = 'healthy' | '503' | 'slow' | 'hang' | 'refuse' | 'reset';
-export const UPSTREAM_MODES: readonly UpstreamMode[] = ['healthy', '503', 'slow', 'hang', 'refuse', 'reset'];
+export type UpstreamMode = 'healthy' | '503' | 'slow' | 'hang' | 'refuse' | 'reset' | 'partial';
+export const UPSTREAM_MODES: readonly UpstreamMode[] = ['healthy', '503', 'slow', 'hang', 'refuse', 'reset', 'partial'];
 
 /**
  * A small HTTP server for demos and tests that answers in a chosen failure mode: healthy (200 JSON
  * naming itself), 503s, slow (delay), hang (never answers), refuse (stops listening: connection
- * refused) or reset (destroys the socket). `/healthz` follows the mode too.
+ * refused), reset (destroys the socket before answering) or partial (sends headers and half a
+ * body, then drops the connection). `/healthz` follows the mode too.
  */
 export class DemoUpstream {
   readonly name: string;
@@ -109,6 +110,11 @@ export class DemoUpstream {
         return;
       case 'reset':
         req.socket.destroy();
+        return;
+      case 'partial':
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 100 });
+        res.write('half a body');
+        setTimeout(() => req.socket.destroy(), 20).unref();
         return;
       case 'refuse':
         req.socket.destroy();

@@ -30,6 +30,19 @@ const ATTEMPT_HEADER = Buffer.from('x-brownout-attempt-count');
 const ATTEMPT_VALUES = Array.from({ length: 16 }, (_, i) => Buffer.from(String(i)));
 const IMMEDIATE_FAIL = 'x-envoy-immediate-health-check-fail';
 
+/** Our own per-attempt timeout: undici's headersTimeout runs on a 1 s-resolution timer, too coarse for per-try budgets. */
+class AttemptTimeout extends Error {
+  readonly code = 'UND_ERR_HEADERS_TIMEOUT';
+}
+const TIMED_OUT = new AttemptTimeout('per-try timeout');
+
+function onAttemptTimer(a: Attempt): void {
+  a.timer = undefined;
+  a.abortFn?.(TIMED_OUT);
+  // Not connected yet: undici has not handed us an abort; fail the attempt ourselves.
+  if (!a.abortFn) a.request.onAttemptError(a, TIMED_OUT);
+}
+
 /** Thrown into an attempt we abandon ourselves (retried or lost a hedge race); never surfaces. */
 class AttemptDiscarded extends Error {
   readonly code = 'GW_ERR_ATTEMPT_DISCARDED';
@@ -54,6 +67,7 @@ class Attempt implements LegacyHandler {
   connected = false;
   discarded = false;
   done = false;
+  timer: NodeJS.Timeout | undefined;
   cancelHedgeTimer: NodeJS.Timeout | undefined;
 
   constructor(request: UpstreamRequest, host: Host) {
@@ -63,7 +77,7 @@ class Attempt implements LegacyHandler {
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortFn = abort;
-    if (this.discarded || this.request.finished) {
+    if (this.discarded || this.done || this.request.finished) {
       abort(DISCARDED);
       return;
     }
@@ -211,22 +225,31 @@ export class UpstreamRequest {
         this.onHedgeTimeout(a);
       }, policy.per_try_timeout);
     }
-    const bounded = Number.isFinite(timeout) ? Math.max(1, Math.ceil(timeout)) : 0;
+    if (Number.isFinite(timeout)) a.timer = setTimeout(onAttemptTimer, Math.max(1, Math.ceil(timeout)), a);
     this.dispatcher.poolFor(host, this.cluster).dispatch(
       {
         path: this.path,
         method: this.opts.method,
         headers,
         body: this.body ?? null,
-        headersTimeout: bounded,
-        bodyTimeout: bounded,
+        // Our timer bounds the wait for headers; undici's (1 s resolution) is only a backstop.
+        headersTimeout: 0,
+        // Idle bound between body chunks once streaming: a stalled body cannot hold the client forever.
+        bodyTimeout: Number.isFinite(remaining) ? Math.max(1_000, Math.ceil(remaining)) : 0,
       },
       a as unknown as Dispatcher.DispatchHandler,
     );
   }
 
   onAttemptHeaders(a: Attempt, status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
-    if (a.discarded || this.finished) return false;
+    if (a.timer) {
+      clearTimeout(a.timer);
+      a.timer = undefined;
+    }
+    if (a.discarded || a.done || this.finished) {
+      a.discard();
+      return false;
+    }
     const host = a.host;
     this.dispatcher.metrics.upstreamResponse(this.cluster.name, host.id, status);
     this.cluster.recordResponse(host, status);
@@ -347,6 +370,7 @@ export class UpstreamRequest {
     if (a.done) return false;
     a.done = true;
     a.host.activeRequests--;
+    if (a.timer) clearTimeout(a.timer);
     if (a.cancelHedgeTimer) clearTimeout(a.cancelHedgeTimer);
     const i = this.inflight.indexOf(a);
     if (i >= 0) this.inflight.splice(i, 1);
