@@ -214,6 +214,9 @@ export class Gateway {
       requestIdHeader: false,
     });
     app.decorateRequest('brownout', null);
+    // Every body streams to the proxy's pass-through parser; the dispatcher buffers it under the
+    // route's limit. Fastify's own text/plain parser would otherwise win and buffer unbounded.
+    app.removeAllContentTypeParsers();
     const self = this;
 
     app.addHook('onResponse', (req, reply, done) => {
@@ -257,6 +260,11 @@ export class Gateway {
         rewriteHeaders: (headers, req) => {
           const ctx = (req as FastifyRequest | undefined)?.brownout;
           const out = headers as Record<string, string | string[] | undefined>;
+          // Hop-by-hop headers describe the upstream connection, not ours (RFC 9110 §7.6.1).
+          out.connection = undefined;
+          out['keep-alive'] = undefined;
+          out['proxy-connection'] = undefined;
+          out.upgrade = undefined;
           if (ctx?.rateLimitHeaders) for (const [k, v] of ctx.rateLimitHeaders) out[k] = v;
           if (self.draining) out.connection = 'close';
           return headers;

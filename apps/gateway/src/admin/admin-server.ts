@@ -23,31 +23,31 @@ export function createAdminServer(gw: Gateway, token: string): FastifyInstance {
     }
   });
 
-  app.get('/ready', async (_req, reply) => {
+  app.get('/ready', (_req, reply) => {
     if (gw.draining) return reply.code(503).type('text/plain').send('DRAINING');
     return reply.type('text/plain').send('LIVE');
   });
 
-  app.post('/healthcheck/fail', async () => {
+  app.post('/healthcheck/fail', (_req, reply) => {
     gw.setDraining(true);
-    return { draining: true };
+    return reply.send({ draining: true });
   });
 
-  app.post('/healthcheck/ok', async () => {
+  app.post('/healthcheck/ok', (_req, reply) => {
     gw.setDraining(false);
-    return { draining: false };
+    return reply.send({ draining: false });
   });
 
-  app.get('/clusters', async () => ({ clusters: gw.clusterStatus() }));
+  app.get('/clusters', (_req, reply) => reply.send({ clusters: gw.clusterStatus() }));
 
-  app.get('/routes', async () => ({ routes: gw.routeStatus() }));
+  app.get('/routes', (_req, reply) => reply.send({ routes: gw.routeStatus() }));
 
   app.get('/stats/prometheus', async (_req, reply) => {
     const body = await gw.metrics.registry.metrics();
     return reply.type(gw.metrics.registry.contentType).send(body);
   });
 
-  app.get('/config', async () => gw.redactedConfig());
+  app.get('/config', (_req, reply) => reply.send(gw.redactedConfig()));
 
   app.post('/reload', async (_req, reply) => {
     const result = await gw.reloadFromFile();

@@ -65,7 +65,11 @@ export class DemoUpstream {
 
   private async closeServer(): Promise<void> {
     this.server.closeAllConnections();
-    await new Promise<void>(resolve => this.server.close(() => resolve()));
+    await new Promise<void>(resolve => {
+      this.server.close(() => {
+        resolve();
+      });
+    });
   }
 
   private releaseHung(): void {

@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { request, type Agent } from 'undici';
 import type { Probe, ProbeOutcome } from '@brownout/core';
 
 export interface HttpProbeOptions {

@@ -51,7 +51,7 @@ export class GatewayMetrics {
   }
 
   request(route: string, status: number, seconds: number): void {
-    this.child(this.requests, `r|${route}|${status}`, () => this.requests.labels(route, statusClass(status))).inc();
+    this.child(`r|${route}|${status}`, () => this.requests.labels(route, statusClass(status))).inc();
     let h = this.durationCache.get(route);
     if (!h) {
       h = this.duration.labels(route);
@@ -61,7 +61,7 @@ export class GatewayMetrics {
   }
 
   upstreamResponse(cluster: string, host: string, status: number): void {
-    this.child(this.upstream, `u|${cluster}|${host}|${Math.floor(status / 100)}`, () => this.upstream.labels(cluster, host, statusClass(status))).inc();
+    this.child(`u|${cluster}|${host}|${Math.floor(status / 100)}`, () => this.upstream.labels(cluster, host, statusClass(status))).inc();
   }
 
   upstreamReset(cluster: string, host: string, kind: string): void {
@@ -76,12 +76,12 @@ export class GatewayMetrics {
     this.localReplies.labels(route, flag).inc();
   }
 
-  private child(metric: Counter<string>, key: string, make: () => { inc(): void }): { inc(): void } {
+  /** Label children are cached by a flat string key so the request path never hashes label sets. */
+  private child(key: string, make: () => { inc(): void }): { inc(): void } {
     let c = this.childCache.get(key);
     if (!c) {
       c = make();
       this.childCache.set(key, c);
-      void metric;
     }
     return c;
   }
@@ -125,7 +125,7 @@ export class GatewayMetrics {
         this.reset();
         for (const c of self.engine().clusters.values()) {
           for (const l of [c.limits.default, c.limits.high]) {
-            for (const [k, v] of Object.entries(l.stats)) this.labels(c.name, k).inc(v);
+            for (const [k, v] of Object.entries(l.stats) as [string, number][]) this.labels(c.name, k).inc(v);
           }
         }
       },
@@ -155,7 +155,7 @@ export class GatewayMetrics {
       collect() {
         this.reset();
         for (const c of self.engine().clusters.values()) {
-          for (const [k, v] of Object.entries(c.retryStats)) this.labels(c.name, k).set(v);
+          for (const [k, v] of Object.entries(c.retryStats) as [string, number][]) this.labels(c.name, k).set(v);
         }
       },
     });

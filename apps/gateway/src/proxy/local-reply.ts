@@ -37,7 +37,7 @@ export const LOCAL_REPLIES = {
     headers: { 'x-brownout-overloaded': 'true' },
   },
   noRoute: { status: 404, body: 'no route', flag: 'NR' },
-  payloadTooLarge: { status: 413, body: 'request body exceeds the route limit', flag: 'PTL' },
+  payloadTooLarge: { status: 413, body: 'request body exceeds the route limit', flag: 'PTL', headers: { connection: 'close' } },
   breakerOpen: { status: 503, body: 'circuit breaker open', flag: 'CO' },
 } as const satisfies Record<string, LocalReply>;
 

@@ -174,25 +174,52 @@ export class UpstreamRequest {
       );
     } else {
       this.body = body as string | Buffer | null | undefined;
+      if (this.body && Buffer.byteLength(this.body) > route.config.max_request_body_bytes) {
+        this.fail(new UpstreamFailure(LOCAL_REPLIES.payloadTooLarge));
+        return;
+      }
       this.attempt();
     }
   }
 
-  /** Buffers the request body (bounded by the route) so that a retry can replay it. */
-  private async bufferBody(stream: Readable): Promise<void> {
+  /**
+   * Buffers the request body (bounded by the route) so that a retry can replay it. Over the limit
+   * it stops reading — without destroying the socket, so the 413 can still be written (with
+   * `connection: close`).
+   */
+  private bufferBody(stream: Readable): Promise<void> {
     const limit = this.ctx.route.config.max_request_body_bytes;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of stream) {
-      const b = chunk as Buffer;
-      size += b.length;
-      if (size > limit) {
-        stream.destroy();
-        throw new UpstreamFailure(LOCAL_REPLIES.payloadTooLarge);
-      }
-      chunks.push(b);
-    }
-    this.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const cleanup = (): void => {
+        stream.off('data', onData);
+        stream.off('end', onEnd);
+        stream.off('error', onError);
+      };
+      const onData = (b: Buffer): void => {
+        size += b.length;
+        if (size > limit) {
+          cleanup();
+          stream.pause();
+          reject(new UpstreamFailure(LOCAL_REPLIES.payloadTooLarge));
+          return;
+        }
+        chunks.push(b);
+      };
+      const onEnd = (): void => {
+        cleanup();
+        this.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+        resolve();
+      };
+      const onError = (err: Error): void => {
+        cleanup();
+        reject(err);
+      };
+      stream.on('data', onData);
+      stream.on('end', onEnd);
+      stream.on('error', onError);
+    });
   }
 
   private attempt(): void {

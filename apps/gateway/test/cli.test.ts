@@ -1,0 +1,63 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { request } from 'undici';
+import { eventually, hostsOf, upstreams } from './harness.ts';
+
+const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
+
+function start(args: string[]): { child: ChildProcess & { stderr: NodeJS.ReadableStream }; stderr: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    env: { ...process.env, BROWNOUT_ADMIN_TOKEN: 't', BROWNOUT_ACCESS_LOG: 'off' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>(resolve => {
+    child.on('exit', code => {
+      resolve(code);
+    });
+  });
+  return { child, stderr: () => err, exit };
+}
+
+describe('gateway CLI', () => {
+  it('refuses to start on a bad config, listing every error by path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'brownout-cli-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, stringify({ clusters: [{ name: 'api', hosts: ['nope'] }], routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'ghost', timeout: 'soon' }] }));
+    const p = start(['--config', file]);
+    assert.equal(await p.exit, 1);
+    assert.match(p.stderr(), /clusters\.0\.hosts\.0: expected "host:port"/);
+    assert.match(p.stderr(), /routes\.0\.timeout: expected a duration/);
+  });
+
+  it('reloads on SIGHUP, refuses an invalid file, and exits cleanly on SIGTERM', async () => {
+    const ups = await upstreams(1);
+    const dir = mkdtempSync(join(tmpdir(), 'brownout-cli-'));
+    const file = join(dir, 'gw.yaml');
+    const cfg = (timeout: string) => ({ listener: { port: 0 }, admin: { port: 0 }, clusters: [{ name: 'api', hosts: hostsOf(ups) }], routes: [{ name: 'all', match: { prefix: '/' }, cluster: 'api', timeout }] });
+    writeFileSync(file, stringify(cfg('5s')));
+    const p = start(['--config', file]);
+    await eventually(() => p.stderr().includes('brownout gateway listening'), 15_000, 'start-up');
+    const line = JSON.parse(p.stderr().split('\n').find(l => l.includes('listening'))!) as { public: string; admin: string };
+    assert.equal((await request(`${line.public}/hi`)).statusCode, 200);
+
+    writeFileSync(file, stringify(cfg('7s')));
+    p.child.kill('SIGHUP');
+    await eventually(() => p.stderr().includes('config reloaded'), 5_000, 'reload');
+    writeFileSync(file, 'routes: 12\n');
+    p.child.kill('SIGHUP');
+    await eventually(() => p.stderr().includes('config reload refused'), 5_000, 'refusal');
+    const cfgNow = (await (await request(`${line.admin}/config`, { headers: { authorization: 'Bearer t' } })).body.json()) as { routes: { timeout: number }[] };
+    assert.equal(cfgNow.routes[0]!.timeout, 7_000);
+    assert.equal((await request(`${line.public}/still-up`)).statusCode, 200);
+
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exit, 0);
+  });
+});
