@@ -14,6 +14,7 @@ import {
   systemRandom,
   type ConfigIssue,
   type Host,
+  type KeyedRateLimiter,
 } from '@brownout/core';
 import { loadConfigText, type GatewayConfig } from '@brownout/core/config';
 import { UpstreamDispatcher } from './proxy/upstream-dispatcher.ts';
@@ -71,6 +72,8 @@ export class Gateway {
   private readonly accessLog: AccessLog;
   private readonly probes = createProbeFactory();
   private trusted: ReadonlySet<string>;
+  /** Reused rate-limit result: admission is synchronous, so one scratch object serves every request. */
+  private readonly rlScratch = emptyRateLimitResult();
 
   constructor(opts: GatewayOptions) {
     this.config = opts.config;
@@ -237,14 +240,11 @@ export class Gateway {
       retryMethods: [],
       disableRequestLogging: true,
       preHandler: (req, reply, done) => {
-        self.admit(req, reply).then(
-          () => {
-            if (!reply.sent) done();
-          },
-          (err: unknown) => {
-            done(err as Error);
-          },
-        );
+        const delay = self.admit(req, reply);
+        if (reply.sent) return;
+        // Only an injected delay makes admission asynchronous; the common path stays synchronous.
+        if (delay === 0) done();
+        else setTimeout(self.afterDelay, delay, req, reply, done);
       },
       replyOptions: {
         rewriteRequestHeaders: (req, headers) => {
@@ -261,10 +261,10 @@ export class Gateway {
           const ctx = (req as FastifyRequest | undefined)?.brownout;
           const out = headers as Record<string, string | string[] | undefined>;
           // Hop-by-hop headers describe the upstream connection, not ours (RFC 9110 §7.6.1).
-          out.connection = undefined;
-          out['keep-alive'] = undefined;
-          out['proxy-connection'] = undefined;
-          out.upgrade = undefined;
+          if (out.connection !== undefined) delete out.connection;
+          if (out['keep-alive'] !== undefined) delete out['keep-alive'];
+          if (out['proxy-connection'] !== undefined) delete out['proxy-connection'];
+          if (out.upgrade !== undefined) delete out.upgrade;
           if (ctx?.rateLimitHeaders) for (const [k, v] of ctx.rateLimitHeaders) out[k] = v;
           if (self.draining) out.connection = 'close';
           return headers;
@@ -282,15 +282,18 @@ export class Gateway {
     return app;
   }
 
-  /** Routing and admission before the upstream: route match, body limit, faults, rate limit. */
-  private async admit(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  /**
+   * Routing and admission before the upstream: route match, body limit, faults, rate limit. Replies
+   * itself when the request stops here. Returns the fault delay to wait before going on (ms), 0 for none.
+   */
+  private admit(req: FastifyRequest, reply: FastifyReply): number {
     const url = req.url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const route = matchRoute(this.engine.routes, req.method, path, req.headers);
     if (!route) {
       this.localReply(req, reply, LOCAL_REPLIES.noRoute);
-      return;
+      return 0;
     }
     const now = performance.now();
     const incoming = req.headers[DEADLINE_HEADER];
@@ -299,8 +302,10 @@ export class Gateway {
     const cl = req.headers['content-length'];
     if (cl !== undefined && Number(cl) > route.config.max_request_body_bytes) {
       this.localReply(req, reply, LOCAL_REPLIES.payloadTooLarge);
-      return;
+      return 0;
     }
+    const limiter = route.rateLimiter;
+    if (limiter && !this.rateLimit(req, reply, ctx, limiter)) return 0;
     if (route.fault) {
       const d = (ctx.fault = route.fault.decide(name => {
         const v = req.headers[name];
@@ -308,31 +313,40 @@ export class Gateway {
       }, emptyFaultDecision()));
       if (d.delayMs > 0) {
         ctx.addFlag('DI');
-        await new Promise(r => setTimeout(r, d.delayMs));
+        return d.delayMs;
       }
-      if (d.abortStatus > 0) {
-        this.localReply(req, reply, { status: d.abortStatus, body: 'fault filter abort', flag: 'FI' });
-        return;
-      }
+      if (d.abortStatus > 0) this.abortFault(req, reply, d.abortStatus);
     }
-    const limiter = route.rateLimiter;
-    if (limiter) {
-      const rl = route.config.rate_limit!;
-      const key = rl.key.type === 'header' ? headerKey(req.headers[rl.key.name]) : clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trusted);
-      const r = limiter.check(key, performance.now(), emptyRateLimitResult());
-      const resetS = String(Math.ceil(r.resetMs / 1000));
-      ctx.rateLimitHeaders = [
-        ['x-ratelimit-limit', String(r.limit)],
-        ['x-ratelimit-remaining', String(r.remaining)],
-        ['x-ratelimit-reset', resetS],
-      ];
-      if (!r.allowed) {
-        for (const [k, v] of ctx.rateLimitHeaders) reply.header(k, v);
-        reply.header('retry-after', resetS === '0' ? '1' : resetS);
-        this.localReply(req, reply, { status: rl.status, body: 'local_rate_limited', flag: 'RL' });
-        return;
-      }
-    }
+    return 0;
+  }
+
+  /** After an injected delay, the abort (rolled independently) may still apply. */
+  private readonly afterDelay = (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    const status = req.brownout?.fault?.abortStatus ?? 0;
+    if (status > 0) this.abortFault(req, reply, status);
+    else done();
+  };
+
+  private abortFault(req: FastifyRequest, reply: FastifyReply, status: number): void {
+    this.localReply(req, reply, { status, body: 'fault filter abort', flag: 'FI' });
+  }
+
+  /** Local token bucket per client key; answers 429 itself and returns false when over the limit. */
+  private rateLimit(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, limiter: KeyedRateLimiter): boolean {
+    const rl = ctx.route.config.rate_limit!;
+    const key = rl.key.type === 'header' ? headerKey(req.headers[rl.key.name]) : clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trusted);
+    const r = limiter.check(key, performance.now(), this.rlScratch);
+    const resetS = String(Math.ceil(r.resetMs / 1000));
+    ctx.rateLimitHeaders = [
+      ['x-ratelimit-limit', String(r.limit)],
+      ['x-ratelimit-remaining', String(r.remaining)],
+      ['x-ratelimit-reset', resetS],
+    ];
+    if (r.allowed) return true;
+    for (const [k, v] of ctx.rateLimitHeaders) reply.header(k, v);
+    reply.header('retry-after', resetS === '0' ? '1' : resetS);
+    this.localReply(req, reply, { status: rl.status, body: 'local_rate_limited', flag: 'RL' });
+    return false;
   }
 }
 

@@ -2,14 +2,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /** How a demo upstream misbehaves; switchable at runtime. */
-export type UpstreamMode = 'healthy' | '503' | 'slow' | 'hang' | 'refuse' | 'reset' | 'partial';
-export const UPSTREAM_MODES: readonly UpstreamMode[] = ['healthy', '503', 'slow', 'hang', 'refuse', 'reset', 'partial'];
+export type UpstreamMode = 'healthy' | '503' | 'slow' | 'hang' | 'refuse' | 'reset' | 'partial' | 'trickle';
+export const UPSTREAM_MODES: readonly UpstreamMode[] = ['healthy', '503', 'slow', 'hang', 'refuse', 'reset', 'partial', 'trickle'];
 
 /**
  * A small HTTP server for demos and tests that answers in a chosen failure mode: healthy (200 JSON
  * naming itself), 503s, slow (delay), hang (never answers), refuse (stops listening: connection
  * refused), reset (destroys the socket before answering) or partial (sends headers and half a
- * body, then drops the connection). `/healthz` follows the mode too.
+ * body, then drops the connection) or trickle (streams a chunk every 50 ms for a second).
+ * `/healthz` follows the mode too.
  */
 export class DemoUpstream {
   readonly name: string;
@@ -115,6 +116,19 @@ export class DemoUpstream {
       case 'reset':
         req.socket.destroy();
         return;
+      case 'trickle': {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        let n = 0;
+        const t = setInterval(() => {
+          if (res.destroyed || ++n > 20) {
+            clearInterval(t);
+            if (!res.destroyed) res.end('done\n');
+            return;
+          }
+          res.write(`chunk ${n}\n`);
+        }, 50);
+        return;
+      }
       case 'partial':
         res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 100 });
         res.write('half a body');

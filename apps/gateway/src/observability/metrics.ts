@@ -22,7 +22,8 @@ export class GatewayMetrics {
   readonly degraded: Counter<'route' | 'mode' | 'reason' | 'shadow'>;
   readonly switchErrors: Counter<'source'>;
   private readonly childCache = new Map<string, { inc(): void }>();
-  private readonly durationCache = new Map<string, { observe(v: number): void }>();
+  /** Per route: request counters by status class (index = status / 100) and the duration histogram. */
+  private readonly routeCache = new Map<string, { byClass: { inc(): void }[]; duration: { observe(v: number): void } }>();
   private engine: () => Engine;
 
   constructor(engine: () => Engine) {
@@ -51,13 +52,14 @@ export class GatewayMetrics {
   }
 
   request(route: string, status: number, seconds: number): void {
-    this.child(`r|${route}|${status}`, () => this.requests.labels(route, statusClass(status))).inc();
-    let h = this.durationCache.get(route);
-    if (!h) {
-      h = this.duration.labels(route);
-      this.durationCache.set(route, h);
+    let m = this.routeCache.get(route);
+    if (!m) {
+      m = { byClass: [], duration: this.duration.labels(route) };
+      this.routeCache.set(route, m);
     }
-    h.observe(seconds);
+    const cls = Math.floor(status / 100);
+    (m.byClass[cls] ??= this.requests.labels(route, statusClass(status))).inc();
+    m.duration.observe(seconds);
   }
 
   upstreamResponse(cluster: string, host: string, status: number): void {

@@ -130,6 +130,7 @@ export class UpstreamRequest {
   private tried: Host[] | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private holdsRequest = false;
+  private clientAborted = false;
   private holdsBreaker = false;
 
   constructor(dispatcher: UpstreamDispatcher, ctx: RequestContext, opts: Dispatcher.DispatchOptions, downstream: LegacyHandler) {
@@ -317,8 +318,9 @@ export class UpstreamRequest {
     const wasInflight = this.endAttempt(a);
     if (err === DISCARDED || a.discarded) return;
     if (a === this.committed) {
-      // The response had started streaming: all we can do is reset downstream too.
-      this.finish(true);
+      // The response had started streaming: all we can do is reset downstream too. A client that
+      // hung up is not the upstream's failure.
+      this.finish(this.clientAborted ? this.ctx.status >= 500 : true);
       this.downstream.onError(err);
       return;
     }
@@ -421,6 +423,7 @@ export class UpstreamRequest {
     this.finished = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const a of [...this.inflight]) {
+      if (a === this.committed) continue;
       this.endAttempt(a);
       a.discard();
     }
@@ -436,13 +439,21 @@ export class UpstreamRequest {
     if (failed !== undefined && route.rules.length > 0) route.recordForRules(failed, duration);
   }
 
+  /**
+   * reply-from (or undici's body stream) aborts because the client went away. A committed attempt
+   * is aborted with the same error, and undici's onError for it tells reply-from's handler (which
+   * must hear it to settle its body stream). Before any response, every attempt is discarded.
+   */
   private readonly abortFromDownstream = (err?: Error): void => {
-    if (this.finished) {
-      this.committed?.abortFn?.(err);
+    this.clientAborted = true;
+    this.ctx.addFlag('DC');
+    const committed = this.committed;
+    if (committed && !committed.done) {
+      committed.abortFn?.(err);
       return;
     }
-    const committed = this.committed;
-    this.finish(committed ? this.ctx.status >= 500 : undefined);
-    committed?.abortFn?.(err);
+    if (this.finished) return;
+    this.finish(undefined);
+    this.downstream.onError(err ?? new Error('request aborted by the client'));
   };
 }

@@ -1,0 +1,256 @@
+/**
+ * Throughput and latency of the gateway against bare @fastify/http-proxy, nginx and HAProxy, in one
+ * run, following ../shared/perf.md §4: the proxy under test alone on CPU 1, wrk and a cheap nginx
+ * upstream on CPU 0, keep-alive on both hops, access logs off, interleaved rounds, medians.
+ * Run: npm run bench (after `apt-get install -y wrk nginx-light haproxy`).
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
+const MEASURE_S = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 50;
+const UPSTREAM = 18080;
+const PORTS = { gateway: 18081, 'gateway+log': 18082, bare: 18083, nginx: 18084, haproxy: 18085 } as const;
+type Case = keyof typeof PORTS;
+const CASES: Case[] = ['gateway', 'gateway+log', 'bare', 'nginx', 'haproxy'];
+const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'brownout-bench-'));
+
+function need(cmd: string): void {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+  } catch {
+    process.stderr.write(`bench: "${cmd}" is missing. Install with: apt-get install -y wrk nginx-light haproxy util-linux\n`);
+    process.exit(2);
+  }
+}
+['wrk', 'nginx', 'haproxy', 'taskset'].forEach(need);
+
+const children: ChildProcess[] = [];
+function start(cpu: number, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const c = spawn('taskset', ['-c', String(cpu), cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  children.push(c);
+  return c;
+}
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+async function waitFor(port: number, path = '/'): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}${path}`);
+      await r.arrayBuffer();
+      if (r.status === 200) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise(r => setTimeout(r, 50));
+  }
+  throw new Error(`nothing answered 200 on port ${port}`);
+}
+
+function nginxConf(name: string, body: string): string {
+  const f = join(dir, `${name}.conf`);
+  writeFileSync(
+    f,
+    `worker_processes 1; daemon off; pid ${join(dir, name + '.pid')}; error_log ${join(dir, name + '.err')};
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}; proxy_temp_path ${dir};
+  fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
+  ${body} }
+`,
+  );
+  return f;
+}
+
+/** utime + stime (in ticks) of a process and all its descendants. */
+function cpuTicks(pid: number): number {
+  const tree = new Set([pid]);
+  let grew = true;
+  const stats = readdirSync('/proc')
+    .filter(d => /^\d+$/.test(d))
+    .map(d => {
+      try {
+        return readFileSync(`/proc/${d}/stat`, 'utf8');
+      } catch {
+        return '';
+      }
+    })
+    .filter(Boolean)
+    .map(s => {
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      return { pid: Number(s.slice(0, s.indexOf(' '))), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+    });
+  while (grew) {
+    grew = false;
+    for (const p of stats) {
+      if (tree.has(p.ppid) && !tree.has(p.pid)) {
+        tree.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return stats.filter(p => tree.has(p.pid)).reduce((a, p) => a + p.ticks, 0);
+}
+
+interface WrkResult { rps: number; p50: number; p99: number; cpu: number }
+
+function parseMs(v: string): number {
+  const m = /([\d.]+)(us|ms|s)/.exec(v)!;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+function wrk(port: number, seconds: number, pid?: number): WrkResult {
+  const before = pid ? cpuTicks(pid) : 0;
+  const out = execFileSync('taskset', ['-c', '0', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/bench`], { encoding: 'utf8' });
+  const cpu = pid ? (cpuTicks(pid) - before) / 100 / seconds : 0;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]);
+  const p50 = parseMs(/^\s+50%\s+(\S+)/m.exec(out)![1]!);
+  const p99 = parseMs(/^\s+99%\s+(\S+)/m.exec(out)![1]!);
+  if (/Non-2xx/.test(out)) throw new Error(`non-2xx answers through ${port}:\n${out}`);
+  return { rps, p50, p99, cpu };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+// ---- upstream and proxies --------------------------------------------------------------------
+start(0, 'nginx', ['-c', nginxConf('upstream', `server { listen 127.0.0.1:${UPSTREAM}; location / { return 200 'hello world'; } }`)]);
+await waitFor(UPSTREAM);
+
+const gatewayConfig = (port: number) => ({
+  listener: { address: '127.0.0.1', port },
+  admin: { address: '127.0.0.1', port: port + 100, token: 'bench' },
+  clusters: [
+    {
+      name: 'origin',
+      hosts: [`127.0.0.1:${UPSTREAM}`],
+      outlier_detection: { consecutive_5xx: 5, interval: '10s', always_eject_one_host: true },
+      health_checks: [{ timeout: '1s', interval: '5s', unhealthy_threshold: 3, healthy_threshold: 2, http_health_check: { path: '/healthz' } }],
+      circuit_breakers: { thresholds: [{ max_requests: 4096, retry_budget: { budget_percent: 20, min_retry_concurrency: 3 } }] },
+    },
+  ],
+  routes: [
+    {
+      name: 'bench',
+      match: { prefix: '/' },
+      cluster: 'origin',
+      priority: 'normal',
+      timeout: '5s',
+      retry_policy: { retry_on: ['5xx', 'reset', 'connect-failure'], num_retries: 2, per_try_timeout: '1s' },
+      circuit_breaker: { consecutive_failures: 50, failure_ratio: 0.5, minimum_requests: 100 },
+      rate_limit: { token_bucket: { max_tokens: 1_000_000_000, tokens_per_fill: 1_000_000_000, fill_interval: '1s' } },
+      fault: { abort: { http_status: 503, percentage: 0 }, delay: { fixed_delay: '10ms', percentage: 0 } },
+      degradation: { mode: 'reject' },
+    },
+  ],
+});
+
+const procs: Partial<Record<Case, ChildProcess>> = {};
+for (const [name, log] of [['gateway', 'off'], ['gateway+log', join(dir, 'access.log')]] as const) {
+  const f = join(dir, `${name}.yaml`);
+  writeFileSync(f, stringify(gatewayConfig(PORTS[name])));
+  procs[name] = start(1, process.execPath, [join(DIST, 'main.js'), '--config', f, '--access-log', log]);
+}
+procs.bare = start(1, process.execPath, [join(DIST, 'bench/bare-proxy.js'), `http://127.0.0.1:${UPSTREAM}`, String(PORTS.bare)]);
+procs.nginx = start(1, 'nginx', [
+  '-c',
+  nginxConf('proxy', `upstream origin { server 127.0.0.1:${UPSTREAM}; keepalive 128; }
+  server { listen 127.0.0.1:${PORTS.nginx}; location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; } }`),
+]);
+const haCfg = join(dir, 'haproxy.cfg');
+writeFileSync(
+  haCfg,
+  `global
+  nbthread 1
+  maxconn 8000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:${PORTS.haproxy}
+  default_backend be
+backend be
+  server s1 127.0.0.1:${UPSTREAM}
+`,
+);
+procs.haproxy = start(1, 'haproxy', ['-f', haCfg, '-db']);
+for (const c of CASES) await waitFor(PORTS[c], '/bench');
+
+// ---- throughput: interleaved rounds ----------------------------------------------------------
+const results: Record<Case, WrkResult[]> = { gateway: [], 'gateway+log': [], bare: [], nginx: [], haproxy: [] };
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const c of CASES) {
+    wrk(PORTS[c], WARMUP_S);
+    const r = wrk(PORTS[c], MEASURE_S, procs[c]!.pid);
+    results[c].push(r);
+    process.stdout.write(`round ${round} ${c.padEnd(12)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)}ms  p99 ${r.p99.toFixed(2)}ms  proxy cpu ${(r.cpu * 100).toFixed(0)}%\n`);
+  }
+}
+const ratioGatewayToBare = median(results.gateway.map((g, i) => g.rps / results.bare[i]!.rps));
+
+// ---- latency at half of the bare proxy's peak, open loop ------------------------------------
+const bareRps = median(results.bare.map(r => r.rps));
+const rate = Math.round(bareRps / 2);
+function openLoop(port: number): { p50_ms: number; p99_ms: number; errors: number } {
+  const out = execFileSync('taskset', ['-c', '0', process.execPath, join(DIST, 'bench/open-loop.js'), `http://127.0.0.1:${port}/bench`, String(rate), String(MEASURE_S)], { encoding: 'utf8' });
+  return JSON.parse(out) as { p50_ms: number; p99_ms: number; errors: number };
+}
+const lat: Record<'gateway' | 'bare', { p50_ms: number; p99_ms: number; errors: number }[]> = { gateway: [], bare: [] };
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const c of ['gateway', 'bare'] as const) {
+    openLoop(PORTS[c]); // warm
+    const r = openLoop(PORTS[c]);
+    lat[c].push(r);
+    process.stdout.write(`latency @${rate}/s round ${round} ${c.padEnd(8)} p50 ${r.p50_ms.toFixed(2)}ms p99 ${r.p99_ms.toFixed(2)}ms errors ${r.errors}\n`);
+  }
+}
+const addedP99 = median(lat.gateway.map((g, i) => g.p99_ms - lat.bare[i]!.p99_ms));
+const addedP50 = median(lat.gateway.map((g, i) => g.p50_ms - lat.bare[i]!.p50_ms));
+
+// ---- summary ---------------------------------------------------------------------------------
+const summary = CASES.map(c => {
+  const rps = median(results[c].map(r => r.rps));
+  const cpu = median(results[c].map(r => r.cpu));
+  return {
+    case: c,
+    rps: Math.round(rps),
+    rps_per_proxy_core: cpu > 0 ? Math.round(rps / cpu) : null,
+    p50_ms: median(results[c].map(r => r.p50)),
+    p99_ms: median(results[c].map(r => r.p99)),
+    vs_bare: rps / bareRps,
+    vs_nginx: rps / median(results.nginx.map(r => r.rps)),
+    vs_haproxy: rps / median(results.haproxy.map(r => r.rps)),
+  };
+});
+process.stdout.write(`\n${'case'.padEnd(12)} ${'req/s'.padStart(7)} ${'/core'.padStart(7)} ${'p50'.padStart(7)} ${'p99'.padStart(7)}  vs bare  vs nginx  vs haproxy\n`);
+for (const s of summary) {
+  process.stdout.write(
+    `${s.case.padEnd(12)} ${String(s.rps).padStart(7)} ${String(s.rps_per_proxy_core ?? '-').padStart(7)} ${s.p50_ms.toFixed(2).padStart(6)}ms ${s.p99_ms.toFixed(2).padStart(6)}ms  ${(s.vs_bare * 100).toFixed(0).padStart(6)}%  ${(s.vs_nginx * 100).toFixed(0).padStart(6)}%  ${(s.vs_haproxy * 100).toFixed(0).padStart(8)}%\n`,
+  );
+}
+process.stdout.write(`\ngateway / bare, median of same-round ratios: ${(ratioGatewayToBare * 100).toFixed(1)}% (target ≥ 90%)\n`);
+process.stdout.write(`added latency at ${rate} req/s (half the bare peak), open loop: p50 ${addedP50.toFixed(2)}ms, p99 ${addedP99.toFixed(2)}ms (target p99 ≤ 1ms)\n`);
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(
+  new URL('./results/proxy.json', import.meta.url),
+  JSON.stringify(
+    { date: new Date().toISOString(), node: process.version, rounds: ROUNDS, warmup_s: WARMUP_S, measure_s: MEASURE_S, connections: CONNECTIONS, summary, gateway_vs_bare_same_round: ratioGatewayToBare, latency_rate: rate, added_p50_ms: addedP50, added_p99_ms: addedP99, rounds_raw: results, latency_raw: lat },
+    null,
+    2,
+  ) + '\n',
+);
+process.exit(0);

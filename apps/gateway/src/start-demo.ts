@@ -1,0 +1,67 @@
+/**
+ * `npm start`: demo upstreams whose failure mode you can switch, plus the gateway on
+ * examples/demo.yaml, and a printout of where to look. Everything on 127.0.0.1.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { loadConfigText } from '@brownout/core/config';
+import { Gateway } from './gateway.ts';
+import { createControlServer, DemoUpstream } from './demo/demo-upstreams.ts';
+
+const CONFIG = fileURLToPath(new URL('../../../examples/demo.yaml', import.meta.url));
+const CONTROL_PORT = 9100;
+
+async function main(): Promise<void> {
+  const upstreams = [
+    new DemoUpstream('catalog-1', 9101),
+    new DemoUpstream('catalog-2', 9102),
+    new DemoUpstream('catalog-3', 9103),
+    new DemoUpstream('fallback', 9201),
+  ];
+  try {
+    await Promise.all(upstreams.map(u => u.start()));
+  } catch (e) {
+    process.stderr.write(`brownout demo: cannot start demo upstreams on 127.0.0.1:9101-9103/9201 (${e instanceof Error ? e.message : String(e)}). Is another demo running?\n`);
+    process.exit(1);
+  }
+  const control = createControlServer(upstreams);
+  await new Promise<void>(resolve => control.listen(CONTROL_PORT, '127.0.0.1', resolve));
+
+  process.env.BROWNOUT_ADMIN_TOKEN ??= 'demo-token';
+  const token = process.env.BROWNOUT_ADMIN_TOKEN;
+  const config = loadConfigText(await readFile(CONFIG, 'utf8'));
+  const accessLog = process.env.BROWNOUT_ACCESS_LOG ?? 'off';
+  const gw = new Gateway({ config, configPath: CONFIG, accessLog, adminToken: token });
+  const where = await gw.listen();
+  const auth = `-H 'authorization: Bearer ${token}'`;
+  process.stdout.write(`
+Brownout is running.
+
+  public API      ${where.public}            try: curl -i ${where.public}/api/products
+  admin API       ${where.admin}             curl ${auth} ${where.admin}/clusters
+  metrics                                          curl ${auth} ${where.admin}/stats/prometheus
+  demo upstreams  http://127.0.0.1:${CONTROL_PORT}            curl http://127.0.0.1:${CONTROL_PORT}/
+
+Make an upstream fail and watch the gateway route around it:
+  curl -X POST http://127.0.0.1:${CONTROL_PORT}/catalog-2/503      (also: slow, hang, refuse, reset, partial, healthy)
+  for i in $(seq 20); do curl -s ${where.public}/api/products; done
+  curl -s ${auth} ${where.admin}/clusters       # catalog-2 shows /failed_outlier_check, then comes back
+
+Config: ${CONFIG} (edit it, then: kill -HUP ${process.pid}). Access log: ${accessLog} (BROWNOUT_ACCESS_LOG=stdout to see it).
+Ctrl-C drains and stops.
+`);
+  const stop = (): void => {
+    void gw.close(2_000).then(async () => {
+      control.close();
+      await Promise.all(upstreams.map(u => u.stop()));
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGHUP', () => {
+    void gw.reloadFromFile();
+  });
+}
+
+void main();
