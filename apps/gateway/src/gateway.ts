@@ -265,7 +265,7 @@ export class Gateway {
           if (out['keep-alive'] !== undefined) delete out['keep-alive'];
           if (out['proxy-connection'] !== undefined) delete out['proxy-connection'];
           if (out.upgrade !== undefined) delete out.upgrade;
-          if (ctx?.rateLimitHeaders) for (const [k, v] of ctx.rateLimitHeaders) out[k] = v;
+          if (ctx && ctx.rlLimit > 0) setRateLimitHeaders(out, ctx);
           if (self.draining) out.connection = 'close';
           return headers;
         },
@@ -336,18 +336,24 @@ export class Gateway {
     const rl = ctx.route.config.rate_limit!;
     const key = rl.key.type === 'header' ? headerKey(req.headers[rl.key.name]) : clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trusted);
     const r = limiter.check(key, performance.now(), this.rlScratch);
-    const resetS = String(Math.ceil(r.resetMs / 1000));
-    ctx.rateLimitHeaders = [
-      ['x-ratelimit-limit', String(r.limit)],
-      ['x-ratelimit-remaining', String(r.remaining)],
-      ['x-ratelimit-reset', resetS],
-    ];
+    ctx.rlLimit = r.limit;
+    ctx.rlRemaining = r.remaining;
+    ctx.rlResetS = Math.ceil(r.resetMs / 1000);
     if (r.allowed) return true;
-    for (const [k, v] of ctx.rateLimitHeaders) reply.header(k, v);
-    reply.header('retry-after', resetS === '0' ? '1' : resetS);
+    const h: Record<string, string> = {};
+    setRateLimitHeaders(h, ctx);
+    reply.headers(h);
+    reply.header('retry-after', String(Math.max(1, ctx.rlResetS)));
     this.localReply(req, reply, { status: rl.status, body: 'local_rate_limited', flag: 'RL' });
     return false;
   }
+}
+
+/** Envoy's DRAFT_VERSION_03 rate-limit headers, on every response that went through a bucket. */
+function setRateLimitHeaders(out: Record<string, string | string[] | undefined>, ctx: RequestContext): void {
+  out['x-ratelimit-limit'] = String(ctx.rlLimit);
+  out['x-ratelimit-remaining'] = String(ctx.rlRemaining);
+  out['x-ratelimit-reset'] = String(ctx.rlResetS);
 }
 
 function headerKey(v: string | string[] | undefined): string {

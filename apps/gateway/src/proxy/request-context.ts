@@ -23,8 +23,10 @@ export class RequestContext {
   degradeReason = '';
   fault: FaultDecision | undefined;
   degrade: DegradeDecision | undefined;
-  /** Rate-limit headers to add to the response (`x-ratelimit-*`), when the route has a limiter. */
-  rateLimitHeaders: [string, string][] | undefined;
+  /** Rate-limit figures for the `x-ratelimit-*` response headers; limit 0 when the route has no limiter. */
+  rlLimit = 0;
+  rlRemaining = 0;
+  rlResetS = 0;
   /** True once the request reached the upstream path (breaker / limits were taken). */
   dispatched = false;
 

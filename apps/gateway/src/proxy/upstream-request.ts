@@ -16,6 +16,7 @@ import type { UpstreamDispatcher } from './upstream-dispatcher.ts';
 import { LOCAL_REPLIES, resetReply } from './local-reply.ts';
 import { UpstreamFailure } from './upstream-failure.ts';
 import { classifyAttemptError, resetReason } from './classify-error.ts';
+import type { Expirable } from './timeout-wheel.ts';
 
 /** undici's callback-style handler, which reply-from's RequestHandler and undici's pools speak. */
 export interface LegacyHandler {
@@ -36,12 +37,6 @@ class AttemptTimeout extends Error {
 }
 const TIMED_OUT = new AttemptTimeout('per-try timeout');
 
-function onAttemptTimer(a: Attempt): void {
-  a.timer = undefined;
-  a.abortFn?.(TIMED_OUT);
-  // Not connected yet: undici has not handed us an abort; fail the attempt ourselves.
-  if (!a.abortFn) a.request.onAttemptError(a, TIMED_OUT);
-}
 
 /** Thrown into an attempt we abandon ourselves (retried or lost a hedge race); never surfaces. */
 class AttemptDiscarded extends Error {
@@ -59,15 +54,25 @@ function rawHeaderGetter(raw: Buffer[]): (name: string) => string | undefined {
   };
 }
 
+/** True if the raw header list names `lower` (compared by length first, so most headers cost one comparison). */
+function hasHeader(raw: Buffer[], lower: string): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!;
+    if (k.length === lower.length && k.toString('latin1').toLowerCase() === lower) return true;
+  }
+  return false;
+}
+
 /** One try against one host. Separate objects so hedged attempts can run side by side. */
-class Attempt implements LegacyHandler {
+class Attempt implements LegacyHandler, Expirable {
   readonly host: Host;
   readonly request: UpstreamRequest;
   abortFn: ((err?: Error) => void) | undefined;
   connected = false;
   discarded = false;
   done = false;
-  timer: NodeJS.Timeout | undefined;
+  /** When the per-try (or remaining route) budget runs out; 0 once headers arrive or it ends. */
+  timeoutAt = 0;
   cancelHedgeTimer: NodeJS.Timeout | undefined;
 
   constructor(request: UpstreamRequest, host: Host) {
@@ -105,6 +110,12 @@ class Attempt implements LegacyHandler {
   discard(): void {
     this.discarded = true;
     this.abortFn?.(DISCARDED);
+  }
+
+  onTimeout(): void {
+    this.abortFn?.(TIMED_OUT);
+    // Not connected yet: undici has not handed us an abort; fail the attempt ourselves.
+    if (!this.abortFn) this.request.onAttemptError(this, TIMED_OUT);
   }
 }
 
@@ -253,7 +264,7 @@ export class UpstreamRequest {
         this.onHedgeTimeout(a);
       }, policy.per_try_timeout);
     }
-    if (Number.isFinite(timeout)) a.timer = setTimeout(onAttemptTimer, Math.max(1, Math.ceil(timeout)), a);
+    if (Number.isFinite(timeout)) this.dispatcher.timeouts.add(a, Math.max(1, timeout), now);
     this.dispatcher.poolFor(host, this.cluster).dispatch(
       {
         path: this.path,
@@ -270,10 +281,7 @@ export class UpstreamRequest {
   }
 
   onAttemptHeaders(a: Attempt, status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
-    if (a.timer) {
-      clearTimeout(a.timer);
-      a.timer = undefined;
-    }
+    a.timeoutAt = 0;
     if (a.discarded || a.done || this.finished) {
       a.discard();
       return false;
@@ -281,7 +289,7 @@ export class UpstreamRequest {
     const host = a.host;
     this.dispatcher.metrics.upstreamResponse(this.cluster.name, host.id, status);
     this.cluster.recordResponse(host, status);
-    if (this.cluster.healthChecker && rawHeaderGetter(raw)(IMMEDIATE_FAIL) !== undefined) {
+    if (this.cluster.healthChecker && hasHeader(raw, IMMEDIATE_FAIL)) {
       this.cluster.healthChecker.setUnhealthyImmediately(host);
     }
     const policy = this.ctx.route.retryPolicy;
@@ -399,7 +407,7 @@ export class UpstreamRequest {
     if (a.done) return false;
     a.done = true;
     a.host.activeRequests--;
-    if (a.timer) clearTimeout(a.timer);
+    a.timeoutAt = 0;
     if (a.cancelHedgeTimer) clearTimeout(a.cancelHedgeTimer);
     const i = this.inflight.indexOf(a);
     if (i >= 0) this.inflight.splice(i, 1);
