@@ -21,7 +21,8 @@ export class GatewayMetrics {
   private readonly localReplies: Counter<'route' | 'flag'>;
   readonly degraded: Counter<'route' | 'mode' | 'reason' | 'shadow'>;
   readonly switchErrors: Counter<'source'>;
-  private readonly childCache = new Map<string, { inc(): void }>();
+  /** Per cluster, per `address:port`: upstream response counters by status class. */
+  private readonly hostCache = new Map<string, Map<string, { inc(): void }[]>>();
   /** Per route: request counters by status class (index = status / 100) and the duration histogram. */
   private readonly routeCache = new Map<string, { byClass: { inc(): void }[]; duration: { observe(v: number): void } }>();
   private engine: () => Engine;
@@ -63,7 +64,17 @@ export class GatewayMetrics {
   }
 
   upstreamResponse(cluster: string, host: string, status: number): void {
-    this.child(`u|${cluster}|${host}|${Math.floor(status / 100)}`, () => this.upstream.labels(cluster, host, statusClass(status))).inc();
+    let hosts = this.hostCache.get(cluster);
+    if (!hosts) {
+      hosts = new Map();
+      this.hostCache.set(cluster, hosts);
+    }
+    let byClass = hosts.get(host);
+    if (!byClass) {
+      byClass = [];
+      hosts.set(host, byClass);
+    }
+    (byClass[Math.floor(status / 100)] ??= this.upstream.labels(cluster, host, statusClass(status))).inc();
   }
 
   upstreamReset(cluster: string, host: string, kind: string): void {
@@ -76,16 +87,6 @@ export class GatewayMetrics {
 
   localReply(route: string, flag: string): void {
     this.localReplies.labels(route, flag).inc();
-  }
-
-  /** Label children are cached by a flat string key so the request path never hashes label sets. */
-  private child(key: string, make: () => { inc(): void }): { inc(): void } {
-    let c = this.childCache.get(key);
-    if (!c) {
-      c = make();
-      this.childCache.set(key, c);
-    }
-    return c;
   }
 
   private engineGauges(registers: Registry[]): void {

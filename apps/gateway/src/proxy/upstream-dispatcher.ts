@@ -3,7 +3,6 @@ import type { ClusterRuntime, Host } from '@brownout/core';
 import { CTX, type RequestContext } from './request-context.ts';
 import { UpstreamRequest, type LegacyHandler } from './upstream-request.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { TimeoutWheel } from './timeout-wheel.ts';
 
 /**
  * The undici dispatcher handed to @fastify/http-proxy (reply-from's `undici` option). reply-from
@@ -16,8 +15,6 @@ import { TimeoutWheel } from './timeout-wheel.ts';
 export class UpstreamDispatcher extends Dispatcher {
   private readonly pools = new Map<Host, Pool>();
   readonly metrics: GatewayMetrics;
-  /** Per-attempt timeouts share one timer: no setTimeout per request. */
-  readonly timeouts = new TimeoutWheel(5);
   private closed = false;
 
   constructor(metrics: GatewayMetrics) {
@@ -69,14 +66,12 @@ export class UpstreamDispatcher extends Dispatcher {
 
   override async close(): Promise<void> {
     this.closed = true;
-    this.timeouts.close();
     await Promise.all([...this.pools.values()].map(p => p.close()));
     this.pools.clear();
   }
 
   override async destroy(): Promise<void> {
     this.closed = true;
-    this.timeouts.close();
     await Promise.all([...this.pools.values()].map(p => p.destroy()));
     this.pools.clear();
   }
