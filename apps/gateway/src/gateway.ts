@@ -87,6 +87,16 @@ export class Gateway {
     this.publicApp = this.buildPublicApp();
     this.adminApp = createAdminServer(this, opts.adminToken);
     this.watchEngine();
+    this.warnUnsupported(opts.config);
+  }
+
+  /** Says loudly what a config asks for that this build does not do yet, instead of ignoring it. */
+  private warnUnsupported(cfg: GatewayConfig): void {
+    for (const r of cfg.routes) {
+      if (r.rate_limit?.scope === 'distributed') {
+        this.log.warn({ route: r.name }, 'rate_limit.scope "distributed" needs the Redis control plane, which this build does not have: the route is not rate limited');
+      }
+    }
   }
 
   get currentConfig(): GatewayConfig {
@@ -125,6 +135,7 @@ export class Gateway {
     this.trusted = new Set(next.listener.trusted_proxies);
     this.config = next;
     this.watchEngine();
+    this.warnUnsupported(next);
     this.log.info({ ...report, warnings }, 'config reloaded');
     return { ok: true, ...report, warnings };
   }
