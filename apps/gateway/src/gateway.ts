@@ -6,7 +6,15 @@ import {
   ConfigError,
   DEADLINE_HEADER,
   Deadline,
+  DegradeReason,
   Engine,
+  decideDegradation,
+  degradedHeader,
+  emptyDecision,
+  resolveChain,
+  type DegradeDecision,
+  type DegradeMode,
+  type TriggerSignals,
   emptyFaultDecision,
   emptyRateLimitResult,
   parseDeadlineHeader,
@@ -27,6 +35,8 @@ import { GatewayMetrics } from './observability/metrics.ts';
 import { createAccessLog, type AccessLog } from './observability/access-log.ts';
 import { createProbeFactory } from './health/probe-factory.ts';
 import { createAdminServer } from './admin/admin-server.ts';
+import { SwitchStore } from './degradation/switch-store.ts';
+import { renderFallbackBody } from './degradation/fallback-response.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,6 +54,8 @@ export interface GatewayOptions {
   readonly adminToken: string;
   /** Operational log (start-up, reloads, ejections). Defaults to JSON on stderr. */
   readonly log?: Logger | undefined;
+  /** The switches to enforce; an embedded store by default. */
+  readonly switches?: SwitchStore | undefined;
 }
 
 export interface ReloadResult {
@@ -66,6 +78,7 @@ export class Gateway {
   readonly adminApp: FastifyInstance;
   readonly log: Logger;
   draining = false;
+  readonly switches: SwitchStore;
   private config: GatewayConfig;
   private readonly configPath: string | undefined;
   private readonly dispatcher: UpstreamDispatcher;
@@ -74,12 +87,16 @@ export class Gateway {
   private trusted: ReadonlySet<string>;
   /** Reused rate-limit result: admission is synchronous, so one scratch object serves every request. */
   private readonly rlScratch = emptyRateLimitResult();
+  /** Reused degradation verdict and signals, for the same reason. */
+  private readonly decision: DegradeDecision = emptyDecision();
+  private readonly signals: TriggerSignals = { breakerOpen: false, noHealthyHost: false, ruleActive: false };
 
   constructor(opts: GatewayOptions) {
     this.config = opts.config;
     this.configPath = opts.configPath;
     this.log = opts.log ?? pino({ base: null, timestamp: stdTimeFunctions.isoTime }, destination(2));
     this.engine = new Engine(opts.config, { clock: systemClock, random: systemRandom, probeFactory: this.probes.factory });
+    this.switches = opts.switches ?? new SwitchStore();
     this.metrics = new GatewayMetrics(() => this.engine);
     this.dispatcher = new UpstreamDispatcher(this.metrics);
     this.accessLog = createAccessLog(opts.accessLog ?? 'stdout');
@@ -280,7 +297,9 @@ export class Gateway {
         onError: (reply, { error }) => {
           const f = findUpstreamFailure(error);
           if (f) {
-            void self.localReply(reply.request as FastifyRequest, reply as FastifyReply, f.reply);
+            const req = reply.request as FastifyRequest;
+            if ((f.trigger === 'breaker' || f.trigger === 'no-healthy-host') && self.degradeOnFailure(req, reply as FastifyReply, f.trigger)) return;
+            void self.localReply(req, reply as FastifyReply, f.reply);
             return;
           }
           void self.localReply(reply.request as FastifyRequest, reply as FastifyReply, { status: 502, body: 'bad gateway', flag: 'UR' });
@@ -323,9 +342,101 @@ export class Gateway {
         ctx.addFlag('DI');
         return d.delayMs;
       }
-      if (d.abortStatus > 0) this.abortFault(req, reply, d.abortStatus);
+      if (d.abortStatus > 0) {
+        this.abortFault(req, reply, d.abortStatus);
+        return 0;
+      }
     }
+    this.degradeIfSwitched(req, reply, ctx, path);
     return 0;
+  }
+
+  /**
+   * Applies switches, level shedding and automatic triggers before the upstream. Serves the
+   * degraded answer itself, or re-targets the request to the fallback cluster; in shadow mode only
+   * counts. A route degraded by a rule still sends `probe_percent` of requests upstream so the rule
+   * can see recovery.
+   */
+  private degradeIfSwitched(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, path: string): void {
+    const route = ctx.route;
+    const sig = this.signals;
+    const b = route.breaker?.current;
+    sig.breakerOpen = b === 'open' || b === 'forced_open';
+    // Only a cluster with panic disabled can have nothing to pick from (panic sends to every host).
+    const hs = route.cluster.hostSet;
+    sig.noHealthyHost = route.cluster.config.healthy_panic_threshold === 0 && hs.healthy.length + hs.degraded.length === 0;
+    sig.ruleActive = route.rules.length > 0 && route.ruleActive();
+    const d = decideDegradation(route.name, route.degradation, this.switches.state, sig, Date.now(), this.decision);
+    if (d.shadow) {
+      this.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
+      return;
+    }
+    if (!d.degraded) return;
+    if (d.reason === DegradeReason.Rule && route.rules.some(r => r.active && r.shouldProbe())) return;
+    this.serveDegraded(req, reply, ctx, d, path);
+  }
+
+  /** An upstream-side trigger fired (breaker open, no healthy host): degrade if the route wants that. */
+  private degradeOnFailure(req: FastifyRequest, reply: FastifyReply, trigger: 'breaker' | 'no-healthy-host'): boolean {
+    const ctx = req.brownout;
+    if (!ctx || ctx.cluster !== ctx.route.cluster) return false;
+    const route = ctx.route;
+    const sig = this.signals;
+    sig.breakerOpen = trigger === 'breaker';
+    sig.noHealthyHost = trigger === 'no-healthy-host';
+    sig.ruleActive = false;
+    const d = decideDegradation(route.name, route.degradation, this.switches.state, sig, Date.now(), this.decision);
+    if (d.shadow) {
+      this.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
+      return false;
+    }
+    if (!d.degraded) return false;
+    const q = req.url.indexOf('?');
+    const served = this.serveDegraded(req, reply, ctx, d, q < 0 ? req.url : req.url.slice(0, q), true);
+    return served;
+  }
+
+  /**
+   * Walks the route's chain to the first mode that can answer. Returns true once a reply is sent;
+   * false when the request should continue to the (fallback) upstream.
+   */
+  private serveDegraded(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, d: DegradeDecision, path: string, afterFailure = false): boolean {
+    const route = ctx.route;
+    const fallback = this.switches.document?.fallbacks[route.name] ?? route.config.degradation.default_response;
+    const canServe = (m: DegradeMode): boolean => {
+      if (m === 'default') return fallback !== undefined;
+      if (m === 'fallback_service') {
+        const fc = route.fallbackCluster;
+        return !afterFailure && fc !== undefined && fc.hostSet.healthy.length + fc.hostSet.degraded.length > 0;
+      }
+      // The shared response cache comes with the Redis control plane; until then, `cache` cannot serve.
+      return m === 'reject';
+    };
+    const mode = resolveChain(d.mode, route.degradation.fallback_chain, canServe);
+    ctx.degradedMode = mode ?? 'none';
+    ctx.degradeReason = d.reason;
+    ctx.addFlag('DG');
+    this.metrics.degraded.labels(route.name, mode ?? 'none', d.reason, 'false').inc();
+    reply.header('x-brownout-degraded', degradedHeader(d, mode));
+    if (mode === 'fallback_service') {
+      ctx.cluster = route.fallbackCluster!;
+      return false;
+    }
+    if (mode === 'default') {
+      const f = fallback!;
+      reply.code(f.status).headers(f.headers);
+      if (this.draining) reply.header('connection', 'close');
+      void reply.send(renderFallbackBody(f.body, path, req.method, route.name));
+      return true;
+    }
+    if (mode === 'reject') {
+      const retryAfter = Math.ceil(Math.max(route.breaker?.retryAfterMs() ?? 0, route.config.degradation.retry_after) / 1000);
+      reply.header('retry-after', String(retryAfter));
+      this.localReply(req, reply, { status: 503, body: `${route.name} is degraded: try again later`, flag: 'DG' });
+      return true;
+    }
+    this.localReply(req, reply, { status: 503, body: `${route.name} is degraded and no fallback could answer`, flag: 'DG' });
+    return true;
   }
 
   /** After an injected delay, the abort (rolled independently) may still apply. */

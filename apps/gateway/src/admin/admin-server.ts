@@ -49,6 +49,17 @@ export function createAdminServer(gw: Gateway, token: string): FastifyInstance {
 
   app.get('/config', (_req, reply) => reply.send(gw.redactedConfig()));
 
+  app.get('/switches', (_req, reply) =>
+    reply.send({ source: gw.switches.source, version: gw.switches.version, document: gw.switches.document ?? null }),
+  );
+
+  app.put('/switches', (req, reply) => {
+    const r = gw.switches.apply(req.body);
+    if (r.ok) return reply.send({ applied: true, version: r.version });
+    if (r.reason === 'stale') return reply.code(409).send({ error: 'stale switch document', current_version: r.current });
+    return reply.code(400).send({ error: 'invalid switch document; the current switches were kept', issues: r.issues });
+  });
+
   app.post('/reload', async (_req, reply) => {
     const result = await gw.reloadFromFile();
     if (!result.ok) return reply.code(400).send({ error: 'invalid config; the running config was kept', issues: result.issues });

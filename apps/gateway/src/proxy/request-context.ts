@@ -1,4 +1,4 @@
-import type { Deadline, DegradeDecision, FaultDecision, RouteRuntime } from '@brownout/core';
+import type { ClusterRuntime, Deadline, DegradeDecision, FaultDecision, RouteRuntime } from '@brownout/core';
 
 /**
  * Key under which the request context rides on the header object reply-from hands to undici.
@@ -10,6 +10,8 @@ export const CTX = Symbol('brownout.request-context');
 /** Everything the gateway knows about one request, from routing to the access log. */
 export class RequestContext {
   readonly route: RouteRuntime;
+  /** Where attempts go: the route's cluster, or its fallback cluster when degraded to `fallback_service`. */
+  cluster: ClusterRuntime;
   readonly startedAt: number;
   readonly deadline: Deadline;
   /** Response flags, Envoy style (`UH`, `UT,URX`, …); empty when none. */
@@ -32,6 +34,7 @@ export class RequestContext {
 
   constructor(route: RouteRuntime, startedAt: number, deadline: Deadline) {
     this.route = route;
+    this.cluster = route.cluster;
     this.startedAt = startedAt;
     this.deadline = deadline;
   }

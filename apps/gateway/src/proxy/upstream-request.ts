@@ -131,7 +131,7 @@ function onAttemptTimer(a: Attempt): void {
 export class UpstreamRequest {
   readonly ctx: RequestContext;
   readonly downstream: LegacyHandler;
-  readonly cluster: RequestContext['route']['cluster'];
+  readonly cluster: RequestContext['cluster'];
   finished = false;
   private readonly dispatcher: UpstreamDispatcher;
   private readonly opts: Dispatcher.DispatchOptions;
@@ -152,7 +152,7 @@ export class UpstreamRequest {
     this.ctx = ctx;
     this.opts = opts;
     this.downstream = downstream;
-    this.cluster = ctx.route.cluster;
+    this.cluster = ctx.cluster;
     const p = ctx.route.config.priority;
     this.limits = this.cluster.limits.forPriority(p === 'critical' || p === 'high' ? 'high' : 'default');
     this.path = opts.path;
@@ -162,7 +162,8 @@ export class UpstreamRequest {
     this.downstream.onConnect(this.abortFromDownstream);
     const route = this.ctx.route;
     this.ctx.dispatched = true;
-    if (route.breaker) {
+    // The route's breaker guards its own cluster; a fallback service is judged by its own health.
+    if (route.breaker && this.cluster === route.cluster) {
       if (!route.breaker.tryAcquire()) {
         this.fail(new UpstreamFailure(LOCAL_REPLIES.breakerOpen, 'breaker'));
         return;
