@@ -36,6 +36,8 @@ import { createAccessLog, type AccessLog } from './observability/access-log.ts';
 import { createProbeFactory } from './health/probe-factory.ts';
 import { createAdminServer } from './admin/admin-server.ts';
 import { SwitchStore } from './degradation/switch-store.ts';
+import { RedisSwitchSync } from './degradation/redis-switch-sync.ts';
+import { writeSwitchDocument, type WriteResult } from './degradation/switch-writer.ts';
 import { renderFallbackBody } from './degradation/fallback-response.ts';
 
 declare module 'fastify' {
@@ -56,6 +58,12 @@ export interface GatewayOptions {
   readonly log?: Logger | undefined;
   /** The switches to enforce; an embedded store by default. */
   readonly switches?: SwitchStore | undefined;
+  /** Fleet mode: switches come from (and admin writes go to) this Redis (also Sentinel/Cluster URLs ioredis accepts). */
+  readonly redisUrl?: string | undefined;
+  /** Where the last applied switch document is kept for restarts during a Redis outage. */
+  readonly snapshotPath?: string | undefined;
+  /** Full switch reconcile period in fleet mode (default 5 s). */
+  readonly reconcileMs?: number | undefined;
 }
 
 export interface ReloadResult {
@@ -79,6 +87,7 @@ export class Gateway {
   readonly log: Logger;
   draining = false;
   readonly switches: SwitchStore;
+  readonly switchSync: RedisSwitchSync | undefined;
   private config: GatewayConfig;
   private readonly configPath: string | undefined;
   private readonly dispatcher: UpstreamDispatcher;
@@ -98,6 +107,18 @@ export class Gateway {
     this.engine = new Engine(opts.config, { clock: systemClock, random: systemRandom, probeFactory: this.probes.factory });
     this.switches = opts.switches ?? new SwitchStore();
     this.metrics = new GatewayMetrics(() => this.engine);
+    this.switchSync = opts.redisUrl
+      ? new RedisSwitchSync(this.switches, {
+          url: opts.redisUrl,
+          snapshotPath: opts.snapshotPath,
+          reconcileMs: opts.reconcileMs,
+          log: this.log,
+          onInvalid: () => {
+            this.metrics.switchErrors.labels('redis').inc();
+          },
+        })
+      : undefined;
+    this.metrics.watchSwitches(this.switches, this.switchSync);
     this.dispatcher = new UpstreamDispatcher(this.metrics);
     this.accessLog = createAccessLog(opts.accessLog ?? 'stdout');
     this.trusted = new Set(opts.config.listener.trusted_proxies);
@@ -123,6 +144,7 @@ export class Gateway {
   /** Starts health checks and both listeners; returns their bound addresses. */
   async listen(): Promise<{ public: string; admin: string }> {
     this.engine.start();
+    await this.switchSync?.start();
     const l = this.config.listener;
     const a = this.config.admin;
     const pub = await this.publicApp.listen({ host: l.address, port: l.port });
@@ -169,6 +191,30 @@ export class Gateway {
     }
   }
 
+  /** Admin write: through Redis for the whole fleet, or into the embedded store. */
+  async writeSwitches(doc: unknown): Promise<WriteResult | { ok: false; reason: 'unavailable' }> {
+    if (!this.switchSync) return this.switches.apply(doc);
+    try {
+      const r = await writeSwitchDocument(this.switchSync.redis, doc, 'admin-api');
+      if (r.ok) await this.switchSync.reconcile('write');
+      return r;
+    } catch {
+      return { ok: false, reason: 'unavailable' };
+    }
+  }
+
+  switchStatus(): unknown {
+    const sync = this.switchSync;
+    const stale = sync?.stalenessMs();
+    return {
+      source: sync ? 'redis' : 'embedded',
+      connected: sync ? sync.connected : null,
+      stale_ms: stale === undefined ? null : Number.isFinite(stale) ? Math.round(stale) : null,
+      version: this.switches.version,
+      document: this.switches.document ?? null,
+    };
+  }
+
   clusterStatus(): unknown[] {
     return [...this.engine.clusters.values()].map(c => ({
       name: c.name,
@@ -210,6 +256,7 @@ export class Gateway {
     clearTimeout(force);
     await this.adminApp.close();
     this.engine.stop();
+    await this.switchSync?.stop();
     await this.dispatcher.close();
     await this.probes.close();
     this.accessLog.flush();

@@ -30,9 +30,20 @@ async function main(): Promise<void> {
   let token = resolveSecret(config.admin.token, process.env) ?? process.env.BROWNOUT_ADMIN_TOKEN;
   const generated = token === undefined || token === '';
   if (generated) token = randomBytes(18).toString('base64url');
-  const gw = new Gateway({ config, configPath: opts.configPath, accessLog: opts.accessLog, adminToken: token! });
+  const redisUrl = process.env.REDIS_URL;
+  const gw = new Gateway({
+    config,
+    configPath: opts.configPath,
+    accessLog: opts.accessLog,
+    adminToken: token!,
+    redisUrl,
+    snapshotPath: process.env.BROWNOUT_SWITCH_SNAPSHOT ?? (redisUrl ? 'brownout-switches.snapshot.json' : undefined),
+  });
   const where = await gw.listen();
-  gw.log.info({ public: where.public, admin: where.admin, config: opts.configPath }, 'brownout gateway listening');
+  gw.log.info({ public: where.public, admin: where.admin, config: opts.configPath, switches: redisUrl ? 'redis' : 'embedded' }, 'brownout gateway listening');
+  if (!redisUrl) {
+    gw.log.warn('EMBEDDED SWITCH STORE: switches live in this process only (admin PUT /switches). Fleet mode — switches shared by every gateway — needs REDIS_URL.');
+  }
   if (generated) gw.log.warn({ admin_token: token }, 'no admin token configured (admin.token or BROWNOUT_ADMIN_TOKEN): generated one for this run');
 
   process.on('SIGHUP', () => {

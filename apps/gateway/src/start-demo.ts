@@ -3,12 +3,29 @@
  * examples/demo.yaml, and a printout of where to look. Everything on 127.0.0.1.
  */
 import { readFile } from 'node:fs/promises';
+import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import { loadConfigText } from '@brownout/core/config';
 import { Gateway } from './gateway.ts';
 import { createControlServer, DemoUpstream } from './demo/demo-upstreams.ts';
 
 const CONFIG = fileURLToPath(new URL('../../../examples/demo.yaml', import.meta.url));
+
+/** Fleet mode if a Redis answers within 500 ms (REDIS_URL, else the local default); embedded otherwise. */
+async function findRedis(): Promise<string | undefined> {
+  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const c = new Redis(url, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    await c.ping();
+    return url;
+  } catch {
+    return undefined;
+  } finally {
+    c.disconnect();
+  }
+}
 const CONTROL_PORT = 9100;
 
 async function main(): Promise<void> {
@@ -31,8 +48,12 @@ async function main(): Promise<void> {
   const token = process.env.BROWNOUT_ADMIN_TOKEN;
   const config = loadConfigText(await readFile(CONFIG, 'utf8'));
   const accessLog = process.env.BROWNOUT_ACCESS_LOG ?? 'off';
-  const gw = new Gateway({ config, configPath: CONFIG, accessLog, adminToken: token });
+  const redisUrl = await findRedis();
+  const gw = new Gateway({ config, configPath: CONFIG, accessLog, adminToken: token, redisUrl });
   const where = await gw.listen();
+  const switchesLine = redisUrl
+    ? `switches        fleet mode on ${redisUrl}`
+    : 'switches        EMBEDDED (no Redis answered): single instance only; set REDIS_URL for fleet mode';
   const auth = `-H 'authorization: Bearer ${token}'`;
   process.stdout.write(`
 Brownout is running.
@@ -41,11 +62,17 @@ Brownout is running.
   admin API       ${where.admin}             curl ${auth} ${where.admin}/clusters
   metrics                                          curl ${auth} ${where.admin}/stats/prometheus
   demo upstreams  http://127.0.0.1:${CONTROL_PORT}            curl http://127.0.0.1:${CONTROL_PORT}/
+  ${switchesLine}
 
 Make an upstream fail and watch the gateway route around it:
   curl -X POST http://127.0.0.1:${CONTROL_PORT}/catalog-2/503      (also: slow, hang, refuse, reset, partial, healthy)
   for i in $(seq 20); do curl -s ${where.public}/api/products; done
   curl -s ${auth} ${where.admin}/clusters       # catalog-2 shows /failed_outlier_check, then comes back
+
+Degrade a route by hand (shed low-priority routes, or switch one route to its fallback):
+  curl -X PUT ${auth} -H 'content-type: application/json' ${where.admin}/switches \\
+    -d '{"routes":{"products":{"mode":"fallback_service","reason":"demo","actor":"you"}}}'
+  (no "version": the next one is assigned; "global_level": 1..3 sheds low, normal, high routes)
 
 Config: ${CONFIG} (edit it, then: kill -HUP ${process.pid}). Access log: ${accessLog} (BROWNOUT_ACCESS_LOG=stdout to see it).
 Ctrl-C drains and stops.

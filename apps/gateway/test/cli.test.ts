@@ -7,12 +7,14 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { request } from 'undici';
 import { eventually, hostsOf, upstreams } from './harness.ts';
+import { redisServer } from './redis-server.ts';
+import { writeSwitchDocument } from '../src/degradation/switch-writer.ts';
 
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 
-function start(args: string[]): { child: ChildProcess & { stderr: NodeJS.ReadableStream }; stderr: () => string; exit: Promise<number | null> } {
+function start(args: string[], extraEnv: Record<string, string> = {}): { child: ChildProcess & { stderr: NodeJS.ReadableStream }; stderr: () => string; exit: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    env: { ...process.env, BROWNOUT_ADMIN_TOKEN: 't', BROWNOUT_ACCESS_LOG: 'off' },
+    env: { ...process.env, BROWNOUT_ADMIN_TOKEN: 't', BROWNOUT_ACCESS_LOG: 'off', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
@@ -59,5 +61,33 @@ describe('gateway CLI', () => {
 
     p.child.kill('SIGTERM');
     assert.equal(await p.exit, 0);
+  });
+
+  it('two gateway processes enforce a switch written to Redis by a third party', async () => {
+    const redis = await redisServer();
+    const ups = await upstreams(1);
+    const dir = mkdtempSync(join(tmpdir(), 'brownout-cli-'));
+    const file = join(dir, 'gw.yaml');
+    writeFileSync(
+      file,
+      stringify({
+        listener: { port: 0 },
+        admin: { port: 0 },
+        clusters: [{ name: 'api', hosts: hostsOf(ups) }],
+        routes: [{ name: 'items', match: { prefix: '/' }, cluster: 'api', priority: 'low', degradation: { mode: 'default', default_response: { body: 'shed' } } }],
+      }),
+    );
+    const procs = [0, 1].map(i => start(['--config', file], { REDIS_URL: redis.url, BROWNOUT_SWITCH_SNAPSHOT: join(dir, `snap${i}.json`) }));
+    const urls: string[] = [];
+    for (const p of procs) {
+      await eventually(() => p.stderr().includes('brownout gateway listening'), 15_000, 'start-up');
+      urls.push((JSON.parse(p.stderr().split('\n').find(l => l.includes('listening'))!) as { public: string }).public);
+    }
+    const body = async (u: string) => (await request(`${u}/x`)).body.text();
+    for (const u of urls) assert.notEqual(await body(u), 'shed');
+    assert.deepEqual(await writeSwitchDocument(redis.client(), { version: 1, global_level: 1 }), { ok: true, version: 1 });
+    await eventually(async () => (await body(urls[0]!)) === 'shed' && (await body(urls[1]!)) === 'shed', 3_000, 'both processes to shed');
+    for (const p of procs) p.child.kill('SIGTERM');
+    for (const p of procs) assert.equal(await p.exit, 0);
   });
 });

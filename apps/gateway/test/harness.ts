@@ -51,10 +51,27 @@ async function send(url: string, method: Dispatcher.HttpMethod, headers: Record<
   return { status: r.statusCode, headers: r.headers, text, json: () => JSON.parse(text) as never };
 }
 
+export interface GatewayExtras {
+  readonly configPath?: string;
+  readonly redisUrl?: string;
+  readonly snapshotPath?: string;
+  readonly reconcileMs?: number;
+}
+
 /** Starts a gateway on ephemeral ports with a silent operational log and no access log. */
-export async function gateway(input: GatewayConfigInput, configPath?: string): Promise<RunningGateway> {
+export async function gateway(input: GatewayConfigInput, extras: string | GatewayExtras = {}): Promise<RunningGateway> {
+  const x: GatewayExtras = typeof extras === 'string' ? { configPath: extras } : extras;
   const config = parseConfig({ ...input, listener: { port: 0, ...input.listener }, admin: { port: 0, ...input.admin } });
-  const gw = new Gateway({ config, configPath, accessLog: 'off', adminToken: ADMIN_TOKEN, log: pino({ level: 'silent' }) });
+  const gw = new Gateway({
+    config,
+    configPath: x.configPath,
+    redisUrl: x.redisUrl,
+    snapshotPath: x.snapshotPath,
+    reconcileMs: x.reconcileMs,
+    accessLog: 'off',
+    adminToken: ADMIN_TOKEN,
+    log: pino({ level: 'silent' }),
+  });
   await gw.listen();
   const url = `http://127.0.0.1:${(gw.publicApp.server.address() as AddressInfo).port}`;
   const admin = `http://127.0.0.1:${(gw.adminApp.server.address() as AddressInfo).port}`;

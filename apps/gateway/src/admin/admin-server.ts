@@ -49,14 +49,13 @@ export function createAdminServer(gw: Gateway, token: string): FastifyInstance {
 
   app.get('/config', (_req, reply) => reply.send(gw.redactedConfig()));
 
-  app.get('/switches', (_req, reply) =>
-    reply.send({ source: gw.switches.source, version: gw.switches.version, document: gw.switches.document ?? null }),
-  );
+  app.get('/switches', (_req, reply) => reply.send(gw.switchStatus()));
 
-  app.put('/switches', (req, reply) => {
-    const r = gw.switches.apply(req.body);
+  app.put('/switches', async (req, reply) => {
+    const r = await gw.writeSwitches(req.body);
     if (r.ok) return reply.send({ applied: true, version: r.version });
     if (r.reason === 'stale') return reply.code(409).send({ error: 'stale switch document', current_version: r.current });
+    if (r.reason === 'unavailable') return reply.code(503).send({ error: 'switch store (Redis) unreachable; nothing was written' });
     return reply.code(400).send({ error: 'invalid switch document; the current switches were kept', issues: r.issues });
   });
 

@@ -37,7 +37,9 @@ export class SwitchStore {
   apply(input: unknown): ApplyResult {
     let doc: SwitchDocument;
     try {
-      doc = parseSwitchDocument(input);
+      // An operator may omit `version`: the next one is assigned.
+      const auto = typeof input === 'object' && input !== null && !Array.isArray(input) && (input as { version?: unknown }).version === undefined;
+      doc = parseSwitchDocument(auto ? { ...input, version: this.version + 1 } : input);
     } catch (e) {
       if (e instanceof ConfigError) return { ok: false, reason: 'invalid', issues: e.issues };
       throw e;

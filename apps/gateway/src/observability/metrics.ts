@@ -48,6 +48,37 @@ export class GatewayMetrics {
     this.engineGauges(registers);
   }
 
+  /** Switch version, store connectivity and staleness, read at scrape time. */
+  watchSwitches(store: { version: number }, sync: { connected: boolean; stalenessMs(): number } | undefined): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'brownout_switches_version',
+      help: 'Version of the switch document in force',
+      registers,
+      collect() {
+        this.set(store.version);
+      },
+    });
+    if (!sync) return;
+    new Gauge({
+      name: 'brownout_switch_store_connected',
+      help: '1 while Redis answers',
+      registers,
+      collect() {
+        this.set(sync.connected ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'brownout_switches_staleness_seconds',
+      help: 'Seconds since the switches were last read from Redis (-1: never)',
+      registers,
+      collect() {
+        const s = sync.stalenessMs();
+        this.set(Number.isFinite(s) ? s / 1000 : -1);
+      },
+    });
+  }
+
   setEngine(engine: () => Engine): void {
     this.engine = engine;
   }
