@@ -17,6 +17,7 @@ import {
   type TriggerSignals,
   emptyFaultDecision,
   emptyRateLimitResult,
+  FailOpenLimiter,
   parseDeadlineHeader,
   systemClock,
   systemRandom,
@@ -38,6 +39,8 @@ import { createAdminServer } from './admin/admin-server.ts';
 import { SwitchStore } from './degradation/switch-store.ts';
 import { RedisSwitchSync } from './degradation/redis-switch-sync.ts';
 import { writeSwitchDocument, type WriteResult } from './degradation/switch-writer.ts';
+import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
+import { Redis } from 'ioredis';
 import { renderFallbackBody } from './degradation/fallback-response.ts';
 
 declare module 'fastify' {
@@ -88,6 +91,9 @@ export class Gateway {
   draining = false;
   readonly switches: SwitchStore;
   readonly switchSync: RedisSwitchSync | undefined;
+  /** Distributed (Redis) rate limiters by route, each bounded to 20 ms and failing open. */
+  readonly distributedLimiters = new Map<string, FailOpenLimiter>();
+  private readonly limiterRedis: Redis | undefined;
   private config: GatewayConfig;
   private readonly configPath: string | undefined;
   private readonly dispatcher: UpstreamDispatcher;
@@ -119,6 +125,14 @@ export class Gateway {
         })
       : undefined;
     this.metrics.watchSwitches(this.switches, this.switchSync);
+    if (opts.redisUrl) {
+      // Its own connection, with no offline queue: while Redis is down a check fails at once and
+      // the limiter fails open, instead of queueing requests behind a reconnect.
+      this.limiterRedis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: n => Math.min(50 * 2 ** n, 2_000) });
+      this.limiterRedis.on('error', () => undefined);
+    }
+    this.buildDistributedLimiters(opts.config);
+    this.metrics.watchLimiters(this.distributedLimiters);
     this.dispatcher = new UpstreamDispatcher(this.metrics);
     this.accessLog = createAccessLog(opts.accessLog ?? 'stdout');
     this.trusted = new Set(opts.config.listener.trusted_proxies);
@@ -128,12 +142,23 @@ export class Gateway {
     this.warnUnsupported(opts.config);
   }
 
-  /** Says loudly what a config asks for that this build does not do yet, instead of ignoring it. */
+  /** Says loudly what a config asks for that this instance cannot do, instead of ignoring it. */
   private warnUnsupported(cfg: GatewayConfig): void {
+    if (this.limiterRedis) return;
     for (const r of cfg.routes) {
       if (r.rate_limit?.scope === 'distributed') {
-        this.log.warn({ route: r.name }, 'rate_limit.scope "distributed" needs the Redis control plane, which this build does not have: the route is not rate limited');
+        this.log.warn({ route: r.name }, 'rate_limit.scope "distributed" needs REDIS_URL (fleet mode): the route is not rate limited');
       }
+    }
+  }
+
+  private buildDistributedLimiters(cfg: GatewayConfig): void {
+    this.distributedLimiters.clear();
+    if (!this.limiterRedis) return;
+    for (const r of cfg.routes) {
+      const rl = r.rate_limit;
+      if (rl?.scope !== 'distributed') continue;
+      this.distributedLimiters.set(r.name, new FailOpenLimiter(new RedisRateLimiter(this.limiterRedis, r.name, rl.token_bucket), systemClock, 20, 'open'));
     }
   }
 
@@ -173,6 +198,7 @@ export class Gateway {
     this.dispatcher.prune(live);
     this.trusted = new Set(next.listener.trusted_proxies);
     this.config = next;
+    this.buildDistributedLimiters(next);
     this.watchEngine();
     this.warnUnsupported(next);
     this.log.info({ ...report, warnings }, 'config reloaded');
@@ -257,6 +283,7 @@ export class Gateway {
     await this.adminApp.close();
     this.engine.stop();
     await this.switchSync?.stop();
+    this.limiterRedis?.disconnect();
     await this.dispatcher.close();
     await this.probes.close();
     this.accessLog.flush();
@@ -315,11 +342,22 @@ export class Gateway {
       retryMethods: [],
       disableRequestLogging: true,
       preHandler: (req, reply, done) => {
-        const delay = self.admit(req, reply);
-        if (reply.sent) return;
-        // Only an injected delay makes admission asynchronous; the common path stays synchronous.
-        if (delay === 0) done();
-        else setTimeout(self.afterDelay, delay, req, reply, done);
+        const ctx = self.route(req, reply);
+        if (!ctx) return;
+        const shared = self.distributedLimiters.get(ctx.route.name);
+        if (!shared) {
+          self.continueAdmission(req, reply, ctx, done);
+          return;
+        }
+        // Only a shared (Redis) limit or an injected delay makes admission asynchronous.
+        self.distributedCheck(req, reply, ctx, shared).then(
+          ok => {
+            if (ok) self.continueAdmission(req, reply, ctx, done);
+          },
+          (err: unknown) => {
+            done(err as Error);
+          },
+        );
       },
       replyOptions: {
         rewriteRequestHeaders: (req, headers) => {
@@ -356,18 +394,15 @@ export class Gateway {
     return app;
   }
 
-  /**
-   * Routing and admission before the upstream: route match, body limit, faults, rate limit. Replies
-   * itself when the request stops here. Returns the fault delay to wait before going on (ms), 0 for none.
-   */
-  private admit(req: FastifyRequest, reply: FastifyReply): number {
+  /** Routing, body limit and the local rate limit. Replies itself and returns undefined when the request stops here. */
+  private route(req: FastifyRequest, reply: FastifyReply): RequestContext | undefined {
     const url = req.url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const route = matchRoute(this.engine.routes, req.method, path, req.headers);
     if (!route) {
       this.localReply(req, reply, LOCAL_REPLIES.noRoute);
-      return 0;
+      return undefined;
     }
     const now = performance.now();
     const incoming = req.headers[DEADLINE_HEADER];
@@ -376,10 +411,16 @@ export class Gateway {
     const cl = req.headers['content-length'];
     if (cl !== undefined && Number(cl) > route.config.max_request_body_bytes) {
       this.localReply(req, reply, LOCAL_REPLIES.payloadTooLarge);
-      return 0;
+      return undefined;
     }
     const limiter = route.rateLimiter;
-    if (limiter && !this.rateLimit(req, reply, ctx, limiter)) return 0;
+    if (limiter && !this.rateLimit(req, reply, ctx, limiter)) return undefined;
+    return ctx;
+  }
+
+  /** Faults and degradation, then on to the upstream (after an injected delay, if one fired). */
+  private continueAdmission(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, done: (err?: Error) => void): void {
+    const route = ctx.route;
     if (route.fault) {
       const d = (ctx.fault = route.fault.decide(name => {
         const v = req.headers[name];
@@ -387,15 +428,40 @@ export class Gateway {
       }, emptyFaultDecision()));
       if (d.delayMs > 0) {
         ctx.addFlag('DI');
-        return d.delayMs;
+        setTimeout(this.afterDelay, d.delayMs, req, reply, done);
+        return;
       }
       if (d.abortStatus > 0) {
         this.abortFault(req, reply, d.abortStatus);
-        return 0;
+        return;
       }
     }
-    this.degradeIfSwitched(req, reply, ctx, path);
-    return 0;
+    this.finishAdmission(req, reply, done);
+  }
+
+  private finishAdmission(req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+    const ctx = req.brownout!;
+    const q = req.url.indexOf('?');
+    this.degradeIfSwitched(req, reply, ctx, q < 0 ? req.url : req.url.slice(0, q));
+    if (!reply.sent) done();
+  }
+
+  /** The shared limit: one Redis round trip, at most 20 ms, failing open. */
+  private async distributedCheck(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, limiter: FailOpenLimiter): Promise<boolean> {
+    const rl = ctx.route.config.rate_limit!;
+    const key = rl.key.type === 'header' ? headerKey(req.headers[rl.key.name]) : clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trusted);
+    const r = await limiter.check(key, 1);
+    if (r.limit === 0) return true; // failed open: no figures to report
+    ctx.rlLimit = r.limit;
+    ctx.rlRemaining = r.remaining;
+    ctx.rlResetS = Math.ceil(r.resetMs / 1000);
+    if (r.allowed) return true;
+    const h: Record<string, string> = {};
+    setRateLimitHeaders(h, ctx);
+    reply.headers(h);
+    reply.header('retry-after', String(Math.max(1, ctx.rlResetS)));
+    this.localReply(req, reply, { status: rl.status, body: 'rate_limited', flag: 'RL' });
+    return false;
   }
 
   /**
@@ -490,7 +556,7 @@ export class Gateway {
   private readonly afterDelay = (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     const status = req.brownout?.fault?.abortStatus ?? 0;
     if (status > 0) this.abortFault(req, reply, status);
-    else done();
+    else this.finishAdmission(req, reply, done);
   };
 
   private abortFault(req: FastifyRequest, reply: FastifyReply, status: number): void {

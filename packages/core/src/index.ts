@@ -29,7 +29,7 @@ export { Deadline, DEADLINE_HEADER, parseDeadlineHeader } from './timeout/deadli
 
 export { TokenBucket, type TokenBucketConfig } from './rate-limit/token-bucket.ts';
 export { KeyedRateLimiter, emptyRateLimitResult, type RateLimitResult } from './rate-limit/keyed-rate-limiter.ts';
-export { FailOpenLimiter, type DistributedRateLimiter, type FailureMode } from './rate-limit/distributed-limiter.ts';
+export { FailOpenLimiter, type DistributedRateLimiter, type FailureMode, type FailOpenStats } from './rate-limit/distributed-limiter.ts';
 
 export { FaultInjector, FaultHeader, emptyFaultDecision, type FaultConfig, type FaultDecision } from './fault/fault-injector.ts';
 

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { EJECTION_TYPES_LIST, type Engine } from './engine-view.ts';
+import type { FailOpenStats } from '@brownout/core';
 
 const STATUS_CLASS = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 function statusClass(status: number): string {
@@ -75,6 +76,20 @@ export class GatewayMetrics {
       collect() {
         const s = sync.stalenessMs();
         this.set(Number.isFinite(s) ? s / 1000 : -1);
+      },
+    });
+  }
+
+  /** Shared (Redis) rate limiter outcomes per route, including how often it failed open. */
+  watchLimiters(limiters: ReadonlyMap<string, { readonly stats: FailOpenStats }>): void {
+    new Gauge({
+      name: 'brownout_distributed_rate_limit_total',
+      help: 'Distributed rate-limit decisions: ok, over_limit, failure_mode_allowed (Redis slow or down)',
+      labelNames: ['route', 'outcome'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [route, l] of limiters) for (const [k, v] of Object.entries(l.stats) as [string, number][]) this.labels(route, k).set(v);
       },
     });
   }
