@@ -40,6 +40,7 @@ import { SwitchStore } from './degradation/switch-store.ts';
 import { RedisSwitchSync } from './degradation/redis-switch-sync.ts';
 import { writeSwitchDocument, type WriteResult } from './degradation/switch-writer.ts';
 import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
+import { REPLAYED_HEADERS, ResponseCache, type CachedResponse } from './cache/response-cache.ts';
 import { Redis } from 'ioredis';
 import { renderFallbackBody } from './degradation/fallback-response.ts';
 
@@ -94,6 +95,8 @@ export class Gateway {
   /** Distributed (Redis) rate limiters by route, each bounded to 20 ms and failing open. */
   readonly distributedLimiters = new Map<string, FailOpenLimiter>();
   private readonly limiterRedis: Redis | undefined;
+  /** Last good responses for the `cache` mode: in-process, shared through Redis in fleet mode. */
+  readonly cache: ResponseCache;
   private config: GatewayConfig;
   private readonly configPath: string | undefined;
   private readonly dispatcher: UpstreamDispatcher;
@@ -132,6 +135,7 @@ export class Gateway {
       this.limiterRedis.on('error', () => undefined);
     }
     this.buildDistributedLimiters(opts.config);
+    this.cache = new ResponseCache(this.limiterRedis);
     this.metrics.watchLimiters(this.distributedLimiters);
     this.dispatcher = new UpstreamDispatcher(this.metrics);
     this.accessLog = createAccessLog(opts.accessLog ?? 'stdout');
@@ -383,6 +387,11 @@ export class Gateway {
           const f = findUpstreamFailure(error);
           if (f) {
             const req = reply.request as FastifyRequest;
+            const ctx = req.brownout;
+            if (f.trigger === 'upstream' && ctx && ctx.cacheKey !== '') {
+              self.staleIfError(req, reply as FastifyReply, ctx, f.reply);
+              return;
+            }
             if ((f.trigger === 'breaker' || f.trigger === 'no-healthy-host') && self.degradeOnFailure(req, reply as FastifyReply, f.trigger)) return;
             void self.localReply(req, reply as FastifyReply, f.reply);
             return;
@@ -415,7 +424,42 @@ export class Gateway {
     }
     const limiter = route.rateLimiter;
     if (limiter && !this.rateLimit(req, reply, ctx, limiter)) return undefined;
+    if ((req.method === 'GET' || req.method === 'HEAD') && usesCache(route.config)) this.prepareCache(req, ctx, path, q < 0 ? '' : url.slice(q));
     return ctx;
+  }
+
+  /** Names the cache entry of this request and arranges for a good answer to be kept. */
+  private prepareCache(req: FastifyRequest, ctx: RequestContext, path: string, query: string): void {
+    const c = ctx.route.config.degradation.cache;
+    let vary = '';
+    for (const h of c.key.headers) {
+      const v = req.headers[h];
+      vary += `${h}=${Array.isArray(v) ? v.join(',') : (v ?? '')};`;
+    }
+    ctx.cacheKey = ResponseCache.key(ctx.route.name, req.method, path, c.key.query ? query : '', vary);
+    ctx.cacheStore = (status, raw, body) => {
+      const headers: Record<string, string> = {};
+      for (let i = 0; i < raw.length; i += 2) {
+        const k = raw[i]!.toString('latin1').toLowerCase();
+        if (REPLAYED_HEADERS.includes(k)) headers[k] = raw[i + 1]!.toString('latin1');
+      }
+      this.cache.put(ctx.cacheKey, { status, headers, body, storedAt: Date.now() }, c.max_staleness);
+    };
+  }
+
+  /** Answers from the cache, saying how old the answer is. */
+  private serveCached(reply: FastifyReply, e: CachedResponse, d: DegradeDecision, ctx: RequestContext): void {
+    ctx.degradedMode = 'cache';
+    ctx.degradeReason = d.reason;
+    ctx.addFlag('DG');
+    this.metrics.degraded.labels(ctx.route.name, 'cache', d.reason, 'false').inc();
+    reply
+      .code(e.status)
+      .headers(e.headers)
+      .header('age', String(Math.max(0, Math.floor((Date.now() - e.storedAt) / 1000))))
+      .header('x-brownout-degraded', degradedHeader(d, 'cache'));
+    if (this.draining) reply.header('connection', 'close');
+    void reply.send(e.body);
   }
 
   /** Faults and degradation, then on to the upstream (after an injected delay, if one fired). */
@@ -442,7 +486,19 @@ export class Gateway {
   private finishAdmission(req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
     const ctx = req.brownout!;
     const q = req.url.indexOf('?');
-    this.degradeIfSwitched(req, reply, ctx, q < 0 ? req.url : req.url.slice(0, q));
+    const r = this.degradeIfSwitched(req, reply, ctx, q < 0 ? req.url : req.url.slice(0, q));
+    if (r) {
+      // A cache entry had to be fetched from the shared layer first.
+      r.then(
+        () => {
+          if (!reply.sent) done();
+        },
+        (err: unknown) => {
+          done(err as Error);
+        },
+      );
+      return;
+    }
     if (!reply.sent) done();
   }
 
@@ -470,7 +526,7 @@ export class Gateway {
    * counts. A route degraded by a rule still sends `probe_percent` of requests upstream so the rule
    * can see recovery.
    */
-  private degradeIfSwitched(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, path: string): void {
+  private degradeIfSwitched(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, path: string): Promise<void> | undefined {
     const route = ctx.route;
     const sig = this.signals;
     const b = route.breaker?.current;
@@ -482,11 +538,38 @@ export class Gateway {
     const d = decideDegradation(route.name, route.degradation, this.switches.state, sig, Date.now(), this.decision);
     if (d.shadow) {
       this.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
-      return;
+      return undefined;
     }
-    if (!d.degraded) return;
-    if (d.reason === DegradeReason.Rule && route.rules.some(r => r.active && r.shouldProbe())) return;
+    if (!d.degraded) return undefined;
+    if (d.reason === DegradeReason.Rule && route.rules.some(r => r.active && r.shouldProbe())) return undefined;
+    const maxStale = route.config.degradation.cache.max_staleness;
+    if (ctx.cacheKey !== '' && this.cache.peek(ctx.cacheKey, maxStale) === undefined) {
+      // Fill the in-process layer from the shared one, then decide with the same (copied) verdict.
+      const verdict = { ...d };
+      return this.cache.lookup(ctx.cacheKey, maxStale).then(() => {
+        this.serveDegraded(req, reply, ctx, verdict, path);
+      });
+    }
     this.serveDegraded(req, reply, ctx, d, path);
+    return undefined;
+  }
+
+  /** The upstream failed (reset, timeout, connect failure): answer with the last good response if it is fresh enough. */
+  private staleIfError(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, otherwise: LocalReply): void {
+    const maxStale = ctx.route.config.degradation.cache.max_staleness;
+    void this.cache.lookup(ctx.cacheKey, maxStale).then(e => {
+      if (reply.sent) return;
+      if (e) {
+        const d = emptyDecision();
+        d.degraded = true;
+        d.mode = 'cache';
+        d.reason = DegradeReason.UpstreamError;
+        d.level = this.switches.state.global_level;
+        this.serveCached(reply, e, d, ctx);
+      } else {
+        this.localReply(req, reply, otherwise);
+      }
+    });
   }
 
   /** An upstream-side trigger fired (breaker open, no healthy host): degrade if the route wants that. */
@@ -516,16 +599,21 @@ export class Gateway {
   private serveDegraded(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, d: DegradeDecision, path: string, afterFailure = false): boolean {
     const route = ctx.route;
     const fallback = this.switches.document?.fallbacks[route.name] ?? route.config.degradation.default_response;
+    const cached = ctx.cacheKey === '' ? undefined : this.cache.peek(ctx.cacheKey, route.config.degradation.cache.max_staleness);
     const canServe = (m: DegradeMode): boolean => {
       if (m === 'default') return fallback !== undefined;
+      if (m === 'cache') return cached !== undefined;
       if (m === 'fallback_service') {
         const fc = route.fallbackCluster;
         return !afterFailure && fc !== undefined && fc.hostSet.healthy.length + fc.hostSet.degraded.length > 0;
       }
-      // The shared response cache comes with the Redis control plane; until then, `cache` cannot serve.
-      return m === 'reject';
+      return true; // reject can always answer
     };
     const mode = resolveChain(d.mode, route.degradation.fallback_chain, canServe);
+    if (mode === 'cache') {
+      this.serveCached(reply, cached!, d, ctx);
+      return true;
+    }
     ctx.degradedMode = mode ?? 'none';
     ctx.degradeReason = d.reason;
     ctx.addFlag('DG');
@@ -579,6 +667,11 @@ export class Gateway {
     this.localReply(req, reply, { status: rl.status, body: 'local_rate_limited', flag: 'RL' });
     return false;
   }
+}
+
+function usesCache(route: GatewayConfig['routes'][number]): boolean {
+  const d = route.degradation;
+  return d.mode === 'cache' || d.fallback_chain.includes('cache');
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'transfer-encoding', 'te', 'trailer']);

@@ -31,6 +31,10 @@ export class RequestContext {
   rlResetS = 0;
   /** True once the request reached the upstream path (breaker / limits were taken). */
   dispatched = false;
+  /** Cache key when this request's good answer should be kept for the `cache` mode; '' otherwise. */
+  cacheKey = '';
+  /** Receives a cacheable 200 once it has streamed completely (set by the gateway with cacheKey). */
+  cacheStore: ((status: number, raw: Buffer[], body: Buffer) => void) | undefined;
 
   constructor(route: RouteRuntime, startedAt: number, deadline: Deadline) {
     this.route = route;

@@ -53,6 +53,19 @@ function rawHeaderGetter(raw: Buffer[]): (name: string) => string | undefined {
   };
 }
 
+/** A 200 may be kept unless the upstream forbids it or it is per-user (cookies, private). */
+export function cacheable(raw: Buffer[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!;
+    if (k.length === 10 && k.toString('latin1').toLowerCase() === 'set-cookie') return false;
+    if (k.length === 13 && k.toString('latin1').toLowerCase() === 'cache-control') {
+      const v = raw[i + 1]!.toString('latin1').toLowerCase();
+      if (v.includes('no-store') || v.includes('private')) return false;
+    }
+  }
+  return true;
+}
+
 /** True if the raw header list names `lower` (compared by length first, so most headers cost one comparison). */
 function hasHeader(raw: Buffer[], lower: string): boolean {
   for (let i = 0; i < raw.length; i += 2) {
@@ -94,6 +107,7 @@ class Attempt implements LegacyHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    this.request.capture(chunk);
     return this.request.downstream.onData(chunk);
   }
 
@@ -145,6 +159,10 @@ export class UpstreamRequest {
   private retryTimer: NodeJS.Timeout | undefined;
   private holdsRequest = false;
   private clientAborted = false;
+  /** Body chunks of a cacheable answer, kept while they fit the route's entry limit. */
+  private captured: Buffer[] | undefined;
+  private capturedBytes = 0;
+  private capturedRaw: Buffer[] | undefined;
   private holdsBreaker = false;
 
   constructor(dispatcher: UpstreamDispatcher, ctx: RequestContext, opts: Dispatcher.DispatchOptions, downstream: LegacyHandler) {
@@ -321,12 +339,29 @@ export class UpstreamRequest {
       }
     }
     this.commit(a, status);
+    if (status === 200 && this.ctx.cacheStore && cacheable(raw)) {
+      this.captured = [];
+      this.capturedRaw = raw.slice();
+    }
     raw.push(ATTEMPT_HEADER, ATTEMPT_VALUES[this.ctx.attempts] ?? Buffer.from(String(this.ctx.attempts)));
     return this.downstream.onHeaders(status, raw, resume, statusText);
   }
 
+  /** Keeps a copy of a cacheable body; gives up (keeps nothing) past the route's entry limit. */
+  capture(chunk: Buffer): void {
+    if (!this.captured) return;
+    this.capturedBytes += chunk.length;
+    if (this.capturedBytes > (this.ctx.route.config.degradation.cache.max_entry_bytes)) {
+      this.captured = undefined;
+      return;
+    }
+    this.captured.push(chunk);
+  }
+
   onAttemptComplete(a: Attempt, trailers: Buffer[] | null): void {
     if (a !== this.committed) return;
+    if (this.captured && this.capturedRaw) this.ctx.cacheStore?.(200, this.capturedRaw, Buffer.concat(this.captured));
+    this.captured = undefined;
     this.endAttempt(a);
     this.finish(this.ctx.status >= 500);
     this.downstream.onComplete(trailers);

@@ -17,6 +17,8 @@ export const DegradeReason = {
   Breaker: 'breaker',
   NoHealthyHost: 'no-healthy-host',
   Rule: 'rule',
+  /** The upstream failed this request (reset, timeout): the cache answers stale-if-error. */
+  UpstreamError: 'upstream-error',
 } as const;
 export type DegradeReason = (typeof DegradeReason)[keyof typeof DegradeReason];
 
