@@ -41,7 +41,10 @@ import { RedisSwitchSync } from './degradation/redis-switch-sync.ts';
 import { writeSwitchDocument, type WriteResult } from './degradation/switch-writer.ts';
 import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
 import { REPLAYED_HEADERS, ResponseCache, type CachedResponse } from './cache/response-cache.ts';
-import { Redis } from 'ioredis';
+import { connectRedis, type AnyRedis } from './degradation/redis-connection.ts';
+import { FleetReporter, type AutoEvent } from './degradation/fleet-reporter.ts';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { renderFallbackBody } from './degradation/fallback-response.ts';
 
 declare module 'fastify' {
@@ -68,6 +71,8 @@ export interface GatewayOptions {
   readonly snapshotPath?: string | undefined;
   /** Full switch reconcile period in fleet mode (default 5 s). */
   readonly reconcileMs?: number | undefined;
+  /** Fleet status heartbeat (default 2 s; the entry lives for three). */
+  readonly heartbeatMs?: number | undefined;
 }
 
 export interface ReloadResult {
@@ -94,9 +99,12 @@ export class Gateway {
   readonly switchSync: RedisSwitchSync | undefined;
   /** Distributed (Redis) rate limiters by route, each bounded to 20 ms and failing open. */
   readonly distributedLimiters = new Map<string, FailOpenLimiter>();
-  private readonly limiterRedis: Redis | undefined;
+  private readonly limiterRedis: AnyRedis | undefined;
   /** Last good responses for the `cache` mode: in-process, shared through Redis in fleet mode. */
   readonly cache: ResponseCache;
+  readonly instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  readonly fleet: FleetReporter | undefined;
+  private readonly startedAt = new Date().toISOString();
   private config: GatewayConfig;
   private readonly configPath: string | undefined;
   private readonly dispatcher: UpstreamDispatcher;
@@ -131,12 +139,14 @@ export class Gateway {
     if (opts.redisUrl) {
       // Its own connection, with no offline queue: while Redis is down a check fails at once and
       // the limiter fails open, instead of queueing requests behind a reconnect.
-      this.limiterRedis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: n => Math.min(50 * 2 ** n, 2_000) });
+      this.limiterRedis = connectRedis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: n => Math.min(50 * 2 ** n, 2_000) });
       this.limiterRedis.on('error', () => undefined);
     }
     this.buildDistributedLimiters(opts.config);
     this.cache = new ResponseCache(this.limiterRedis);
+    this.fleet = this.limiterRedis ? new FleetReporter(this.instanceId, this.limiterRedis, () => this.fleetSnapshot(), this.log, opts.heartbeatMs) : undefined;
     this.metrics.watchLimiters(this.distributedLimiters);
+    this.metrics.watchAutomatic(() => this.automaticDegradations());
     this.dispatcher = new UpstreamDispatcher(this.metrics);
     this.accessLog = createAccessLog(opts.accessLog ?? 'stdout');
     this.trusted = new Set(opts.config.listener.trusted_proxies);
@@ -174,6 +184,7 @@ export class Gateway {
   async listen(): Promise<{ public: string; admin: string }> {
     this.engine.start();
     await this.switchSync?.start();
+    this.fleet?.start();
     const l = this.config.listener;
     const a = this.config.admin;
     const pub = await this.publicApp.listen({ host: l.address, port: l.port });
@@ -237,6 +248,8 @@ export class Gateway {
     const sync = this.switchSync;
     const stale = sync?.stalenessMs();
     return {
+      instance: this.instanceId,
+      automatic: this.automaticDegradations(),
       source: sync ? 'redis' : 'embedded',
       connected: sync ? sync.connected : null,
       stale_ms: stale === undefined ? null : Number.isFinite(stale) ? Math.round(stale) : null,
@@ -287,13 +300,76 @@ export class Gateway {
     await this.adminApp.close();
     this.engine.stop();
     await this.switchSync?.stop();
+    await this.fleet?.stop();
     this.limiterRedis?.disconnect();
     await this.dispatcher.close();
     await this.probes.close();
     this.accessLog.flush();
   }
 
+  /** Routes automatically degraded right now on this instance, and why. */
+  automaticDegradations(): { route: string; reason: string }[] {
+    const out: { route: string; reason: string }[] = [];
+    for (const r of this.engine.routes) {
+      const b = r.breaker?.current;
+      if ((b === 'open' || b === 'forced_open') && r.degradation.triggers.breaker_open) out.push({ route: r.name, reason: 'breaker' });
+      if (r.ruleActive()) out.push({ route: r.name, reason: 'rule' });
+      const hs = r.cluster.hostSet;
+      if (r.degradation.triggers.no_healthy_host && r.cluster.config.healthy_panic_threshold === 0 && hs.healthy.length + hs.degraded.length === 0) {
+        out.push({ route: r.name, reason: 'no-healthy-host' });
+      }
+    }
+    return out;
+  }
+
+  /** What this instance publishes for the console (see FleetReporter). */
+  fleetSnapshot(): unknown {
+    return {
+      instance: this.instanceId,
+      started_at: this.startedAt,
+      heartbeat_at: new Date().toISOString(),
+      draining: this.draining,
+      switches_version: this.switches.version,
+      automatic: this.automaticDegradations(),
+      clusters: [...this.engine.clusters.values()].map(c => ({
+        name: c.name,
+        hosts: c.hostStatuses().map(h => ({
+          address: h.address,
+          port: h.port,
+          health_flags: h.health_flags,
+          ejected: h.ejected,
+          ejected_for: h.ejected_for,
+          ejection_count: h.ejection_count,
+          ejection_time_left_ms: h.ejection_time_left_ms,
+        })),
+      })),
+      routes: this.metrics.routeCounts(),
+    };
+  }
+
+  private announce(e: AutoEvent): void {
+    this.log.warn({ ...e }, e.active ? 'route automatically degraded' : 'route recovered from automatic degradation');
+    this.fleet?.announce(e);
+  }
+
   private watchEngine(): void {
+    for (const r of this.engine.routes) {
+      const b = r.breaker as (NonNullable<typeof r.breaker> & { watched?: boolean }) | undefined;
+      if (b && !b.watched && r.degradation.triggers.breaker_open) {
+        b.watched = true;
+        b.onStateChange(ch => {
+          if (ch.to === 'open' && ch.from !== 'open') this.announce({ route: r.name, reason: 'breaker', active: true });
+          else if (ch.to === 'closed' && ch.from !== 'closed') this.announce({ route: r.name, reason: 'breaker', active: false });
+        });
+      }
+      for (const rule of r.rules as (typeof r.rules[number] & { watched?: boolean })[]) {
+        if (rule.watched) continue;
+        rule.watched = true;
+        rule.onChange(c => {
+          this.announce({ route: r.name, reason: 'rule', active: c.active });
+        });
+      }
+    }
     for (const c of this.engine.clusters.values()) {
       if (c.outlier && !(c.outlier as { watched?: boolean }).watched) {
         (c.outlier as { watched?: boolean }).watched = true;

@@ -56,6 +56,7 @@ export interface GatewayExtras {
   readonly redisUrl?: string;
   readonly snapshotPath?: string;
   readonly reconcileMs?: number;
+  readonly heartbeatMs?: number;
 }
 
 /** Starts a gateway on ephemeral ports with a silent operational log and no access log. */
@@ -68,6 +69,7 @@ export async function gateway(input: GatewayConfigInput, extras: string | Gatewa
     redisUrl: x.redisUrl,
     snapshotPath: x.snapshotPath,
     reconcileMs: x.reconcileMs,
+    heartbeatMs: x.heartbeatMs,
     accessLog: 'off',
     adminToken: ADMIN_TOKEN,
     log: pino({ level: 'silent' }),

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { AnyRedis } from '../degradation/redis-connection.ts';
 
 /** A stored response: only what is needed to answer again, never hop-by-hop or per-client headers. */
 export interface CachedResponse {
@@ -30,11 +30,11 @@ export const REPLAYED_HEADERS = ['content-type', 'content-language', 'content-en
 export class ResponseCache {
   private readonly memory = new Map<string, CachedResponse>();
   private readonly inflight = new Map<string, Promise<CachedResponse | undefined>>();
-  private readonly redis: Redis | undefined;
+  private readonly redis: AnyRedis | undefined;
   private readonly maxEntries: number;
   private readonly timeoutMs: number;
 
-  constructor(redis: Redis | undefined, maxEntries = 10_000, timeoutMs = 20) {
+  constructor(redis: AnyRedis | undefined, maxEntries = 10_000, timeoutMs = 20) {
     this.redis = redis;
     this.maxEntries = maxEntries;
     this.timeoutMs = timeoutMs;

@@ -1,5 +1,5 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { Redis } from 'ioredis';
+import { connectRedis, type AnyRedis } from './redis-connection.ts';
 import type { Logger } from 'pino';
 import type { SwitchStore } from './switch-store.ts';
 import { SWITCH_CHANNEL, SWITCH_KEY } from './redis-keys.ts';
@@ -22,8 +22,8 @@ export interface RedisSyncOptions {
  * document in Redis is logged and counted, never applied.
  */
 export class RedisSwitchSync {
-  readonly redis: Redis;
-  private readonly sub: Redis;
+  readonly redis: AnyRedis;
+  private readonly sub: AnyRedis;
   private readonly store: SwitchStore;
   private readonly opts: RedisSyncOptions;
   private timer: NodeJS.Timeout | undefined;
@@ -35,8 +35,8 @@ export class RedisSwitchSync {
     this.store = store;
     this.opts = opts;
     const common = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 1_000, retryStrategy: (n: number) => Math.min(50 * 2 ** n, 2_000) };
-    this.redis = new Redis(opts.url, common);
-    this.sub = new Redis(opts.url, { ...common, enableOfflineQueue: true });
+    this.redis = connectRedis(opts.url, common);
+    this.sub = connectRedis(opts.url, { ...common, enableOfflineQueue: true });
     for (const c of [this.redis, this.sub]) {
       c.on('error', () => {
         /* reconnection is ioredis's job; state is reported through `connected` and staleness */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { AnyRedis } from './redis-connection.ts';
 import { ConfigError, type ConfigIssue } from '@brownout/core';
 import { parseSwitchDocument, type SwitchDocument } from '@brownout/core/config';
 import { SWITCH_CHANNEL, SWITCH_KEY, SWITCH_LOG } from './redis-keys.ts';
@@ -14,7 +14,7 @@ export type WriteResult =
  * `MULTI`/`EXEC`, guarded by `WATCH` so a concurrent writer cannot slip an older version in
  * between the version check and the write.
  */
-export async function writeSwitchDocument(redis: Redis, input: unknown, actor = 'unknown'): Promise<WriteResult> {
+export async function writeSwitchDocument(redis: AnyRedis, input: unknown, actor = 'unknown'): Promise<WriteResult> {
   // An operator may omit `version`: the next one is assigned under the WATCH below.
   const autoVersion = isRecord(input) && input.version === undefined;
   let doc: SwitchDocument;

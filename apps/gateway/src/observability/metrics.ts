@@ -25,7 +25,16 @@ export class GatewayMetrics {
   /** Per cluster, per `address:port`: upstream response counters by status class. */
   private readonly hostCache = new Map<string, Map<string, { inc(): void }[]>>();
   /** Per route: request counters by status class (index = status / 100) and the duration histogram. */
-  private readonly routeCache = new Map<string, { byClass: { inc(): void }[]; duration: { observe(v: number): void } }>();
+  private readonly routeCache = new Map<string, { byClass: { inc(): void }[]; counts: number[]; duration: { observe(v: number): void } }>();
+
+  /** Requests per route by status class since start, for the fleet status. */
+  routeCounts(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [route, m] of this.routeCache) {
+      out[route] = { '2xx': m.counts[2]!, '3xx': m.counts[3]!, '4xx': m.counts[4]!, '5xx': m.counts[5]! };
+    }
+    return out;
+  }
   private engine: () => Engine;
 
   constructor(engine: () => Engine) {
@@ -80,6 +89,20 @@ export class GatewayMetrics {
     });
   }
 
+  /** Routes automatically degraded on this instance (breaker, rule, no healthy host), read at scrape time. */
+  watchAutomatic(current: () => { route: string; reason: string }[]): void {
+    new Gauge({
+      name: 'brownout_auto_degraded',
+      help: '1 while a route is automatically degraded on this instance, by reason',
+      labelNames: ['route', 'reason'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const a of current()) this.labels(a.route, a.reason).set(1);
+      },
+    });
+  }
+
   /** Shared (Redis) rate limiter outcomes per route, including how often it failed open. */
   watchLimiters(limiters: ReadonlyMap<string, { readonly stats: FailOpenStats }>): void {
     new Gauge({
@@ -101,11 +124,12 @@ export class GatewayMetrics {
   request(route: string, status: number, seconds: number): void {
     let m = this.routeCache.get(route);
     if (!m) {
-      m = { byClass: [], duration: this.duration.labels(route) };
+      m = { byClass: [], counts: [0, 0, 0, 0, 0, 0], duration: this.duration.labels(route) };
       this.routeCache.set(route, m);
     }
     const cls = Math.floor(status / 100);
     (m.byClass[cls] ??= this.requests.labels(route, statusClass(status))).inc();
+    if (cls >= 1 && cls <= 5) m.counts[cls]!++;
     m.duration.observe(seconds);
   }
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { AnyRedis } from '../degradation/redis-connection.ts';
 import type { DistributedRateLimiter, RateLimitResult, TokenBucketConfig } from '@brownout/core';
 
 /**
@@ -26,9 +26,9 @@ redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1)
 return {1, math.floor((now - (new_tat - burst * interval)) / interval), math.ceil(interval / 1000)}
 `;
 
-interface GcraRedis extends Redis {
+type GcraRedis = AnyRedis & {
   brownoutGcra(key: string, intervalUs: number, burst: number, cost: number): Promise<[number, number, number]>;
-}
+};
 
 export class RedisRateLimiter implements DistributedRateLimiter {
   private readonly redis: GcraRedis;
@@ -36,7 +36,7 @@ export class RedisRateLimiter implements DistributedRateLimiter {
   private readonly intervalUs: number;
   private readonly burst: number;
 
-  constructor(redis: Redis, route: string, bucket: TokenBucketConfig) {
+  constructor(redis: AnyRedis, route: string, bucket: TokenBucketConfig) {
     if (!('brownoutGcra' in redis)) redis.defineCommand('brownoutGcra', { numberOfKeys: 1, lua: GCRA });
     this.redis = redis as GcraRedis;
     this.prefix = `brownout:v1:rl:${route}:`;

@@ -1,0 +1,77 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { eventually, gateway, hostsOf, upstreams } from './harness.ts';
+import { redisServer } from './redis-server.ts';
+import { INSTANCE_PREFIX, SWITCH_LOG } from '../src/degradation/redis-keys.ts';
+
+interface Status {
+  instance: string;
+  switches_version: number;
+  automatic: { route: string; reason: string }[];
+  clusters: { name: string; hosts: { port: number; ejected: boolean; ejected_for: string | null; ejection_count: number; ejection_time_left_ms: number }[] }[];
+  routes: Record<string, Record<string, number>>;
+}
+
+describe('fleet status and automatic degradation announcements', () => {
+  it('each gateway publishes its host health, automatic degradations and counters under a heartbeat TTL, and removes it when it stops', async () => {
+    const redis = await redisServer();
+    const ups = await upstreams(2);
+    const input = {
+      clusters: [{ name: 'api', hosts: hostsOf(ups), outlier_detection: { consecutive_5xx: 2, max_ejection_percent: 50 } }],
+      routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api', circuit_breaker: { consecutive_failures: 3 }, degradation: { mode: 'reject' as const } }],
+    };
+    const a = await gateway(input, { redisUrl: redis.url, heartbeatMs: 100 });
+    const b = await gateway(input, { redisUrl: redis.url, heartbeatMs: 100 });
+    const client = redis.client();
+    await eventually(async () => (await client.keys(`${INSTANCE_PREFIX}*`)).length === 2, 2_000, 'both instances to publish');
+
+    await ups[0]!.setMode('503');
+    for (let i = 0; i < 4; i++) await a.get('/x');
+    await eventually(async () => {
+      const raw = await client.get(INSTANCE_PREFIX + a.gw.instanceId);
+      if (!raw) return false;
+      const s = JSON.parse(raw) as Status;
+      const h = s.clusters[0]!.hosts.find(x => x.port === ups[0]!.address.port)!;
+      return h.ejected && h.ejected_for === 'consecutive_5xx' && h.ejection_count === 1 && h.ejection_time_left_ms > 0 && (s.routes.r?.['5xx'] ?? 0) >= 2;
+    }, 2_000, 'the ejection to show in the fleet status');
+    const ttl = await client.pttl(INSTANCE_PREFIX + a.gw.instanceId);
+    assert.ok(ttl > 0 && ttl <= 300, `heartbeat TTL ${ttl}ms`);
+
+    await b.close();
+    assert.equal(await client.exists(INSTANCE_PREFIX + b.gw.instanceId), 0, 'a stopped instance is gone');
+  });
+
+  it('announces an automatic degradation (breaker open) and its recovery in the switch change log', async () => {
+    const redis = await redisServer();
+    const ups = await upstreams(1);
+    const g = await gateway(
+      {
+        clusters: [{ name: 'api', hosts: hostsOf(ups) }],
+        routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api', circuit_breaker: { consecutive_failures: 2, open_duration: '200ms' }, degradation: { mode: 'reject' } }],
+      },
+      { redisUrl: redis.url },
+    );
+    await ups[0]!.setMode('503');
+    await g.get('/1');
+    await g.get('/2');
+    const degraded = await g.get('/3');
+    assert.equal(degraded.headers['x-brownout-degraded'], 'reject; level=0; reason=breaker');
+    const status = (await g.adminGet('/switches')).json<{ automatic: { route: string; reason: string }[] }>();
+    assert.deepEqual(status.automatic, [{ route: 'r', reason: 'breaker' }]);
+    assert.match((await g.adminGet('/stats/prometheus')).text, /brownout_auto_degraded\{route="r",reason="breaker"\} 1/);
+    await ups[0]!.setMode('healthy');
+    await new Promise(r => setTimeout(r, 250));
+    assert.equal((await g.get('/4')).status, 200);
+    const client = redis.client();
+    await eventually(async () => (await client.xlen(SWITCH_LOG)) >= 2, 2_000, 'announcements');
+    const entries = await client.xrange(SWITCH_LOG, '-', '+');
+    const fields = entries.map(([, f]) => Object.fromEntries(f.reduce<[string, string][]>((acc, v, i) => (i % 2 ? acc : [...acc, [v, f[i + 1]!]]), [])));
+    assert.deepEqual(
+      fields.map(f => [f.type, f.route, f.reason, f.active, f.instance === g.gw.instanceId]),
+      [
+        ['auto', 'r', 'breaker', '1', true],
+        ['auto', 'r', 'breaker', '0', true],
+      ],
+    );
+  });
+});
