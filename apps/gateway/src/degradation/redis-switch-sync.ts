@@ -50,8 +50,8 @@ export class RedisSwitchSync {
       if (this.connected) opts.log.warn('switch store: Redis connection lost; last known switches stay in force');
       this.connected = false;
     });
-    this.sub.on('message', (_channel: string, _version: string) => {
-      void this.reconcile('notice');
+    this.sub.on('message', (_channel: string, message: string) => {
+      this.applyNotice(message);
     });
     this.store.onChange(doc => {
       void this.saveSnapshot(doc);
@@ -97,6 +97,23 @@ export class RedisSwitchSync {
     }
     const r = this.store.apply(value);
     if (!r.ok && r.reason === 'invalid') this.invalid(why, r.issues);
+  }
+
+  /** A change notice carries the whole document; anything unusable falls back to a full read. */
+  private applyNotice(message: string): void {
+    let value: unknown;
+    try {
+      value = JSON.parse(message);
+    } catch {
+      void this.reconcile('notice');
+      return;
+    }
+    if (typeof value !== 'object' || value === null) {
+      void this.reconcile('notice');
+      return;
+    }
+    const r = this.store.apply(value);
+    if (!r.ok && r.reason === 'invalid') this.invalid('notice', r.issues);
   }
 
   private invalid(why: string, issues: readonly { path: string; message: string }[]): void {

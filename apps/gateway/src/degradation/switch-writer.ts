@@ -38,7 +38,8 @@ export async function writeSwitchDocument(redis: AnyRedis, input: unknown, actor
       .multi()
       .set(SWITCH_KEY, json)
       .xadd(SWITCH_LOG, 'MAXLEN', '~', '10000', '*', 'version', String(doc.version), 'actor', doc.updated_by ?? actor, 'document', json)
-      .publish(SWITCH_CHANNEL, String(doc.version))
+      // The notice carries the document: subscribers apply it without another round trip.
+      .publish(SWITCH_CHANNEL, json)
       .exec();
     if (res !== null) return { ok: true, version: doc.version };
     // Another writer changed the key after our WATCH: read again and re-check the version.
