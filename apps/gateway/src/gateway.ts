@@ -144,7 +144,11 @@ export class Gateway {
     }
     this.buildDistributedLimiters(opts.config);
     this.cache = new ResponseCache(this.limiterRedis);
-    this.fleet = this.limiterRedis ? new FleetReporter(this.instanceId, this.limiterRedis, () => this.fleetSnapshot(), this.log, opts.heartbeatMs) : undefined;
+    this.fleet = this.limiterRedis
+      ? new FleetReporter(this.instanceId, this.limiterRedis, () => this.fleetSnapshot(), this.log, opts.heartbeatMs, () => {
+          this.announceHostLoss();
+        })
+      : undefined;
     this.metrics.watchLimiters(this.distributedLimiters);
     this.metrics.watchAutomatic(() => this.automaticDegradations());
     this.dispatcher = new UpstreamDispatcher(this.metrics);
@@ -347,6 +351,16 @@ export class Gateway {
     };
   }
 
+  /** Routes whose cluster had no healthy host at the last heartbeat (breaker and rule changes are announced as they happen). */
+  private noHealthyHost = new Set<string>();
+
+  private announceHostLoss(): void {
+    const now = new Set(this.automaticDegradations().filter(a => a.reason === 'no-healthy-host').map(a => a.route));
+    for (const r of now) if (!this.noHealthyHost.has(r)) this.announce({ route: r, reason: 'no-healthy-host', active: true });
+    for (const r of this.noHealthyHost) if (!now.has(r)) this.announce({ route: r, reason: 'no-healthy-host', active: false });
+    this.noHealthyHost = now;
+  }
+
   private announce(e: AutoEvent): void {
     this.log.warn({ ...e }, e.active ? 'route automatically degraded' : 'route recovered from automatic degradation');
     this.fleet?.announce(e);
@@ -519,7 +533,7 @@ export class Gateway {
         const k = raw[i]!.toString('latin1').toLowerCase();
         if (REPLAYED_HEADERS.includes(k)) headers[k] = raw[i + 1]!.toString('latin1');
       }
-      this.cache.put(ctx.cacheKey, { status, headers, body, storedAt: Date.now() }, c.max_staleness);
+      this.cache.put(ctx.route.name, ctx.cacheKey, { status, headers, body, storedAt: Date.now() }, c.max_staleness, c.ttl, c.max_entries);
     };
   }
 
@@ -618,11 +632,11 @@ export class Gateway {
     }
     if (!d.degraded) return undefined;
     if (d.reason === DegradeReason.Rule && route.rules.some(r => r.active && r.shouldProbe())) return undefined;
-    const maxStale = route.config.degradation.cache.max_staleness;
-    if (ctx.cacheKey !== '' && this.cache.peek(ctx.cacheKey, maxStale) === undefined) {
+    const cc = route.config.degradation.cache;
+    if (ctx.cacheKey !== '' && this.cache.peek(route.name, ctx.cacheKey, cc.max_staleness) === undefined) {
       // Fill the in-process layer from the shared one, then decide with the same (copied) verdict.
       const verdict = { ...d };
-      return this.cache.lookup(ctx.cacheKey, maxStale).then(() => {
+      return this.cache.lookup(route.name, ctx.cacheKey, cc.max_staleness, cc.max_entries).then(() => {
         this.serveDegraded(req, reply, ctx, verdict, path);
       });
     }
@@ -632,8 +646,8 @@ export class Gateway {
 
   /** The upstream failed (reset, timeout, connect failure): answer with the last good response if it is fresh enough. */
   private staleIfError(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, otherwise: LocalReply): void {
-    const maxStale = ctx.route.config.degradation.cache.max_staleness;
-    void this.cache.lookup(ctx.cacheKey, maxStale).then(e => {
+    const cc = ctx.route.config.degradation.cache;
+    void this.cache.lookup(ctx.route.name, ctx.cacheKey, cc.max_staleness, cc.max_entries).then(e => {
       if (reply.sent) return;
       if (e) {
         const d = emptyDecision();
@@ -675,7 +689,7 @@ export class Gateway {
   private serveDegraded(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, d: DegradeDecision, path: string, afterFailure = false): boolean {
     const route = ctx.route;
     const fallback = this.switches.document?.fallbacks[route.name] ?? route.config.degradation.default_response;
-    const cached = ctx.cacheKey === '' ? undefined : this.cache.peek(ctx.cacheKey, route.config.degradation.cache.max_staleness);
+    const cached = ctx.cacheKey === '' ? undefined : this.cache.peek(route.name, ctx.cacheKey, route.config.degradation.cache.max_staleness);
     const canServe = (m: DegradeMode): boolean => {
       if (m === 'default') return fallback !== undefined;
       if (m === 'cache') return cached !== undefined;

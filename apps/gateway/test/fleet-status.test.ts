@@ -74,4 +74,23 @@ describe('fleet status and automatic degradation announcements', () => {
       ],
     );
   });
+
+  it('announces a route losing (and regaining) every healthy host', async () => {
+    const redis = await redisServer();
+    const ups = await upstreams(1);
+    const g = await gateway(
+      {
+        clusters: [{ name: 'api', hosts: hostsOf(ups), healthy_panic_threshold: 0, health_checks: [{ timeout: '80ms', interval: '100ms', no_traffic_interval: '100ms', unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { path: '/healthz' } }] }],
+        routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api', degradation: { mode: 'reject' } }],
+      },
+      { redisUrl: redis.url, heartbeatMs: 100 },
+    );
+    const client = redis.client();
+    const reasons = async () => (await client.xrange(SWITCH_LOG, '-', '+')).map(([, f]) => `${f[7]}:${f[9]}`);
+    await ups[0]!.setMode('503');
+    await eventually(async () => (await reasons()).includes('no-healthy-host:1'), 3_000, 'loss announced');
+    await ups[0]!.setMode('healthy');
+    await eventually(async () => (await reasons()).includes('no-healthy-host:0'), 3_000, 'recovery announced');
+    g;
+  });
 });

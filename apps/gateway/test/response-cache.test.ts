@@ -18,6 +18,31 @@ const cfg = (hosts: string[], maxStaleness = '5m'): GatewayConfigInput => ({
   ],
 });
 
+describe('ResponseCache', () => {
+  it('bounds each route by its own max_entries, evicting the least recently stored', async () => {
+    const { ResponseCache } = await import('../src/cache/response-cache.ts');
+    const c = new ResponseCache(undefined);
+    const e = (t: number) => ({ status: 200, headers: {}, body: Buffer.from('x'), storedAt: t });
+    for (let i = 0; i < 5; i++) c.put('a', `k${i}`, e(i), 60_000, 0, 3);
+    c.put('b', 'k0', e(0), 60_000, 0, 3);
+    assert.equal(c.size('a'), 3);
+    assert.equal(c.peek('a', 'k0', 60_000, 10), undefined);
+    assert.ok(c.peek('a', 'k4', 60_000, 10));
+    assert.ok(c.peek('b', 'k0', 60_000, 10), 'routes do not evict each other');
+  });
+
+  it('does not rewrite an entry younger than the ttl, and forgets entries past max staleness', async () => {
+    const { ResponseCache } = await import('../src/cache/response-cache.ts');
+    const c = new ResponseCache(undefined);
+    c.put('a', 'k', { status: 200, headers: {}, body: Buffer.from('v1'), storedAt: 1_000 }, 60_000, 500, 10);
+    c.put('a', 'k', { status: 200, headers: {}, body: Buffer.from('v2'), storedAt: 1_400 }, 60_000, 500, 10);
+    assert.equal(c.peek('a', 'k', 60_000, 1_500)!.body.toString(), 'v1', 'within ttl: kept');
+    c.put('a', 'k', { status: 200, headers: {}, body: Buffer.from('v3'), storedAt: 1_600 }, 60_000, 500, 10);
+    assert.equal(c.peek('a', 'k', 60_000, 1_700)!.body.toString(), 'v3', 'past ttl: refreshed');
+    assert.equal(c.peek('a', 'k', 1_000, 2_601), undefined, 'older than max staleness');
+  });
+});
+
 describe('response cache (stale-if-error and the cache mode)', () => {
   it('serves the last good response when the upstream fails, with age and x-brownout-degraded', async () => {
     const ups = await upstreams(1);

@@ -28,15 +28,14 @@ export const REPLAYED_HEADERS = ['content-type', 'content-language', 'content-en
  * genuine 200s.
  */
 export class ResponseCache {
-  private readonly memory = new Map<string, CachedResponse>();
+  /** In-process layer: one LRU per route, each bounded by that route's `max_entries`. */
+  private readonly memory = new Map<string, Map<string, CachedResponse>>();
   private readonly inflight = new Map<string, Promise<CachedResponse | undefined>>();
   private readonly redis: AnyRedis | undefined;
-  private readonly maxEntries: number;
   private readonly timeoutMs: number;
 
-  constructor(redis: AnyRedis | undefined, maxEntries = 10_000, timeoutMs = 20) {
+  constructor(redis: AnyRedis | undefined, timeoutMs = 20) {
     this.redis = redis;
-    this.maxEntries = maxEntries;
     this.timeoutMs = timeoutMs;
   }
 
@@ -45,19 +44,20 @@ export class ResponseCache {
   }
 
   /** Synchronous lookup in the in-process layer; undefined when absent or older than `maxAgeMs`. */
-  peek(key: string, maxAgeMs: number, now = Date.now()): CachedResponse | undefined {
-    const e = this.memory.get(key);
+  peek(route: string, key: string, maxAgeMs: number, now = Date.now()): CachedResponse | undefined {
+    const m = this.memory.get(route);
+    const e = m?.get(key);
     if (!e) return undefined;
     if (now - e.storedAt > maxAgeMs) {
-      this.memory.delete(key);
+      m!.delete(key);
       return undefined;
     }
     return e;
   }
 
   /** In-process, then Redis (coalesced, bounded). Never rejects. */
-  async lookup(key: string, maxAgeMs: number): Promise<CachedResponse | undefined> {
-    const hit = this.peek(key, maxAgeMs);
+  async lookup(route: string, key: string, maxAgeMs: number, maxEntries: number): Promise<CachedResponse | undefined> {
+    const hit = this.peek(route, key, maxAgeMs);
     if (hit || !this.redis) return hit;
     let p = this.inflight.get(key);
     if (!p) {
@@ -66,26 +66,37 @@ export class ResponseCache {
     }
     const e = await p;
     if (!e || Date.now() - e.storedAt > maxAgeMs) return undefined;
-    this.remember(key, e);
+    this.remember(route, key, e, maxEntries);
     return e;
   }
 
-  /** Stores a good response in both layers; the Redis write is fire-and-forget. */
-  put(key: string, entry: CachedResponse, keepMs: number): void {
-    this.remember(key, entry);
+  /**
+   * Stores a good response in both layers (the Redis write is fire-and-forget), unless the entry
+   * we hold is younger than `refreshAfterMs` (the route's `ttl`): a hot route then costs one Redis
+   * write per ttl, not one per request.
+   */
+  put(route: string, key: string, entry: CachedResponse, keepMs: number, refreshAfterMs: number, maxEntries: number): void {
+    const held = this.memory.get(route)?.get(key);
+    if (held && entry.storedAt - held.storedAt < refreshAfterMs) return;
+    this.remember(route, key, entry, maxEntries);
     if (!this.redis) return;
     const wire: Wire = { s: entry.status, h: entry.headers, b: entry.body.toString('base64'), t: entry.storedAt };
     this.redis.set(key, JSON.stringify(wire), 'PX', Math.max(1, Math.round(keepMs))).catch(() => undefined);
   }
 
-  get size(): number {
-    return this.memory.size;
+  size(route: string): number {
+    return this.memory.get(route)?.size ?? 0;
   }
 
-  private remember(key: string, e: CachedResponse): void {
-    this.memory.delete(key);
-    if (this.memory.size >= this.maxEntries) this.memory.delete(this.memory.keys().next().value!);
-    this.memory.set(key, e);
+  private remember(route: string, key: string, e: CachedResponse, maxEntries: number): void {
+    let m = this.memory.get(route);
+    if (!m) {
+      m = new Map();
+      this.memory.set(route, m);
+    }
+    m.delete(key);
+    if (m.size >= maxEntries) m.delete(m.keys().next().value!);
+    m.set(key, e);
   }
 
   private async fromRedis(key: string): Promise<CachedResponse | undefined> {

@@ -23,7 +23,10 @@ export class FleetReporter {
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(instanceId: string, redis: AnyRedis, snapshot: () => unknown, log: Logger, heartbeatMs = 2_000) {
+  private readonly beforePublish: (() => void) | undefined;
+
+  constructor(instanceId: string, redis: AnyRedis, snapshot: () => unknown, log: Logger, heartbeatMs = 2_000, beforePublish?: () => void) {
+    this.beforePublish = beforePublish;
     this.instanceId = instanceId;
     this.redis = redis;
     this.snapshot = snapshot;
@@ -47,6 +50,7 @@ export class FleetReporter {
   }
 
   async publish(): Promise<void> {
+    this.beforePublish?.();
     try {
       await this.redis.set(this.key, JSON.stringify(this.snapshot()), 'PX', this.heartbeatMs * 3);
     } catch {
