@@ -91,6 +91,7 @@ describe('fleet status and automatic degradation announcements', () => {
     await eventually(async () => (await reasons()).includes('no-healthy-host:1'), 3_000, 'loss announced');
     await ups[0]!.setMode('healthy');
     await eventually(async () => (await reasons()).includes('no-healthy-host:0'), 3_000, 'recovery announced');
-    g;
+    const entry = (await client.xrange(SWITCH_LOG, '-', '+'))[0]![1];
+    assert.equal(entry[entry.indexOf('instance') + 1], g.gw.instanceId);
   });
 });
