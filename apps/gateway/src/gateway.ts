@@ -24,6 +24,7 @@ import {
   type ConfigIssue,
   type Host,
   type KeyedRateLimiter,
+  type RateLimitResult,
 } from '@brownout/core';
 import { loadConfigText, type GatewayConfig } from '@brownout/core/config';
 import { UpstreamDispatcher } from './proxy/upstream-dispatcher.ts';
@@ -594,10 +595,19 @@ export class Gateway {
 
   /** The shared limit: one Redis round trip, at most 20 ms, failing open. */
   private async distributedCheck(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, limiter: FailOpenLimiter): Promise<boolean> {
-    const rl = ctx.route.config.rate_limit!;
-    const key = rl.key.type === 'header' ? headerKey(req.headers[rl.key.name]) : clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trusted);
-    const r = await limiter.check(key, 1);
+    const r = await limiter.check(this.clientKey(req, ctx), 1);
     if (r.limit === 0) return true; // failed open: no figures to report
+    return this.applyRateLimit(req, reply, ctx, r, 'rate_limited');
+  }
+
+  /** The rate-limit key of a request: a header's value, or the client address (XFF from trusted proxies only). */
+  private clientKey(req: FastifyRequest, ctx: RequestContext): string {
+    const k = ctx.route.config.rate_limit!.key;
+    return k.type === 'header' ? headerKey(req.headers[k.name]) : clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trusted);
+  }
+
+  /** Records the bucket's figures for the response headers; answers 429 itself and returns false when over the limit. */
+  private applyRateLimit(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, r: RateLimitResult, body: string): boolean {
     ctx.rlLimit = r.limit;
     ctx.rlRemaining = r.remaining;
     ctx.rlResetS = Math.ceil(r.resetMs / 1000);
@@ -606,7 +616,7 @@ export class Gateway {
     setRateLimitHeaders(h, ctx);
     reply.headers(h);
     reply.header('retry-after', String(Math.max(1, ctx.rlResetS)));
-    this.localReply(req, reply, { status: rl.status, body: 'rate_limited', flag: 'RL' });
+    this.localReply(req, reply, { status: ctx.route.config.rate_limit!.status, body, flag: 'RL' });
     return false;
   }
 
@@ -743,19 +753,8 @@ export class Gateway {
 
   /** Local token bucket per client key; answers 429 itself and returns false when over the limit. */
   private rateLimit(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, limiter: KeyedRateLimiter): boolean {
-    const rl = ctx.route.config.rate_limit!;
-    const key = rl.key.type === 'header' ? headerKey(req.headers[rl.key.name]) : clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trusted);
-    const r = limiter.check(key, performance.now(), this.rlScratch);
-    ctx.rlLimit = r.limit;
-    ctx.rlRemaining = r.remaining;
-    ctx.rlResetS = Math.ceil(r.resetMs / 1000);
-    if (r.allowed) return true;
-    const h: Record<string, string> = {};
-    setRateLimitHeaders(h, ctx);
-    reply.headers(h);
-    reply.header('retry-after', String(Math.max(1, ctx.rlResetS)));
-    this.localReply(req, reply, { status: rl.status, body: 'local_rate_limited', flag: 'RL' });
-    return false;
+    const r = limiter.check(this.clientKey(req, ctx), performance.now(), this.rlScratch);
+    return this.applyRateLimit(req, reply, ctx, r, 'local_rate_limited');
   }
 }
 
