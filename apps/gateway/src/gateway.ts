@@ -45,6 +45,8 @@ import { REPLAYED_HEADERS, ResponseCache, type CachedResponse } from './cache/re
 import { connectRedis, type AnyRedis } from './degradation/redis-connection.ts';
 import { FleetReporter, type AutoEvent } from './degradation/fleet-reporter.ts';
 import { hostname } from 'node:os';
+import { isIP } from 'node:net';
+import { resolveConfig } from './discovery/dns-resolver.ts';
 import { randomBytes } from 'node:crypto';
 import { renderFallbackBody } from './degradation/fallback-response.ts';
 
@@ -106,6 +108,11 @@ export class Gateway {
   readonly instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   readonly fleet: FleetReporter | undefined;
   private readonly startedAt = new Date().toISOString();
+  /** Last DNS answers per name, kept so a failed lookup never empties a cluster. */
+  private dnsAnswers = new Map<string, string[]>();
+  private dnsTimer: NodeJS.Timeout | undefined;
+  /** The host lists the engine runs with (names expanded), to notice when DNS changed them. */
+  private resolvedHosts = '';
   private config: GatewayConfig;
   private readonly configPath: string | undefined;
   private readonly dispatcher: UpstreamDispatcher;
@@ -161,6 +168,39 @@ export class Gateway {
     this.warnUnsupported(opts.config);
   }
 
+  private pruneHosts(): void {
+    const live = new Set<Host>();
+    for (const c of this.engine.clusters.values()) for (const h of c.hostSet.hosts) live.add(h);
+    this.dispatcher.prune(live);
+  }
+
+  /**
+   * Expands hosts given by name into their addresses and, when the answer changed, swaps the
+   * clusters' host lists (state is kept for clusters whose hosts did not change). Re-arms itself
+   * at the shortest `dns_refresh_rate` of the clusters that use names.
+   */
+  async refreshDns(): Promise<void> {
+    const source = this.config;
+    const named = source.clusters.filter(c => c.hosts.some(h => isIP(h.address) === 0));
+    if (named.length === 0) return;
+    const { config, answers } = await resolveConfig(source, this.dnsAnswers);
+    if (source !== this.config) return; // a reload raced us; it schedules its own refresh
+    this.dnsAnswers = answers;
+    const fingerprint = JSON.stringify(config.clusters.map(c => c.hosts));
+    if (fingerprint !== this.resolvedHosts) {
+      this.resolvedHosts = fingerprint;
+      this.engine.reload(config);
+      this.pruneHosts();
+      this.watchEngine();
+      this.log.info({ answers: Object.fromEntries(answers) }, 'DNS: cluster hosts updated');
+    }
+    if (!this.dnsTimer) {
+      const every = Math.min(...named.map(c => c.dns_refresh_rate));
+      this.dnsTimer = setInterval(() => void this.refreshDns(), every);
+      this.dnsTimer.unref();
+    }
+  }
+
   /** Says loudly what a config asks for that this instance cannot do, instead of ignoring it. */
   private warnUnsupported(cfg: GatewayConfig): void {
     if (this.limiterRedis) return;
@@ -187,6 +227,7 @@ export class Gateway {
 
   /** Starts health checks and both listeners; returns their bound addresses. */
   async listen(): Promise<{ public: string; admin: string }> {
+    await this.refreshDns();
     this.engine.start();
     await this.switchSync?.start();
     this.fleet?.start();
@@ -213,11 +254,11 @@ export class Gateway {
       warnings.push('admin address/port changes need a restart');
     }
     const report = this.engine.reload(next);
-    const live = new Set<Host>();
-    for (const c of this.engine.clusters.values()) for (const h of c.hostSet.hosts) live.add(h);
-    this.dispatcher.prune(live);
+    this.pruneHosts();
     this.trusted = new Set(next.listener.trusted_proxies);
     this.config = next;
+    this.resolvedHosts = '';
+    void this.refreshDns();
     this.buildDistributedLimiters(next);
     this.watchEngine();
     this.warnUnsupported(next);
@@ -303,6 +344,7 @@ export class Gateway {
     await this.publicApp.close();
     clearTimeout(force);
     await this.adminApp.close();
+    if (this.dnsTimer) clearInterval(this.dnsTimer);
     this.engine.stop();
     await this.switchSync?.stop();
     await this.fleet?.stop();

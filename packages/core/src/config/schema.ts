@@ -130,8 +130,10 @@ const clusterSchema = z.strictObject({
   least_request_choice_count: z.number().int().min(2).default(2),
   healthy_panic_threshold: percent.default(50),
   connect_timeout: positiveDuration.default(5_000),
-  /** Re-resolve DNS names this often (Brownout default; Envoy's dns_refresh_rate is 5s). */
+  /** Hosts given by name are re-resolved this often, each address becoming a host (Envoy STRICT_DNS; default 5 s as Envoy's). */
   dns_refresh_rate: positiveDuration.default(5_000),
+  /** Which address families a name expands to: Envoy's V4_PREFERRED (v4 if any, else v6), V4_ONLY, V6_ONLY or ALL. */
+  dns_lookup_family: z.enum(['V4_PREFERRED', 'V4_ONLY', 'V6_ONLY', 'ALL']).default('V4_PREFERRED'),
   outlier_detection: outlierDetectionSchema.optional(),
   health_checks: z.array(healthCheckSchema).max(1, 'one health check per cluster is supported').default([]),
   circuit_breakers: z.strictObject({ thresholds: z.array(thresholdsSchema).max(2) }).prefault({ thresholds: [] }),
