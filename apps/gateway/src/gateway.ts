@@ -53,6 +53,8 @@ import { renderFallbackBody } from './degradation/fallback-response.ts';
 declare module 'fastify' {
   interface FastifyRequest {
     brownout: RequestContext | null;
+    /** Response flag of a local reply made before routing (no context yet), e.g. `NR`. */
+    brownoutFlag: string;
   }
 }
 
@@ -438,7 +440,8 @@ export class Gateway {
   }
 
   private localReply(req: FastifyRequest, reply: FastifyReply, r: LocalReply): FastifyReply {
-    req.brownout?.addFlag(r.flag);
+    if (req.brownout) req.brownout.addFlag(r.flag);
+    else req.brownoutFlag = r.flag;
     this.metrics.localReply(req.brownout?.route.name ?? '-', r.flag);
     reply.code(r.status).type(TEXT);
     if (r.headers) reply.headers(r.headers);
@@ -456,6 +459,7 @@ export class Gateway {
       requestIdHeader: false,
     });
     app.decorateRequest('brownout', null);
+    app.decorateRequest('brownoutFlag', '');
     // Every body streams to the proxy's pass-through parser; the dispatcher buffers it under the
     // route's limit. Fastify's own text/plain parser would otherwise win and buffer unbounded.
     app.removeAllContentTypeParsers();
@@ -467,7 +471,7 @@ export class Gateway {
       const status = reply.statusCode;
       self.metrics.request(ctx?.route.name ?? '-', status, ms / 1000);
       const q = req.url.indexOf('?');
-      self.accessLog.write(req.method, q < 0 ? req.url : req.url.slice(0, q), ctx ?? undefined, status, ms);
+      self.accessLog.write(req.method, q < 0 ? req.url : req.url.slice(0, q), ctx ?? undefined, status, ms, req.brownoutFlag);
       if (ctx?.fault?.active) ctx.route.fault!.release(ctx.fault);
       done();
     });
