@@ -148,4 +148,17 @@ describe('retries and timeouts', () => {
     }
     assert.ok(hedged, 'a request landed on the slow host first and was hedged');
   });
+
+  it('retries on a matching response header even on a 200 (retriable-headers)', async () => {
+    const ups = await upstreams(2);
+    const g = await gateway({
+      clusters: [cluster(hostsOf(ups))],
+      routes: [{ name: 'all', match: { prefix: '/' }, cluster: 'api', retry_policy: { retry_on: 'retriable-headers', retriable_headers: [{ name: 'content-type', exact: 'text/plain' }], num_retries: 1 } }],
+    });
+    // /healthz answers text/plain (retriable by this policy); every other path answers JSON.
+    const r = await g.get('/healthz');
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['x-brownout-attempt-count'], '2', 'the text/plain answer was retried once');
+    assert.equal((await g.get('/json')).headers['x-brownout-attempt-count'], '1');
+  });
 });

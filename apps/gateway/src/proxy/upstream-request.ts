@@ -6,6 +6,7 @@ import {
   isNoHealthyHost,
   NoRetry,
   ResetKind,
+  RetryOn,
   RetryState,
   systemRandom,
   type Host,
@@ -321,7 +322,8 @@ export class UpstreamRequest {
       this.cluster.healthChecker.setUnhealthyImmediately(host);
     }
     const policy = this.ctx.route.retryPolicy;
-    if (policy.retry_on !== 0 && status >= 400) {
+    // Only error statuses can match retry_on, except retriable-headers, which may match any answer.
+    if (policy.retry_on !== 0 && (status >= 400 || (policy.retry_on & RetryOn['retriable-headers']) !== 0)) {
       const rs = this.retryState();
       const decision = rs.onResponse(status, rawHeaderGetter(raw), this.ctx.deadline.remaining(performance.now()));
       if (decision >= 0) {
