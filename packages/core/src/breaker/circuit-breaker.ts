@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts';
+import { Listeners } from '../events.ts';
 import { assertRange } from '../errors.ts';
 import { emptyTotals, RollingWindow, type WindowTotals } from './rolling-window.ts';
 
@@ -92,7 +93,7 @@ export class CircuitBreaker {
   private consecutive = 0;
   private window: RollingWindow;
   private readonly scratch: WindowTotals = emptyTotals();
-  private readonly listeners: ((c: StateChange) => void)[] = [];
+  private readonly listeners = new Listeners<StateChange>();
   private cfg: CircuitBreakerConfig;
   private readonly clock: Clock;
 
@@ -129,11 +130,7 @@ export class CircuitBreaker {
   }
 
   onStateChange(fn: (c: StateChange) => void): () => void {
-    this.listeners.push(fn);
-    return () => {
-      const i = this.listeners.indexOf(fn);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+    return this.listeners.add(fn);
   }
 
   /**
@@ -258,8 +255,7 @@ export class CircuitBreaker {
     const from = this.state.kind;
     this.state = next;
     if (from === next.kind && reason !== 'manual') return;
-    const change: StateChange = { from, to: next.kind, reason };
-    for (const l of this.listeners) l(change);
+    this.listeners.emit({ from, to: next.kind, reason });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts';
+import { Listeners } from '../events.ts';
 import { assertRange } from '../errors.ts';
 import { roll, type Random } from '../random.ts';
 import { emptyTotals, RollingWindow } from '../breaker/rolling-window.ts';
@@ -41,7 +42,7 @@ export class RuleTrigger {
   private activeSince = -1;
   private window: RollingWindow;
   private readonly scratch = emptyTotals();
-  private readonly listeners: ((c: RuleChange) => void)[] = [];
+  private readonly listeners = new Listeners<RuleChange>();
   readonly cfg: RuleConfig;
   private readonly clock: Clock;
   private readonly random: Random;
@@ -62,8 +63,8 @@ export class RuleTrigger {
     return this.activeSince >= 0;
   }
 
-  onChange(fn: (c: RuleChange) => void): void {
-    this.listeners.push(fn);
+  onChange(fn: (c: RuleChange) => void): () => void {
+    return this.listeners.add(fn);
   }
 
   /** While active: should this request go upstream anyway as a recovery probe? */
@@ -96,6 +97,6 @@ export class RuleTrigger {
   }
 
   private emit(active: boolean, value: number): void {
-    for (const l of this.listeners) l({ active, value });
+    this.listeners.emit({ active, value });
   }
 }

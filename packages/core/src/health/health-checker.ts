@@ -1,4 +1,5 @@
 import type { Cancel, Clock } from '../clock.ts';
+import { Listeners } from '../events.ts';
 import { randomInt, type Random } from '../random.ts';
 import { HealthFlag } from '../host/health-flag.ts';
 import type { Host } from '../host/host.ts';
@@ -49,7 +50,7 @@ class Session {
 export class HealthChecker {
   readonly stats: HealthCheckStats = { attempt: 0, success: 0, failure: 0, network_failure: 0, passive_failure: 0 };
   private readonly sessions: Session[];
-  private readonly listeners: ((e: HealthCheckEvent) => void)[] = [];
+  private readonly listeners = new Listeners<HealthCheckEvent>();
   private cfg: HealthCheckConfig;
   private running = false;
   private hasTraffic = false;
@@ -109,11 +110,7 @@ export class HealthChecker {
   }
 
   onResult(fn: (e: HealthCheckEvent) => void): () => void {
-    this.listeners.push(fn);
-    return () => {
-      const i = this.listeners.indexOf(fn);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+    return this.listeners.add(fn);
   }
 
   /**
@@ -262,6 +259,6 @@ export class HealthChecker {
   }
 
   private emit(e: HealthCheckEvent): void {
-    for (const l of this.listeners) l(e);
+    this.listeners.emit(e);
   }
 }

@@ -1,3 +1,4 @@
+import { Listeners } from '../events.ts';
 import { CoarseHealth, isExcluded } from './health-flag.ts';
 import type { Host } from './host.ts';
 
@@ -13,7 +14,7 @@ export class HostSet {
   private excludedCount = 0;
   private dirty = true;
   private version = 0;
-  private readonly listeners: ((host: Host) => void)[] = [];
+  private readonly listeners = new Listeners<Host>();
 
   constructor(hosts: readonly Host[]) {
     const seen = new Set<string>();
@@ -53,17 +54,13 @@ export class HostSet {
 
   /** Subscribes to host flag changes (the degradation policy uses it to notice no-healthy-host). */
   onHealthChange(fn: (host: Host) => void): () => void {
-    this.listeners.push(fn);
-    return () => {
-      const i = this.listeners.indexOf(fn);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+    return this.listeners.add(fn);
   }
 
   private readonly onHostChanged = (host: Host): void => {
     this.dirty = true;
     this.version++;
-    for (const l of this.listeners) l(host);
+    this.listeners.emit(host);
   };
 
   private rebuild(): void {

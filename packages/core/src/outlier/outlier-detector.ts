@@ -1,4 +1,5 @@
 import type { Cancel, Clock } from '../clock.ts';
+import { Listeners } from '../events.ts';
 import { randomInt, roll, type Random } from '../random.ts';
 import { HealthFlag } from '../host/health-flag.ts';
 import type { Host } from '../host/host.ts';
@@ -78,7 +79,7 @@ export class OutlierDetector {
   localOriginSuccessRateEjectionThreshold = -1;
 
   private readonly monitors: HostMonitor[];
-  private readonly listeners: ((e: OutlierEvent) => void)[] = [];
+  private readonly listeners = new Listeners<OutlierEvent>();
   private cancelTimer: Cancel | undefined;
   private cfg: OutlierDetectionConfig;
   private readonly hostSet: HostSet;
@@ -114,11 +115,7 @@ export class OutlierDetector {
   }
 
   onEvent(fn: (e: OutlierEvent) => void): () => void {
-    this.listeners.push(fn);
-    return () => {
-      const i = this.listeners.indexOf(fn);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+    return this.listeners.add(fn);
   }
 
   /** Reports a final upstream HTTP status for `host` (router `putHttpResponseCode`). */
@@ -282,7 +279,7 @@ export class OutlierDetector {
   }
 
   private emit(e: OutlierEvent): void {
-    for (const l of this.listeners) l(e);
+    this.listeners.emit(e);
   }
 
   private processStatistical(local: boolean): void {
