@@ -31,6 +31,13 @@ describe('config schema', () => {
     assert.equal(cfg.clusters[0]!.hosts[2]!.weight, 2);
   });
 
+  it('accepts the demo config that `npm start` runs', () => {
+    const demo = readFileSync(new URL('../../../../examples/demo.yaml', import.meta.url), 'utf8');
+    const cfg = loadConfigText(demo);
+    assert.deepEqual(cfg.routes.map(r => r.name), ['products', 'everything-else']);
+    assert.equal(cfg.routes[0]!.degradation.fallback_cluster, 'catalog-fallback');
+  });
+
   it("fills Envoy's defaults, including the surprising ones", () => {
     const cfg = parseConfig({ ...minimal(), clusters: [{ name: 'a', hosts: ['127.0.0.1:9000'], outlier_detection: {} }] });
     const od = cfg.clusters[0]!.outlier_detection!;
