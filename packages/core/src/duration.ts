@@ -11,11 +11,3 @@ export function parseDuration(text: string): number | undefined {
   const unit = UNIT_MS[m[2]!]!;
   return Math.round(Number(m[1]) * unit);
 }
-
-/** Formats milliseconds back to the shortest exact duration string (used by `/config`). */
-export function formatDuration(ms: number): string {
-  if (ms !== 0 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms !== 0 && ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms !== 0 && ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}

@@ -3,7 +3,7 @@ export { systemClock, type Clock, type Cancel } from './clock.ts';
 export { systemRandom, randomInt, roll, type Random } from './random.ts';
 export { ResilienceError, ConfigError, type ConfigIssue } from './errors.ts';
 export { Listeners } from './events.ts';
-export { parseDuration, formatDuration } from './duration.ts';
+export { parseDuration } from './duration.ts';
 
 export { Host, type HostOptions } from './host/host.ts';
 export { HostSet } from './host/host-set.ts';

@@ -16,7 +16,6 @@ export class SwitchStore {
   private doc: SwitchDocument | undefined;
   private stateValue: SwitchState = EMPTY_SWITCHES;
   private readonly listeners: ((doc: SwitchDocument) => void)[] = [];
-  readonly source = 'embedded';
 
   get state(): SwitchState {
     return this.stateValue;

@@ -35,7 +35,7 @@ export class GatewayMetrics {
     }
     return out;
   }
-  private engine: () => Engine;
+  private readonly engine: () => Engine;
 
   constructor(engine: () => Engine) {
     this.engine = engine;
@@ -115,10 +115,6 @@ export class GatewayMetrics {
         for (const [route, l] of limiters) for (const [k, v] of Object.entries(l.stats) as [string, number][]) this.labels(route, k).set(v);
       },
     });
-  }
-
-  setEngine(engine: () => Engine): void {
-    this.engine = engine;
   }
 
   request(route: string, status: number, seconds: number): void {

@@ -1,4 +1,4 @@
-import type { ClusterRuntime, Deadline, DegradeDecision, FaultDecision, RouteRuntime } from '@brownout/core';
+import type { ClusterRuntime, Deadline, FaultDecision, RouteRuntime } from '@brownout/core';
 
 /**
  * Key under which the request context rides on the header object reply-from hands to undici.
@@ -24,13 +24,10 @@ export class RequestContext {
   degradedMode = '';
   degradeReason = '';
   fault: FaultDecision | undefined;
-  degrade: DegradeDecision | undefined;
   /** Rate-limit figures for the `x-ratelimit-*` response headers; limit 0 when the route has no limiter. */
   rlLimit = 0;
   rlRemaining = 0;
   rlResetS = 0;
-  /** True once the request reached the upstream path (breaker / limits were taken). */
-  dispatched = false;
   /** Cache key when this request's good answer should be kept for the `cache` mode; '' otherwise. */
   cacheKey = '';
   /** Receives a cacheable 200 once it has streamed completely (set by the gateway with cacheKey). */

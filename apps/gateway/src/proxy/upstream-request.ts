@@ -44,36 +44,20 @@ class AttemptDiscarded extends Error {
 }
 const DISCARDED = new AttemptDiscarded('attempt discarded');
 
-function rawHeaderGetter(raw: Buffer[]): (name: string) => string | undefined {
-  return name => {
-    for (let i = 0; i < raw.length; i += 2) {
-      const k = raw[i]!;
-      if (k.length === name.length && k.toString('latin1').toLowerCase() === name) return raw[i + 1]!.toString('latin1');
-    }
-    return undefined;
-  };
+/** Value of the response header `lower` in undici's raw list; names compared by length first, so most cost one comparison. */
+function rawHeader(raw: Buffer[], lower: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!;
+    if (k.length === lower.length && k.toString('latin1').toLowerCase() === lower) return raw[i + 1]!.toString('latin1');
+  }
+  return undefined;
 }
 
 /** A 200 may be kept unless the upstream forbids it or it is per-user (cookies, private). */
 export function cacheable(raw: Buffer[]): boolean {
-  for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i]!;
-    if (k.length === 10 && k.toString('latin1').toLowerCase() === 'set-cookie') return false;
-    if (k.length === 13 && k.toString('latin1').toLowerCase() === 'cache-control') {
-      const v = raw[i + 1]!.toString('latin1').toLowerCase();
-      if (v.includes('no-store') || v.includes('private')) return false;
-    }
-  }
-  return true;
-}
-
-/** True if the raw header list names `lower` (compared by length first, so most headers cost one comparison). */
-function hasHeader(raw: Buffer[], lower: string): boolean {
-  for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i]!;
-    if (k.length === lower.length && k.toString('latin1').toLowerCase() === lower) return true;
-  }
-  return false;
+  if (rawHeader(raw, 'set-cookie') !== undefined) return false;
+  const cc = rawHeader(raw, 'cache-control')?.toLowerCase();
+  return cc === undefined || !(cc.includes('no-store') || cc.includes('private'));
 }
 
 /** One try against one host. Separate objects so hedged attempts can run side by side. */
@@ -180,7 +164,6 @@ export class UpstreamRequest {
   start(): void {
     this.downstream.onConnect(this.abortFromDownstream);
     const route = this.ctx.route;
-    this.ctx.dispatched = true;
     // The route's breaker guards its own cluster; a fallback service is judged by its own health.
     if (route.breaker && this.cluster === route.cluster) {
       if (!route.breaker.tryAcquire()) {
@@ -318,14 +301,14 @@ export class UpstreamRequest {
     const host = a.host;
     this.dispatcher.metrics.upstreamResponse(this.cluster.name, host.id, status);
     this.cluster.recordResponse(host, status);
-    if (this.cluster.healthChecker && hasHeader(raw, IMMEDIATE_FAIL)) {
+    if (this.cluster.healthChecker && rawHeader(raw, IMMEDIATE_FAIL) !== undefined) {
       this.cluster.healthChecker.setUnhealthyImmediately(host);
     }
     const policy = this.ctx.route.retryPolicy;
     // Only error statuses can match retry_on, except retriable-headers, which may match any answer.
     if (policy.retry_on !== 0 && (status >= 400 || (policy.retry_on & RetryOn['retriable-headers']) !== 0)) {
       const rs = this.retryState();
-      const decision = rs.onResponse(status, rawHeaderGetter(raw), this.ctx.deadline.remaining(performance.now()));
+      const decision = rs.onResponse(status, name => rawHeader(raw, name), this.ctx.deadline.remaining(performance.now()));
       if (decision >= 0) {
         this.endAttempt(a);
         a.discard();
@@ -418,7 +401,6 @@ export class UpstreamRequest {
       this.limits,
       systemRandom,
       this.cluster.retryStats,
-      true,
     );
     return this.retry;
   }

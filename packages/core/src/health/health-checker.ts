@@ -32,7 +32,6 @@ class Session {
   firstCheck = true;
   numHealthy = 0;
   numUnhealthy = 0;
-  lastTransition: HealthTransition = HealthTransition.Unchanged;
   cancelTimer: Cancel | undefined;
   inFlight: AbortController | undefined;
   cancelTimeout: Cancel | undefined;
@@ -217,7 +216,6 @@ export class HealthChecker {
     }
     this.stats.success++;
     s.firstCheck = false;
-    s.lastTransition = transition;
     this.emit({ host, passed: true, transition, failure: undefined });
     this.schedule(host, s, true, transition);
   }
@@ -245,7 +243,6 @@ export class HealthChecker {
     if (network) this.stats.network_failure++;
     if (type === 'passive') this.stats.passive_failure++;
     s.firstCheck = false;
-    s.lastTransition = transition;
     this.emit({ host, passed: false, transition, failure: type });
     if (scheduleNext) this.schedule(host, s, false, transition);
   }

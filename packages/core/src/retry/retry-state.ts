@@ -58,15 +58,13 @@ export class RetryState {
     limits: ResourceLimits,
     random: Random,
     stats: RetryStats,
-    bodyReplayable = true,
   ) {
     this.policy = policy;
     this.limits = limits;
     this.random = random;
     this.stats = stats;
     this.retriesRemaining = policy.num_retries;
-    this.enabled =
-      policy.retry_on !== 0 && bodyReplayable && (policy.retry_non_idempotent || isIdempotent(method));
+    this.enabled = policy.retry_on !== 0 && (policy.retry_non_idempotent || isIdempotent(method));
   }
 
   /** Decision after an attempt returned final response headers with `status`. */
