@@ -411,31 +411,34 @@ export class Gateway {
     this.fleet?.announce(e);
   }
 
+  /** Engine objects already subscribed to; they survive reloads, so subscribe each exactly once. */
+  private readonly watched = new WeakSet<object>();
+
   private watchEngine(): void {
     for (const r of this.engine.routes) {
-      const b = r.breaker as (NonNullable<typeof r.breaker> & { watched?: boolean }) | undefined;
-      if (b && !b.watched && r.degradation.triggers.breaker_open) {
-        b.watched = true;
+      const b = r.breaker;
+      if (b && !this.watched.has(b) && r.degradation.triggers.breaker_open) {
+        this.watched.add(b);
         b.onStateChange(ch => {
           if (ch.to === 'open' && ch.from !== 'open') this.announce({ route: r.name, reason: 'breaker', active: true });
           else if (ch.to === 'closed' && ch.from !== 'closed') this.announce({ route: r.name, reason: 'breaker', active: false });
         });
       }
-      for (const rule of r.rules as (typeof r.rules[number] & { watched?: boolean })[]) {
-        if (rule.watched) continue;
-        rule.watched = true;
+      for (const rule of r.rules) {
+        if (this.watched.has(rule)) continue;
+        this.watched.add(rule);
         rule.onChange(c => {
           this.announce({ route: r.name, reason: 'rule', active: c.active });
         });
       }
     }
     for (const c of this.engine.clusters.values()) {
-      if (c.outlier && !(c.outlier as { watched?: boolean }).watched) {
-        (c.outlier as { watched?: boolean }).watched = true;
-        c.outlier.onEvent(e => {
-          this.log.info({ cluster: c.name, host: e.host.id, action: e.action, type: e.type, enforced: e.enforced, overflow: e.overflow, num_ejections: e.numEjections }, `outlier ${e.action}`);
-        });
-      }
+      const o = c.outlier;
+      if (!o || this.watched.has(o)) continue;
+      this.watched.add(o);
+      o.onEvent(e => {
+        this.log.info({ cluster: c.name, host: e.host.id, action: e.action, type: e.type, enforced: e.enforced, overflow: e.overflow, num_ejections: e.numEjections }, `outlier ${e.action}`);
+      });
     }
   }
 
