@@ -11,7 +11,7 @@ export { HealthFlag, CoarseHealth, coarseHealth, describeFlags, isExcluded } fro
 
 export { OutlierDetector, type OutlierEvent, type OutlierStats, type HostOutlierState } from './outlier/outlier-detector.ts';
 export { resolveOutlierConfig, OUTLIER_DEFAULTS, type OutlierDetectionConfig } from './outlier/outlier-config.ts';
-export { EjectionType, LocalOriginResult } from './outlier/ejection-type.ts';
+export { EjectionType, EJECTION_TYPES, LocalOriginResult } from './outlier/ejection-type.ts';
 export { successRateThreshold } from './outlier/success-rate.ts';
 
 export { HealthChecker, HealthTransition, type HealthCheckEvent, type FailureType } from './health/health-checker.ts';

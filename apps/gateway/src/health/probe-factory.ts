@@ -1,5 +1,6 @@
 import { Agent } from 'undici';
-import type { ClusterConfig, Probe, ProbeFactory } from './types.ts';
+import type { Probe, ProbeFactory } from '@brownout/core';
+import type { ClusterConfig } from '@brownout/core/config';
 import { HttpProbe } from './http-probe.ts';
 import { TcpProbe } from './tcp-probe.ts';
 

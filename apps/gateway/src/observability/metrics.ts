@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { EJECTION_TYPES_LIST, type Engine } from './engine-view.ts';
-import type { FailOpenStats } from '@brownout/core';
+import { EJECTION_TYPES, type Engine, type FailOpenStats } from '@brownout/core';
 
 const STATUS_CLASS = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 function statusClass(status: number): string {
@@ -177,7 +176,7 @@ export class GatewayMetrics {
         for (const c of self.engine().clusters.values()) {
           const s = c.outlier?.stats;
           if (!s) continue;
-          for (const t of EJECTION_TYPES_LIST) {
+          for (const t of EJECTION_TYPES) {
             this.labels(c.name, t, 'true').set(s.ejections_enforced[t]);
             this.labels(c.name, t, 'false').set(s.ejections_detected[t] - s.ejections_enforced[t]);
           }

@@ -1,4 +1,0 @@
-import { EjectionType, type Engine } from '@brownout/core';
-
-export type { Engine };
-export const EJECTION_TYPES_LIST = Object.values(EjectionType);
