@@ -28,7 +28,7 @@ import {
 } from '@brownout/core';
 import { loadConfigText, type GatewayConfig } from '@brownout/core/config';
 import { UpstreamDispatcher } from './proxy/upstream-dispatcher.ts';
-import { CTX, RequestContext } from './proxy/request-context.ts';
+import { RequestContext } from './proxy/request-context.ts';
 import { findUpstreamFailure } from './proxy/upstream-failure.ts';
 import { LOCAL_REPLIES, type LocalReply } from './proxy/local-reply.ts';
 import { matchRoute } from './routing/route-matcher.ts';
@@ -126,6 +126,13 @@ export class Gateway {
   /** Reused degradation verdict and signals, for the same reason. */
   private readonly decision: DegradeDecision = emptyDecision();
   private readonly signals: TriggerSignals = { breakerOpen: false, noHealthyHost: false, ruleActive: false };
+  /** Reused fault verdict and header reader: the fault roll is synchronous too. */
+  private readonly faultScratch = emptyFaultDecision();
+  private faultHeaders: FastifyRequest['headers'] = {};
+  private readonly faultHeader = (name: string): string | undefined => {
+    const v = this.faultHeaders[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
 
   constructor(opts: GatewayOptions) {
     this.config = opts.config;
@@ -505,9 +512,9 @@ export class Gateway {
       },
       replyOptions: {
         rewriteRequestHeaders: (req, headers) => {
-          const h = headers as Record<string | symbol, unknown>;
+          const h = headers as Record<string, unknown>;
           const ctx = req.brownout;
-          h[CTX] = ctx;
+          if (ctx) self.dispatcher.handOff(ctx);
           // Keep the client's Host (Envoy's default) unless the route rewrites it.
           h.host = ctx?.route.config.host_rewrite ?? req.headers.host;
           const xff = req.headers['x-forwarded-for'];
@@ -606,10 +613,14 @@ export class Gateway {
   private continueAdmission(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, done: (err?: Error) => void): void {
     const route = ctx.route;
     if (route.fault) {
-      const d = (ctx.fault = route.fault.decide(name => {
-        const v = req.headers[name];
-        return Array.isArray(v) ? v[0] : v;
-      }, emptyFaultDecision()));
+      this.faultHeaders = req.headers;
+      const scratch = route.fault.decide(this.faultHeader, this.faultScratch);
+      // Most requests draw no fault: only one that fired keeps its own copy (for the delay callback and the release).
+      if (scratch.delayMs === 0 && scratch.abortStatus === 0 && !scratch.active) {
+        this.finishAdmission(req, reply, done);
+        return;
+      }
+      const d = (ctx.fault = { ...scratch });
       if (d.delayMs > 0) {
         ctx.addFlag('DI');
         setTimeout(this.afterDelay, d.delayMs, req, reply, done);

@@ -1,35 +1,41 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { FastHistogram, type HistogramSeries } from './fast-histogram.ts';
 import { EJECTION_TYPES, type Engine, type FailOpenStats } from '@brownout/core';
 
 const STATUS_CLASS = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 function statusClass(status: number): string {
   return STATUS_CLASS[Math.floor(status / 100) - 1] ?? 'other';
 }
+/** Slot of a status in a by-class array: 1..5 for 1xx..5xx, 6 for anything else. */
+function classIndex(status: number): number {
+  const c = Math.floor(status / 100);
+  return c >= 1 && c <= 5 ? c : 6;
+}
 
 /**
- * Prometheus metrics. Request-path counters use cached label children (no label hashing per
- * request); everything the engine already counts (ejections, overflows, health checks, retries,
- * breaker state) is read from the engine at scrape time, so it costs nothing per request.
+ * Prometheus metrics. What every request touches is plain numbers (a status-class array per route
+ * and per host, a bucket array per route), bumped without hashing label sets, and handed to
+ * prom-client at scrape time; prom-client's own per-call label hashing cost more than the whole
+ * engine. Everything the engine already counts (ejections, overflows, health checks, retries,
+ * breaker state) is read from the engine at scrape time too.
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'route' | 'status_class'>;
-  private readonly duration: Histogram<'route'>;
-  private readonly upstream: Counter<'cluster' | 'host' | 'status_class'>;
+  private readonly duration: FastHistogram;
   private readonly resets: Counter<'cluster' | 'host' | 'kind'>;
   private readonly retries: Counter<'cluster'>;
   private readonly localReplies: Counter<'route' | 'flag'>;
   readonly degraded: Counter<'route' | 'mode' | 'reason' | 'shadow'>;
   readonly switchErrors: Counter<'source'>;
-  /** Per cluster, per `address:port`: upstream response counters by status class. */
-  private readonly hostCache = new Map<string, Map<string, { inc(): void }[]>>();
-  /** Per route: request counters by status class (index = status / 100) and the duration histogram. */
-  private readonly routeCache = new Map<string, { byClass: { inc(): void }[]; counts: number[]; duration: { observe(v: number): void } }>();
+  /** Per cluster, per `address:port`: upstream responses by status class (index = status / 100). */
+  private readonly hostCounts = new Map<string, Map<string, Float64Array>>();
+  /** Per route: requests by status class (index = status / 100) and the duration series. */
+  private readonly routeStats = new Map<string, { counts: Float64Array; duration: HistogramSeries }>();
 
   /** Requests per route by status class since start, for the fleet status. */
   routeCounts(): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
-    for (const [route, m] of this.routeCache) {
+    for (const [route, m] of this.routeStats) {
       out[route] = { '2xx': m.counts[2]!, '3xx': m.counts[3]!, '4xx': m.counts[4]!, '5xx': m.counts[5]! };
     }
     return out;
@@ -40,15 +46,41 @@ export class GatewayMetrics {
     this.engine = engine;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'brownout_process_' });
-    this.requests = new Counter({ name: 'brownout_requests_total', help: 'Client requests by route and status class', labelNames: ['route', 'status_class'], registers });
-    this.duration = new Histogram({
+    const routeStats = this.routeStats;
+    const hostCounts = this.hostCounts;
+    new Counter({
+      name: 'brownout_requests_total',
+      help: 'Client requests by route and status class',
+      labelNames: ['route', 'status_class'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [route, m] of routeStats) {
+          for (let cls = 1; cls < m.counts.length; cls++) if (m.counts[cls]! > 0) this.labels(route, statusClass(cls * 100)).inc(m.counts[cls]);
+        }
+      },
+    });
+    this.duration = new FastHistogram({
       name: 'brownout_request_duration_seconds',
       help: 'Client request duration by route',
-      labelNames: ['route'],
+      label: 'route',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
+      registry: this.registry,
     });
-    this.upstream = new Counter({ name: 'brownout_upstream_requests_total', help: 'Upstream attempts that got response headers', labelNames: ['cluster', 'host', 'status_class'], registers });
+    new Counter({
+      name: 'brownout_upstream_requests_total',
+      help: 'Upstream attempts that got response headers',
+      labelNames: ['cluster', 'host', 'status_class'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [cluster, hosts] of hostCounts) {
+          for (const [host, counts] of hosts) {
+            for (let cls = 1; cls < counts.length; cls++) if (counts[cls]! > 0) this.labels(cluster, host, statusClass(cls * 100)).inc(counts[cls]);
+          }
+        }
+      },
+    });
     this.resets = new Counter({ name: 'brownout_upstream_resets_total', help: 'Upstream attempts that ended without response headers', labelNames: ['cluster', 'host', 'kind'], registers });
     this.retries = new Counter({ name: 'brownout_retries_total', help: 'Retries started', labelNames: ['cluster'], registers });
     this.localReplies = new Counter({ name: 'brownout_local_replies_total', help: 'Replies made by the gateway itself, by response flag', labelNames: ['route', 'flag'], registers });
@@ -117,29 +149,27 @@ export class GatewayMetrics {
   }
 
   request(route: string, status: number, seconds: number): void {
-    let m = this.routeCache.get(route);
+    let m = this.routeStats.get(route);
     if (!m) {
-      m = { byClass: [], counts: [0, 0, 0, 0, 0, 0], duration: this.duration.labels(route) };
-      this.routeCache.set(route, m);
+      m = { counts: new Float64Array(7), duration: this.duration.for(route) };
+      this.routeStats.set(route, m);
     }
-    const cls = Math.floor(status / 100);
-    (m.byClass[cls] ??= this.requests.labels(route, statusClass(status))).inc();
-    if (cls >= 1 && cls <= 5) m.counts[cls]!++;
+    m.counts[classIndex(status)]!++;
     m.duration.observe(seconds);
   }
 
   upstreamResponse(cluster: string, host: string, status: number): void {
-    let hosts = this.hostCache.get(cluster);
+    let hosts = this.hostCounts.get(cluster);
     if (!hosts) {
       hosts = new Map();
-      this.hostCache.set(cluster, hosts);
+      this.hostCounts.set(cluster, hosts);
     }
-    let byClass = hosts.get(host);
-    if (!byClass) {
-      byClass = [];
-      hosts.set(host, byClass);
+    let counts = hosts.get(host);
+    if (!counts) {
+      counts = new Float64Array(7);
+      hosts.set(host, counts);
     }
-    (byClass[Math.floor(status / 100)] ??= this.upstream.labels(cluster, host, statusClass(status))).inc();
+    counts[classIndex(status)]!++;
   }
 
   upstreamReset(cluster: string, host: string, kind: string): void {

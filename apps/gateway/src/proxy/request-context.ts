@@ -1,12 +1,5 @@
 import type { ClusterRuntime, Deadline, FaultDecision, RouteRuntime } from '@brownout/core';
 
-/**
- * Key under which the request context rides on the header object reply-from hands to undici.
- * reply-from copies headers with Object.assign, which keeps symbol keys, and undici only reads
- * string keys — so the context reaches our dispatcher without a global lookup table.
- */
-export const CTX = Symbol('brownout.request-context');
-
 /** Everything the gateway knows about one request, from routing to the access log. */
 export class RequestContext {
   readonly route: RouteRuntime;

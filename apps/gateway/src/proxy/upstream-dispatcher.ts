@@ -1,6 +1,6 @@
 import { Dispatcher, Pool } from 'undici';
 import type { ClusterRuntime, Host } from '@brownout/core';
-import { CTX, type RequestContext } from './request-context.ts';
+import type { RequestContext } from './request-context.ts';
 import { UpstreamRequest, type LegacyHandler } from './upstream-request.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 
@@ -16,14 +16,27 @@ export class UpstreamDispatcher extends Dispatcher {
   private readonly pools = new Map<Host, Pool>();
   readonly metrics: GatewayMetrics;
   private closed = false;
+  private next: RequestContext | undefined;
 
   constructor(metrics: GatewayMetrics) {
     super();
     this.metrics = metrics;
   }
 
+  /**
+   * Names the request the next dispatch belongs to. reply-from calls rewriteRequestHeaders and
+   * then, in the same synchronous run (createRequestRetry → handleUndici → Dispatcher.request →
+   * dispatch), this dispatcher, so a single slot carries the context across with nothing else in
+   * between. It used to ride on the header object under a symbol key, but that key made every
+   * header copy on the way (reply-from's Object.assign among them) take V8's slow path.
+   */
+  handOff(ctx: RequestContext): void {
+    this.next = ctx;
+  }
+
   override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const ctx = (opts.headers as Record<symbol, RequestContext | undefined> | null)?.[CTX];
+    const ctx = this.next;
+    this.next = undefined;
     const legacy = handler as unknown as LegacyHandler;
     if (!ctx || this.closed) {
       legacy.onError(new Error(this.closed ? 'gateway is shutting down' : 'request reached the dispatcher without a context'));
