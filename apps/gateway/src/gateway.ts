@@ -518,7 +518,10 @@ export class Gateway {
           // Keep the client's Host (Envoy's default) unless the route rewrites it.
           h.host = ctx?.route.config.host_rewrite ?? req.headers.host;
           const xff = req.headers['x-forwarded-for'];
-          h['x-forwarded-for'] = xff === undefined ? req.ip : `${Array.isArray(xff) ? xff.join(', ') : xff}, ${req.ip}`;
+          const forwarded = xff === undefined ? req.ip : `${Array.isArray(xff) ? xff.join(', ') : xff}, ${req.ip}`;
+          // The dispatcher appends it to undici's header list (see UpstreamRequest.headerList).
+          if (ctx) ctx.forwardedFor = forwarded;
+          else h['x-forwarded-for'] = forwarded;
           return headers;
         },
         rewriteHeaders: (headers, req) => {

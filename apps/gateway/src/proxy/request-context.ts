@@ -9,6 +9,8 @@ export class RequestContext {
   readonly deadline: Deadline;
   /** Response flags, Envoy style (`UH`, `UT,URX`, …); empty when none. */
   flags = '';
+  /** `x-forwarded-for` for the upstream (the client's, with the peer appended). */
+  forwardedFor = '';
   attempts = 0;
   /** `address:port` of the host that produced the final answer. */
   host = '';

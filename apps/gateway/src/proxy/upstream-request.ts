@@ -27,8 +27,10 @@ export interface LegacyHandler {
   onError(err: Error): void;
 }
 
-const ATTEMPT_HEADER = Buffer.from('x-brownout-attempt-count');
-const ATTEMPT_VALUES = Array.from({ length: 16 }, (_, i) => Buffer.from(String(i)));
+// Strings, not Buffers: undici names a string header with one table lookup, where an unknown
+// Buffer name walks its header trie before falling back to toString.
+const ATTEMPT_HEADER = 'x-brownout-attempt-count';
+const ATTEMPT_VALUES = Array.from({ length: 16 }, (_, i) => String(i));
 const IMMEDIATE_FAIL = 'x-envoy-immediate-health-check-fail';
 
 /** Our own per-attempt timeout: undici's headersTimeout runs on a 1 s-resolution timer, too coarse for per-try budgets. */
@@ -138,6 +140,7 @@ export class UpstreamRequest {
   private retry: RetryState | undefined;
   private body: Buffer | string | null | undefined;
   private path: string;
+  private headers: (string | string[] | undefined)[] | undefined;
   private committed: Attempt | undefined;
   private inflight: Attempt[] = [];
   private tried: Host[] | undefined;
@@ -262,9 +265,9 @@ export class UpstreamRequest {
     host.activeRequests++;
     ctx.attempts++;
     this.inflight.push(a);
-    const headers = this.opts.headers as Record<string, string | undefined>;
+    const headers = (this.headers ??= this.headerList());
     const budget = ctx.deadline.downstreamBudget(now, policy.per_try_timeout, hedging);
-    headers[DEADLINE_HEADER] = budget === undefined ? undefined : String(budget);
+    headers[headers.length - 1] = budget === undefined ? undefined : String(budget);
     if (hedging && policy.per_try_timeout < remaining) {
       a.cancelHedgeTimer = setTimeout(() => {
         this.onHedgeTimeout(a);
@@ -278,7 +281,7 @@ export class UpstreamRequest {
       {
         path: this.path,
         method: this.opts.method,
-        headers,
+        headers: headers as string[],
         body: this.body ?? null,
         // Our timer bounds the wait for headers; undici's (1 s resolution) is only a backstop.
         headersTimeout: 0,
@@ -287,6 +290,28 @@ export class UpstreamRequest {
       },
       a as unknown as Dispatcher.DispatchHandler,
     );
+  }
+
+  /**
+   * The upstream request headers as undici's flat list: reply-from's (hop-by-hop already removed),
+   * then ours. Appending to a list is cheap where adding keys to reply-from's header object is not
+   * (V8 moves it to a new hidden class per added key; measured ≈0.7 µs each). The deadline header
+   * comes last so each attempt rewrites its value in place; undici skips an undefined value.
+   */
+  private headerList(): (string | string[] | undefined)[] {
+    const h = this.opts.headers as Record<string, string | string[] | undefined> | null;
+    const list: (string | string[] | undefined)[] = [];
+    if (h) {
+      // The client's own forwarded-for and deadline are replaced by ours, never sent twice.
+      for (const k in h) {
+        const v = h[k];
+        if (v !== undefined && k !== 'x-forwarded-for' && k !== DEADLINE_HEADER) list.push(k, v);
+      }
+    }
+    const xff = this.ctx.forwardedFor !== '' ? this.ctx.forwardedFor : h?.['x-forwarded-for'];
+    if (xff !== undefined) list.push('x-forwarded-for', xff);
+    list.push(DEADLINE_HEADER, undefined);
+    return list;
   }
 
   onAttemptHeaders(a: Attempt, status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
@@ -328,7 +353,7 @@ export class UpstreamRequest {
       this.captured = [];
       this.capturedRaw = raw.slice();
     }
-    raw.push(ATTEMPT_HEADER, ATTEMPT_VALUES[this.ctx.attempts] ?? Buffer.from(String(this.ctx.attempts)));
+    (raw as (Buffer | string)[]).push(ATTEMPT_HEADER, ATTEMPT_VALUES[this.ctx.attempts] ?? String(this.ctx.attempts));
     return this.downstream.onHeaders(status, raw, resume, statusText);
   }
 
