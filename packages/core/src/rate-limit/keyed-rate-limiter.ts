@@ -10,14 +10,26 @@ export interface RateLimitResult {
   resetMs: number;
 }
 
+/** A key's bucket and its second-chance bit: set on every use, cleared when the eviction hand passes. */
+class Slot {
+  readonly bucket: TokenBucket;
+  referenced = false;
+
+  constructor(bucket: TokenBucket) {
+    this.bucket = bucket;
+  }
+}
+
 /**
  * One token bucket per client key (IP, header value), with a bounded key table. When the table is
- * full the least recently used key is dropped; its client starts again with a full bucket. That
- * can only let a little more through, never block a client wrongly, and bounds memory against key
- * floods — the right trade for a gateway facing the internet.
+ * full a key not used since the eviction hand last passed is dropped (second-chance, an LRU
+ * approximation); its client starts again with a full bucket. That can only let a little more
+ * through, never block a client wrongly, and bounds memory against key floods — the right trade
+ * for a gateway facing the internet. A hit only sets a bit: true LRU re-inserted the key into the
+ * Map on every request, which was the limiter's whole cost.
  */
 export class KeyedRateLimiter {
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly slots = new Map<string, Slot>();
   private readonly config: TokenBucketConfig;
   private readonly maxKeys: number;
   evictions = 0;
@@ -31,19 +43,15 @@ export class KeyedRateLimiter {
 
   /** Checks and consumes one token for `key`, writing the result into `out` (reused, no allocation). */
   check(key: string, now: number, out: RateLimitResult): RateLimitResult {
-    let bucket = this.buckets.get(key);
-    if (bucket) {
-      // Re-insert to mark as most recently used (Map keeps insertion order).
-      this.buckets.delete(key);
+    let slot = this.slots.get(key);
+    if (slot) {
+      slot.referenced = true;
     } else {
-      if (this.buckets.size >= this.maxKeys) {
-        const oldest = this.buckets.keys().next().value!;
-        this.buckets.delete(oldest);
-        this.evictions++;
-      }
-      bucket = new TokenBucket(this.config, now);
+      if (this.slots.size >= this.maxKeys) this.evictOne();
+      slot = new Slot(new TokenBucket(this.config, now));
+      this.slots.set(key, slot);
     }
-    this.buckets.set(key, bucket);
+    const bucket = slot.bucket;
     out.allowed = bucket.consume(now);
     out.limit = bucket.capacity;
     out.remaining = Math.floor(bucket.available(now));
@@ -51,8 +59,21 @@ export class KeyedRateLimiter {
     return out;
   }
 
+  /** Walks from the oldest key: a referenced one loses its bit and goes to the back, the first unreferenced one goes. */
+  private evictOne(): void {
+    for (const [key, slot] of this.slots) {
+      this.slots.delete(key);
+      if (!slot.referenced) {
+        this.evictions++;
+        return;
+      }
+      slot.referenced = false;
+      this.slots.set(key, slot);
+    }
+  }
+
   get size(): number {
-    return this.buckets.size;
+    return this.slots.size;
   }
 }
 

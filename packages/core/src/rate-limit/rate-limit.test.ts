@@ -59,6 +59,31 @@ describe('KeyedRateLimiter', () => {
     assert.equal(l.check('a', 3, r).allowed, false, 'a kept its empty bucket');
     assert.equal(l.check('b', 3, r).allowed, true, 'b was evicted and starts full');
   });
+
+  it('keeps a busy client through a flood of one-off keys', () => {
+    const l = new KeyedRateLimiter({ max_tokens: 2, tokens_per_fill: 1, fill_interval: 60_000 }, 4);
+    const r = emptyRateLimitResult();
+    l.check('busy', 0, r);
+    for (let i = 0; i < 100; i++) {
+      l.check(`flood-${i}`, 1, r);
+      l.check('busy', 1, r); // still in use between every new key
+      if (i === 0) assert.equal(r.allowed, true, 'second token');
+    }
+    assert.equal(l.size, 4);
+    assert.equal(l.evictions, 97);
+    assert.equal(l.check('busy', 2, r).allowed, false, 'busy kept its drained bucket: never evicted');
+  });
+
+  it('evicts even when every key was used since the hand last passed', () => {
+    const l = new KeyedRateLimiter({ max_tokens: 1, tokens_per_fill: 1, fill_interval: 60_000 }, 3);
+    const r = emptyRateLimitResult();
+    for (const k of ['a', 'b', 'c']) l.check(k, 0, r);
+    for (const k of ['a', 'b', 'c']) l.check(k, 0, r);
+    l.check('d', 0, r);
+    assert.equal(l.size, 3);
+    assert.equal(l.evictions, 1);
+    assert.equal(l.check('a', 0, r).allowed, true, 'the oldest (a) went once every bit was cleared');
+  });
 });
 
 describe('FailOpenLimiter', () => {
