@@ -18,7 +18,8 @@ const CONNECTIONS = 50;
 const UPSTREAM = 18080;
 const PORTS = { gateway: 18081, 'gateway+log': 18082, bare: 18083, nginx: 18084, haproxy: 18085 } as const;
 type Case = keyof typeof PORTS;
-const CASES: Case[] = ['gateway', 'gateway+log', 'bare', 'nginx', 'haproxy'];
+// Gateway and bare back to back: the machine's speed drifts over tens of seconds.
+const CASES: Case[] = ['gateway', 'bare', 'gateway+log', 'nginx', 'haproxy'];
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'brownout-bench-'));
 
@@ -26,11 +27,11 @@ function need(cmd: string): void {
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
   } catch {
-    process.stderr.write(`bench: "${cmd}" is missing. Install with: apt-get install -y wrk hey nginx-light haproxy util-linux\n`);
+    process.stderr.write(`bench: "${cmd}" is missing. Install with: apt-get install -y wrk nginx-light haproxy util-linux\n`);
     process.exit(2);
   }
 }
-['wrk', 'hey', 'nginx', 'haproxy', 'taskset'].forEach(need);
+['wrk', 'nginx', 'haproxy', 'taskset'].forEach(need);
 
 /** A stale process on one of our ports would be measured instead of the real case: refuse to run. */
 async function assertFree(port: number): Promise<void> {
@@ -212,26 +213,66 @@ for (let round = 1; round <= ROUNDS; round++) {
     process.stdout.write(`round ${round} ${c.padEnd(12)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)}ms  p99 ${r.p99.toFixed(2)}ms  proxy cpu ${(r.cpu * 100).toFixed(0)}%\n`);
   }
 }
-const ratioGatewayToBare = median(results.gateway.map((g, i) => g.rps / results.bare[i]!.rps));
+const sequentialRatio = median(results.gateway.map((g, i) => g.rps / results.bare[i]!.rps));
+
+// ---- throughput ratio, paired -----------------------------------------------------------------
+// On this shared VM one proxy's req/s moves by ±20–40% between back-to-back runs, more than the
+// difference we are measuring. So the target's figure comes from paired runs: the gateway and the
+// bare proxy share the pinned core and are loaded at the same moment (one wrk each, half the
+// connections each). The scheduler splits the core between them, so the ratio of their req/s is
+// the inverse ratio of their CPU cost per request, and whatever the neighbours do hits both.
+function wrkAsync(port: number, seconds: number, connections: number, script?: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const args = ['-c', '0', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...(script ? ['-s', script] : []), `http://127.0.0.1:${port}/bench`];
+    const c = spawn('taskset', args, { env: { ...process.env, ...env } });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('error', reject);
+    c.on('exit', code => (code === 0 ? resolve(out) : reject(new Error(`wrk exited ${code}`))));
+  });
+}
+const rpsOf = (out: string): number => Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]);
+const PAIRED_ROUNDS = Math.max(5, ROUNDS * 2);
+const paired: { gateway: number; bare: number; ratio: number }[] = [];
+await Promise.all([wrkAsync(PORTS.gateway, WARMUP_S, CONNECTIONS / 2), wrkAsync(PORTS.bare, WARMUP_S, CONNECTIONS / 2)]);
+for (let round = 1; round <= PAIRED_ROUNDS; round++) {
+  const [g, b] = await Promise.all([wrkAsync(PORTS.gateway, MEASURE_S, CONNECTIONS / 2), wrkAsync(PORTS.bare, MEASURE_S, CONNECTIONS / 2)]);
+  const r = { gateway: rpsOf(g), bare: rpsOf(b), ratio: rpsOf(g) / rpsOf(b) };
+  paired.push(r);
+  process.stdout.write(`paired round ${round}: gateway ${r.gateway.toFixed(0)} req/s, bare ${r.bare.toFixed(0)} req/s, ratio ${(r.ratio * 100).toFixed(1)}%\n`);
+}
+const ratioGatewayToBare = median(paired.map(p => p.ratio));
 
 // ---- latency at half of the bare proxy's peak ----------------------------------------------
-// hey paces each of its connections at a fixed rate (closed loop per connection, so a stall delays
-// that connection's next request: it under-reports tails; wrk2 is not packaged on Debian). Both
-// proxies are measured the same way in the same round, so the difference is what we quote.
+// Paced with wrk and an exponential think time per connection (paced.lua), so arrivals spread out
+// like a Poisson stream. A fixed per-connection rate (hey -q) fires every connection on the same
+// tick: the proxy then drains a 50-request burst each period and the "latency" is mostly the time
+// to work through the burst. Each proxy runs alone on its core here (sharing it would let one's GC
+// pauses show up in the other's tail); rounds are interleaved and the per-round differences' median
+// is quoted.
 const bareRps = median(results.bare.map(r => r.rps));
 const rate = Math.round(bareRps / 2);
-function paced(port: number): { p50_ms: number; p99_ms: number } {
-  const perConn = Math.max(1, Math.round(rate / CONNECTIONS));
-  const out = execFileSync('taskset', ['-c', '0', 'hey', '-z', `${MEASURE_S}s`, '-c', String(CONNECTIONS), '-q', String(perConn), `http://127.0.0.1:${port}/bench`], { encoding: 'utf8' });
-  const pct = (p: number): number => Number(new RegExp(`${p}% in ([\\d.]+) secs`).exec(out)![1]) * 1000;
-  return { p50_ms: pct(50), p99_ms: pct(99) };
+const pacer = join(dir, 'paced.lua');
+writeFileSync(
+  pacer,
+  `local mean = tonumber(os.getenv("PACE_MEAN_MS"))
+math.randomseed(os.time())
+function delay() return math.floor(-math.log(1 - math.random()) * mean + 0.5) end
+`,
+);
+// Each connection's cycle is think time + response time; the response time is small next to it.
+const meanMs = Math.max(1, Math.round((CONNECTIONS * 1000) / rate));
+const LAT_ROUNDS = Math.max(5, ROUNDS * 2);
+async function paced(port: number): Promise<{ rps: number; p50_ms: number; p99_ms: number }> {
+  const out = await wrkAsync(port, MEASURE_S, CONNECTIONS, pacer, { PACE_MEAN_MS: String(meanMs) });
+  return { rps: rpsOf(out), p50_ms: parseMs(/^\s+50%\s+(\S+)/m.exec(out)![1]!), p99_ms: parseMs(/^\s+99%\s+(\S+)/m.exec(out)![1]!) };
 }
-const lat: Record<'gateway' | 'bare', { p50_ms: number; p99_ms: number }[]> = { gateway: [], bare: [] };
-for (let round = 1; round <= ROUNDS; round++) {
+const lat: Record<'gateway' | 'bare', { rps: number; p50_ms: number; p99_ms: number }[]> = { gateway: [], bare: [] };
+for (let round = 1; round <= LAT_ROUNDS; round++) {
   for (const c of ['gateway', 'bare'] as const) {
-    const r = paced(PORTS[c]);
+    const r = await paced(PORTS[c]);
     lat[c].push(r);
-    process.stdout.write(`latency @${rate}/s round ${round} ${c.padEnd(8)} p50 ${r.p50_ms.toFixed(2)}ms p99 ${r.p99_ms.toFixed(2)}ms\n`);
+    process.stdout.write(`latency @~${rate}/s round ${round} ${c.padEnd(8)} ${r.rps.toFixed(0)} req/s  p50 ${r.p50_ms.toFixed(2)}ms p99 ${r.p99_ms.toFixed(2)}ms\n`);
   }
 }
 const addedP99 = median(lat.gateway.map((g, i) => g.p99_ms - lat.bare[i]!.p99_ms));
@@ -258,13 +299,30 @@ for (const s of summary) {
     `${s.case.padEnd(12)} ${String(s.rps).padStart(7)} ${String(s.rps_per_proxy_core ?? '-').padStart(7)} ${s.p50_ms.toFixed(2).padStart(6)}ms ${s.p99_ms.toFixed(2).padStart(6)}ms  ${(s.vs_bare * 100).toFixed(0).padStart(6)}%  ${(s.vs_nginx * 100).toFixed(0).padStart(6)}%  ${(s.vs_haproxy * 100).toFixed(0).padStart(8)}%\n`,
   );
 }
-process.stdout.write(`\ngateway / bare, median of same-round ratios: ${(ratioGatewayToBare * 100).toFixed(1)}% (target ≥ 90%)\n`);
-process.stdout.write(`added latency at ${rate} req/s (half the bare peak), hey-paced: p50 ${addedP50.toFixed(2)}ms, p99 ${addedP99.toFixed(2)}ms (target p99 ≤ 1ms)\n`);
+process.stdout.write(`\ngateway / bare, sequential rounds (median of same-round ratios): ${(sequentialRatio * 100).toFixed(1)}%\n`);
+process.stdout.write(`gateway / bare, paired on one core (median of ${PAIRED_ROUNDS}): ${(ratioGatewayToBare * 100).toFixed(1)}% (target ≥ 90%)\n`);
+process.stdout.write(`added latency at ~${rate} req/s (half the bare peak), Poisson-paced, median of ${LAT_ROUNDS} rounds: p50 ${addedP50.toFixed(2)}ms, p99 ${addedP99.toFixed(2)}ms (target p99 ≤ 1ms)\n`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('./results/proxy.json', import.meta.url),
   JSON.stringify(
-    { date: new Date().toISOString(), node: process.version, rounds: ROUNDS, warmup_s: WARMUP_S, measure_s: MEASURE_S, connections: CONNECTIONS, summary, gateway_vs_bare_same_round: ratioGatewayToBare, latency_rate: rate, added_p50_ms: addedP50, added_p99_ms: addedP99, rounds_raw: results, latency_raw: lat },
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      rounds: ROUNDS,
+      warmup_s: WARMUP_S,
+      measure_s: MEASURE_S,
+      connections: CONNECTIONS,
+      summary,
+      gateway_vs_bare_sequential: sequentialRatio,
+      gateway_vs_bare_paired: ratioGatewayToBare,
+      latency_rate: rate,
+      added_p50_ms: addedP50,
+      added_p99_ms: addedP99,
+      rounds_raw: results,
+      paired_raw: paired,
+      latency_raw: lat,
+    },
     null,
     2,
   ) + '\n',
