@@ -228,7 +228,10 @@ function wrkAsync(port: number, seconds: number, connections: number, script?: s
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.on('error', reject);
-    c.on('exit', code => (code === 0 ? resolve(out) : reject(new Error(`wrk exited ${code}`))));
+    c.on('exit', code => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`wrk exited ${String(code)}`));
+    });
   });
 }
 const rpsOf = (out: string): number => Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]);
