@@ -529,7 +529,7 @@ export class Gateway {
           // Hop-by-hop headers describe the upstream connection, not ours (RFC 9110 §7.6.1). Copy
           // instead of `delete`: deleting turns the object into a slow dictionary for every later step.
           const out = withoutHopByHop(headers);
-          if (ctx && ctx.rlLimit > 0) setRateLimitHeaders(out, ctx);
+          if (ctx && ctx.rlLimit > 0 && ctx.route.config.rate_limit?.enable_x_ratelimit_headers === 'DRAFT_VERSION_03') setRateLimitHeaders(out, ctx);
           if (self.draining) out.connection = 'close';
           return out;
         },

@@ -38,19 +38,32 @@ describe('admission: limits, rate limits, faults', () => {
     const ups = await upstreams(1);
     const g = await gateway({
       clusters: [{ name: 'api', hosts: hostsOf(ups) }],
-      routes: [{ name: 'all', match: { prefix: '/' }, cluster: 'api', rate_limit: { token_bucket: { max_tokens: 3, tokens_per_fill: 1, fill_interval: '10s' } } }],
+      routes: [
+        { name: 'all', match: { prefix: '/rl' }, cluster: 'api', rate_limit: { token_bucket: { max_tokens: 3, tokens_per_fill: 1, fill_interval: '10s' } } },
+        {
+          name: 'draft',
+          match: { prefix: '/draft' },
+          cluster: 'api',
+          rate_limit: { token_bucket: { max_tokens: 3, tokens_per_fill: 1, fill_interval: '10s' }, enable_x_ratelimit_headers: 'DRAFT_VERSION_03' },
+        },
+      ],
     });
     const rs = [];
     for (let i = 0; i < 4; i++) rs.push(await g.get('/rl'));
     assert.deepEqual(rs.map(r => r.status), [200, 200, 200, 429]);
-    assert.equal(rs[0]!.headers['x-ratelimit-limit'], '3');
-    assert.equal(rs[0]!.headers['x-ratelimit-remaining'], '2');
+    assert.equal(rs[0]!.headers['x-ratelimit-limit'], undefined, "Envoy's default (OFF): only limited answers carry the figures");
     const limited = rs[3]!;
     assert.equal(limited.text, 'local_rate_limited');
+    assert.equal(limited.headers['x-ratelimit-limit'], '3');
     assert.equal(limited.headers['x-ratelimit-remaining'], '0');
     const ra = Number(limited.headers['retry-after']);
     assert.ok(ra >= 9 && ra <= 10, `retry-after ${ra}s`);
     assert.equal(ups[0]!.hits, 3);
+    const draft = await g.get('/draft');
+    assert.equal(draft.status, 200);
+    assert.equal(draft.headers['x-ratelimit-limit'], '3', 'DRAFT_VERSION_03: on every answer through the bucket');
+    assert.equal(draft.headers['x-ratelimit-remaining'], '2');
+    assert.equal(draft.headers['x-ratelimit-reset'], '0');
   });
 
   it('keys the limit on X-Forwarded-For only when the peer is a trusted proxy', async () => {

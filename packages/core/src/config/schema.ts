@@ -227,6 +227,12 @@ const rateLimitSchema = z.strictObject({
   /** `distributed` uses the shared Redis limiter (fails open); `local` a per-instance bucket. */
   scope: z.enum(['local', 'distributed']).default('local'),
   status: z.number().int().min(400).max(599).default(429),
+  /**
+   * Envoy's name and values: `DRAFT_VERSION_03` adds `x-ratelimit-limit/remaining/reset` to every
+   * response that went through the bucket; `OFF` (Envoy's default) only to the limited answers,
+   * which always carry them with `retry-after`.
+   */
+  enable_x_ratelimit_headers: z.enum(['OFF', 'DRAFT_VERSION_03']).default('OFF'),
 });
 
 const faultSchema = z.strictObject({
