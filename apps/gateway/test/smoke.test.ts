@@ -26,6 +26,34 @@ describe('gateway smoke', () => {
     assert.equal(ups[0]!.lastBody, '{"a":1}');
   });
 
+  it('interleaved concurrent requests each reach their own route\'s cluster with their own deadline', async () => {
+    const [a] = await upstreams(1, 'a');
+    const [b] = await upstreams(1, 'b');
+    const g = await gateway({
+      clusters: [
+        { name: 'ca', hosts: hostsOf([a!]) },
+        { name: 'cb', hosts: hostsOf([b!]) },
+      ],
+      routes: [
+        { name: 'ra', match: { prefix: '/a' }, cluster: 'ca', timeout: '3s' },
+        { name: 'rb', match: { prefix: '/b' }, cluster: 'cb', timeout: '7s' },
+      ],
+    });
+    a!.slowMs = 5; // keep requests overlapping
+    await a!.setMode('slow');
+    const paths = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? `/a/${i}` : `/b/${i}`));
+    const rs = await Promise.all(paths.map(p => g.get(p)));
+    rs.forEach((r, i) => {
+      assert.equal(r.status, 200);
+      const body = r.json<{ upstream: string; path: string }>();
+      assert.equal(body.path, paths[i]);
+      assert.equal(body.upstream[0], paths[i]![1], `${paths[i]!} served by ${body.upstream}`);
+    });
+    assert.equal(a!.hits + b!.hits, 40);
+    assert.ok(Number(a!.lastHeaders['x-brownout-deadline-ms']) <= 3_000, 'route a: its 3 s budget');
+    assert.ok(Number(b!.lastHeaders['x-brownout-deadline-ms']) > 3_000, 'route b: its 7 s budget');
+  });
+
   it('rewrites the prefix and the host when the route says so', async () => {
     const ups = await upstreams(1);
     const g = await gateway({
