@@ -56,8 +56,9 @@ export class UpstreamDispatcher extends Dispatcher {
         // Envoy's max_connections is per cluster; undici limits per origin, so split it evenly.
         connections: Math.max(1, Math.ceil(maxConnections / cluster.hostSet.hosts.length)),
         pipelining: 1,
-        // Shorter than Node's default server keep-alive (5s) to avoid "other side closed" races.
-        keepAliveTimeout: 4_000,
+        // Used only when the upstream sends no Keep-Alive hint; with one (Node sends 5 s), undici
+        // keeps the connection a second less than the hint, so it never races the server's close.
+        keepAliveTimeout: c.idle_timeout,
         connect: { timeout: c.connect_timeout },
         headersTimeout: 15_000,
         bodyTimeout: 15_000,

@@ -130,6 +130,13 @@ const clusterSchema = z.strictObject({
   least_request_choice_count: z.number().int().min(2).default(2),
   healthy_panic_threshold: percent.default(50),
   connect_timeout: positiveDuration.default(5_000),
+  /**
+   * How long an idle upstream connection is kept when the upstream gives no `Keep-Alive: timeout`
+   * hint (with a hint, one second less than the hint). Envoy's `idle_timeout` (its default is an
+   * hour); ours is 60 s, inside nginx's 75 s default. A short one costs tail latency: idle
+   * connections close between bursts and the next burst pays for new ones.
+   */
+  idle_timeout: positiveDuration.default(60_000),
   /** Hosts given by name are re-resolved this often, each address becoming a host (Envoy STRICT_DNS; default 5 s as Envoy's). */
   dns_refresh_rate: positiveDuration.default(5_000),
   /** Which address families a name expands to: Envoy's V4_PREFERRED (v4 if any, else v6), V4_ONLY, V6_ONLY or ALL. */
