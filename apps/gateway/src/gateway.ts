@@ -22,7 +22,6 @@ import {
   systemClock,
   systemRandom,
   type ConfigIssue,
-  type Host,
   type KeyedRateLimiter,
   type RateLimitResult,
 } from '@brownout/core';
@@ -178,9 +177,7 @@ export class Gateway {
   }
 
   private pruneHosts(): void {
-    const live = new Set<Host>();
-    for (const c of this.engine.clusters.values()) for (const h of c.hostSet.hosts) live.add(h);
-    this.dispatcher.prune(live);
+    this.dispatcher.prune(this.engine.clusters.values());
   }
 
   /**

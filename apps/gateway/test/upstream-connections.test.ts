@@ -1,6 +1,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { parseConfig } from '@brownout/core/config';
 import { gateway, sleep } from './harness.ts';
 
 /**
@@ -52,5 +53,27 @@ describe('upstream connections', () => {
     for (const p of ['/s', '/l']) assert.equal((await g.get(p)).status, 200);
     assert.equal(short.connections(), 2, 'idle longer than 150 ms: closed, a new connection for the next request');
     assert.equal(long.connections(), 1, 'default idle_timeout (60 s): the same connection is reused');
+  });
+
+  it('a reload that changes idle_timeout rebuilds the pool; one that does not keeps its connections', async () => {
+    const up = await countingUpstream();
+    const cfg = (idle: string, timeout: string) =>
+      parseConfig({
+        listener: { port: 0 },
+        admin: { port: 0 },
+        clusters: [{ name: 'api', hosts: [`127.0.0.1:${up.port}`], idle_timeout: idle }],
+        routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api', timeout }],
+      });
+    const g = await gateway({ clusters: [{ name: 'api', hosts: [`127.0.0.1:${up.port}`], idle_timeout: '60s' }], routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api' }] });
+    assert.equal((await g.get('/')).status, 200);
+    assert.equal(g.gw.reload(cfg('60s', '5s')).ok, true); // a route change only
+    assert.equal((await g.get('/')).status, 200);
+    assert.equal(up.connections(), 1, 'same pool, same connection');
+    assert.equal(g.gw.reload(cfg('150ms', '5s')).ok, true);
+    assert.equal((await g.get('/')).status, 200);
+    assert.equal(up.connections(), 2, 'new settings: a new pool');
+    await sleep(500);
+    assert.equal((await g.get('/')).status, 200);
+    assert.equal(up.connections(), 3, 'and the new pool closes idle connections after 150 ms');
   });
 });

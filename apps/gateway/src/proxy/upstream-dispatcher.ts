@@ -14,6 +14,8 @@ import type { GatewayMetrics } from '../observability/metrics.ts';
  */
 export class UpstreamDispatcher extends Dispatcher {
   private readonly pools = new Map<Host, Pool>();
+  /** The settings each pool was built with, to notice a reload that changes them. */
+  private readonly shapes = new Map<Host, string>();
   readonly metrics: GatewayMetrics;
   private closed = false;
   private next: RequestContext | undefined;
@@ -50,29 +52,38 @@ export class UpstreamDispatcher extends Dispatcher {
   poolFor(host: Host, cluster: ClusterRuntime): Pool {
     let pool = this.pools.get(host);
     if (!pool) {
-      const c = cluster.config;
-      const maxConnections = c.circuit_breakers.thresholds.find(t => t.priority === 'default')?.max_connections ?? 1024;
+      const o = poolOptions(cluster);
       pool = new Pool(`http://${host.address}:${host.port}`, {
-        // Envoy's max_connections is per cluster; undici limits per origin, so split it evenly.
-        connections: Math.max(1, Math.ceil(maxConnections / cluster.hostSet.hosts.length)),
+        connections: o.connections,
         pipelining: 1,
         // Used only when the upstream sends no Keep-Alive hint; with one (Node sends 5 s), undici
         // keeps the connection a second less than the hint, so it never races the server's close.
-        keepAliveTimeout: c.idle_timeout,
-        connect: { timeout: c.connect_timeout },
+        keepAliveTimeout: o.idle_timeout,
+        connect: { timeout: o.connect_timeout },
         headersTimeout: 15_000,
         bodyTimeout: 15_000,
       });
       this.pools.set(host, pool);
+      this.shapes.set(host, JSON.stringify(o));
     }
     return pool;
   }
 
-  /** Drops pools of hosts that are no longer in any cluster (after a reload). */
-  prune(live: ReadonlySet<Host>): void {
+  /**
+   * After a reload: drops the pools of hosts no longer in any cluster, and of hosts whose cluster
+   * now asks for other connection settings (the next request builds a new pool). Closing lets the
+   * requests already on a pool finish.
+   */
+  prune(clusters: Iterable<ClusterRuntime>): void {
+    const wanted = new Map<Host, string>();
+    for (const c of clusters) {
+      const shape = JSON.stringify(poolOptions(c));
+      for (const h of c.hostSet.hosts) wanted.set(h, shape);
+    }
     for (const [host, pool] of this.pools) {
-      if (!live.has(host)) {
+      if (wanted.get(host) !== this.shapes.get(host)) {
         this.pools.delete(host);
+        this.shapes.delete(host);
         void pool.close();
       }
     }
@@ -82,6 +93,7 @@ export class UpstreamDispatcher extends Dispatcher {
     this.closed = true;
     await Promise.all([...this.pools.values()].map(p => p.close()));
     this.pools.clear();
+    this.shapes.clear();
   }
 
   override async destroy(): Promise<void> {
@@ -89,4 +101,16 @@ export class UpstreamDispatcher extends Dispatcher {
     await Promise.all([...this.pools.values()].map(p => p.destroy()));
     this.pools.clear();
   }
+}
+
+/** The connection settings of a cluster's per-host pools. */
+function poolOptions(cluster: ClusterRuntime): { connections: number; idle_timeout: number; connect_timeout: number } {
+  const c = cluster.config;
+  const maxConnections = c.circuit_breakers.thresholds.find(t => t.priority === 'default')?.max_connections ?? 1024;
+  return {
+    // Envoy's max_connections is per cluster; undici limits per origin, so split it evenly.
+    connections: Math.max(1, Math.ceil(maxConnections / cluster.hostSet.hosts.length)),
+    idle_timeout: c.idle_timeout,
+    connect_timeout: c.connect_timeout,
+  };
 }
