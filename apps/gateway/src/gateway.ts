@@ -88,6 +88,7 @@ export interface ReloadResult {
 }
 
 const TEXT = 'text/plain; charset=utf-8';
+const NO_HEADERS: FastifyRequest['headers'] = Object.freeze({});
 
 /**
  * A running gateway: the public proxy listener, the admin listener and the engine behind them.
@@ -127,7 +128,7 @@ export class Gateway {
   private readonly signals: TriggerSignals = { breakerOpen: false, noHealthyHost: false, ruleActive: false };
   /** Reused fault verdict and header reader: the fault roll is synchronous too. */
   private readonly faultScratch = emptyFaultDecision();
-  private faultHeaders: FastifyRequest['headers'] = {};
+  private faultHeaders: FastifyRequest['headers'] = NO_HEADERS;
   private readonly faultHeader = (name: string): string | undefined => {
     const v = this.faultHeaders[name];
     return Array.isArray(v) ? v[0] : v;
@@ -514,11 +515,12 @@ export class Gateway {
           if (ctx) self.dispatcher.handOff(ctx);
           // Keep the client's Host (Envoy's default) unless the route rewrites it.
           h.host = ctx?.route.config.host_rewrite ?? req.headers.host;
-          const xff = req.headers['x-forwarded-for'];
-          const forwarded = xff === undefined ? req.ip : `${Array.isArray(xff) ? xff.join(', ') : xff}, ${req.ip}`;
-          // The dispatcher appends it to undici's header list (see UpstreamRequest.headerList).
-          if (ctx) ctx.forwardedFor = forwarded;
-          else h['x-forwarded-for'] = forwarded;
+          // The dispatcher appends it to undici's header list (see UpstreamRequest.headerList). A
+          // request without a context never gets that far: the dispatcher refuses it.
+          if (ctx) {
+            const xff = req.headers['x-forwarded-for'];
+            ctx.forwardedFor = xff === undefined ? req.ip : `${Array.isArray(xff) ? xff.join(', ') : xff}, ${req.ip}`;
+          }
           return headers;
         },
         rewriteHeaders: (headers, req) => {
@@ -615,6 +617,7 @@ export class Gateway {
     if (route.fault) {
       this.faultHeaders = req.headers;
       const scratch = route.fault.decide(this.faultHeader, this.faultScratch);
+      this.faultHeaders = NO_HEADERS; // not kept alive past this request
       // Most requests draw no fault: only one that fired keeps its own copy (for the delay callback and the release).
       if (scratch.delayMs === 0 && scratch.abortStatus === 0 && !scratch.active) {
         this.finishAdmission(req, reply, done);

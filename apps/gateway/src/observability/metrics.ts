@@ -6,6 +6,10 @@ const STATUS_CLASS = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 function statusClass(status: number): string {
   return STATUS_CLASS[Math.floor(status / 100) - 1] ?? 'other';
 }
+/** Scrape-time copy of a by-class array into a counter whose last label is `status_class`. */
+function incByClass<T extends string>(counter: Counter<T>, counts: Float64Array, ...labels: string[]): void {
+  for (let cls = 1; cls < counts.length; cls++) if (counts[cls]! > 0) counter.labels(...labels, statusClass(cls * 100)).inc(counts[cls]);
+}
 /** Slot of a status in a by-class array: 1..5 for 1xx..5xx, 6 for anything else. */
 function classIndex(status: number): number {
   const c = Math.floor(status / 100);
@@ -55,9 +59,7 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [route, m] of routeStats) {
-          for (let cls = 1; cls < m.counts.length; cls++) if (m.counts[cls]! > 0) this.labels(route, statusClass(cls * 100)).inc(m.counts[cls]);
-        }
+        for (const [route, m] of routeStats) incByClass(this, m.counts, route);
       },
     });
     this.duration = new FastHistogram({
@@ -75,9 +77,7 @@ export class GatewayMetrics {
       collect() {
         this.reset();
         for (const [cluster, hosts] of hostCounts) {
-          for (const [host, counts] of hosts) {
-            for (let cls = 1; cls < counts.length; cls++) if (counts[cls]! > 0) this.labels(cluster, host, statusClass(cls * 100)).inc(counts[cls]);
-          }
+          for (const [host, counts] of hosts) incByClass(this, counts, cluster, host);
         }
       },
     });

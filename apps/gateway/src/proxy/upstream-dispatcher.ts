@@ -100,6 +100,7 @@ export class UpstreamDispatcher extends Dispatcher {
     this.closed = true;
     await Promise.all([...this.pools.values()].map(p => p.destroy()));
     this.pools.clear();
+    this.shapes.clear();
   }
 }
 

@@ -308,8 +308,7 @@ export class UpstreamRequest {
         if (v !== undefined && k !== 'x-forwarded-for' && k !== DEADLINE_HEADER) list.push(k, v);
       }
     }
-    const xff = this.ctx.forwardedFor !== '' ? this.ctx.forwardedFor : h?.['x-forwarded-for'];
-    if (xff !== undefined) list.push('x-forwarded-for', xff);
+    if (this.ctx.forwardedFor !== '') list.push('x-forwarded-for', this.ctx.forwardedFor);
     list.push(DEADLINE_HEADER, undefined);
     return list;
   }
