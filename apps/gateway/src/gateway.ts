@@ -29,9 +29,12 @@ import { loadConfigText, type GatewayConfig } from '@brownout/core/config';
 import { UpstreamDispatcher } from './proxy/upstream-dispatcher.ts';
 import { RequestContext } from './proxy/request-context.ts';
 import { findUpstreamFailure } from './proxy/upstream-failure.ts';
-import { LOCAL_REPLIES, type LocalReply } from './proxy/local-reply.ts';
+import { LOCAL_REPLIES, localErrorReply, type LocalReply } from './proxy/local-reply.ts';
+import { localErrorCode } from './proxy/classify-error.ts';
+import { withoutHopByHop } from './proxy/hop-by-hop.ts';
 import { matchRoute } from './routing/route-matcher.ts';
 import { clientAddress } from './routing/client-key.ts';
+import { TrustedProxies, unmapped } from './routing/trusted-proxies.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
 import { createAccessLog, type AccessLog } from './observability/access-log.ts';
 import { createProbeFactory } from './health/probe-factory.ts';
@@ -120,7 +123,7 @@ export class Gateway {
   private readonly dispatcher: UpstreamDispatcher;
   private readonly accessLog: AccessLog;
   private readonly probes = createProbeFactory();
-  private trusted: ReadonlySet<string>;
+  private trusted: TrustedProxies;
   /** Reused rate-limit result: admission is synchronous, so one scratch object serves every request. */
   private readonly rlScratch = emptyRateLimitResult();
   /** Reused degradation verdict and signals, for the same reason. */
@@ -170,7 +173,7 @@ export class Gateway {
     this.metrics.watchAutomatic(() => this.automaticDegradations());
     this.dispatcher = new UpstreamDispatcher(this.metrics);
     this.accessLog = createAccessLog(opts.accessLog ?? 'stdout');
-    this.trusted = new Set(opts.config.listener.trusted_proxies);
+    this.trusted = new TrustedProxies(opts.config.listener.trusted_proxies);
     this.publicApp = this.buildPublicApp();
     this.adminApp = createAdminServer(this, opts.adminToken);
     this.watchEngine();
@@ -262,7 +265,7 @@ export class Gateway {
     }
     const report = this.engine.reload(next);
     this.pruneHosts();
-    this.trusted = new Set(next.listener.trusted_proxies);
+    this.trusted = new TrustedProxies(next.listener.trusted_proxies);
     this.config = next;
     this.resolvedHosts = '';
     void this.refreshDns();
@@ -545,7 +548,11 @@ export class Gateway {
             void self.localReply(req, reply as FastifyReply, f.reply);
             return;
           }
-          void self.localReply(reply.request as FastifyRequest, reply as FastifyReply, { status: 502, body: 'bad gateway', flag: 'UR' });
+          // Not an upstream answer or failure we know: ours, and never blamed on a host.
+          const code = localErrorCode(error);
+          const req = reply.request as FastifyRequest;
+          self.metrics.localError(req.brownout?.route.name ?? '-', code);
+          void self.localReply(req, reply as FastifyReply, localErrorReply(code));
         },
       },
     });
@@ -563,8 +570,11 @@ export class Gateway {
       return undefined;
     }
     const now = performance.now();
-    const incoming = req.headers[DEADLINE_HEADER];
-    const ctx = new RequestContext(route, now, new Deadline(now, route.config.timeout, parseDeadlineHeader(typeof incoming === 'string' ? incoming : undefined)));
+    // A caller's deadline is believed only from a trusted proxy: from anyone else it would let one
+    // client cut every request short and have the timeouts charged to hosts and the breaker.
+    const incoming = this.trusted.size === 0 ? undefined : req.headers[DEADLINE_HEADER];
+    const callerBudget = typeof incoming === 'string' && this.trusted.has(unmapped(req.socket.remoteAddress ?? '')) ? parseDeadlineHeader(incoming) : undefined;
+    const ctx = new RequestContext(route, now, new Deadline(now, route.config.timeout, callerBudget));
     req.brownout = ctx;
     const cl = req.headers['content-length'];
     if (cl !== undefined && Number(cl) > route.config.max_request_body_bytes) {
@@ -824,14 +834,6 @@ export class Gateway {
 function usesCache(route: GatewayConfig['routes'][number]): boolean {
   const d = route.degradation;
   return d.mode === 'cache' || d.fallback_chain.includes('cache');
-}
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'transfer-encoding', 'te', 'trailer']);
-
-function withoutHopByHop(h: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
-  const out: Record<string, string | string[] | undefined> = {};
-  for (const k in h) if (!HOP_BY_HOP.has(k)) out[k] = h[k];
-  return out;
 }
 
 /** Envoy's DRAFT_VERSION_03 rate-limit headers, on every response that went through a bucket. */

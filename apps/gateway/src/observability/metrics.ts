@@ -31,6 +31,11 @@ export class GatewayMetrics {
   private readonly localReplies: Counter<'route' | 'flag'>;
   readonly degraded: Counter<'route' | 'mode' | 'reason' | 'shadow'>;
   readonly switchErrors: Counter<'source'>;
+  readonly localErrors: Counter<'route' | 'code'>;
+  readonly callerTimeouts: Counter<'route'>;
+  readonly switchVersionRegressions: Counter;
+  readonly switchUnknownRoutes: Counter;
+  readonly dnsFailures: Counter<'cluster'>;
   /** Per cluster, per `address:port`: upstream responses by status class (index = status / 100). */
   private readonly hostCounts = new Map<string, Map<string, Float64Array>>();
   /** Per route: requests by status class (index = status / 100) and the duration series. */
@@ -86,6 +91,11 @@ export class GatewayMetrics {
     this.localReplies = new Counter({ name: 'brownout_local_replies_total', help: 'Replies made by the gateway itself, by response flag', labelNames: ['route', 'flag'], registers });
     this.degraded = new Counter({ name: 'brownout_degraded_responses_total', help: 'Degraded answers by route, mode and reason (shadow: would have degraded)', labelNames: ['route', 'mode', 'reason', 'shadow'], registers });
     this.switchErrors = new Counter({ name: 'brownout_switch_errors_total', help: 'Switch documents rejected as invalid', labelNames: ['source'], registers });
+    this.localErrors = new Counter({ name: 'brownout_local_errors_total', help: "Requests the gateway failed itself before any upstream was involved (never charged to a host)", labelNames: ['route', 'code'], registers });
+    this.callerTimeouts = new Counter({ name: 'brownout_caller_deadline_timeouts_total', help: "504s caused by the caller's own x-brownout-deadline-ms (never charged to a host)", labelNames: ['route'], registers });
+    this.switchVersionRegressions = new Counter({ name: 'brownout_switch_version_regressions_total', help: 'Times Redis held an older switch version than this gateway enforces (key lost, failover)', registers });
+    this.switchUnknownRoutes = new Counter({ name: 'brownout_switch_unknown_routes_total', help: 'Route names in a switch document that this gateway does not know', registers });
+    this.dnsFailures = new Counter({ name: 'brownout_dns_cluster_unresolved_total', help: 'DNS refreshes in which no host name of a cluster resolved', labelNames: ['cluster'], registers });
     this.engineGauges(registers);
   }
 
@@ -178,6 +188,10 @@ export class GatewayMetrics {
 
   retry(cluster: string): void {
     this.retries.labels(cluster).inc();
+  }
+
+  localError(route: string, code: string): void {
+    this.localErrors.labels(route, code).inc();
   }
 
   localReply(route: string, flag: string): void {

@@ -38,3 +38,34 @@ export function resetReason(kind: ResetKind, err: unknown): string {
       return `connection termination${typeof code === 'string' ? `, transport failure reason: ${code}` : ''}`;
   }
 }
+
+/**
+ * Errors that are ours, not the upstream's: undici refusing what we handed it (an invalid header
+ * or option, something it does not support), a pool we closed, a body that did not match its
+ * length, or an error with no code at all (a bug). None of these may feed outlier detection, the
+ * breaker, degradation rules or retries: blaming a host for them lets one client header eject the
+ * fleet.
+ */
+const LOCAL_CODES = new Set([
+  'UND_ERR_INVALID_ARG',
+  'UND_ERR_NOT_SUPPORTED',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_INVALID_HTTP_TOKEN',
+  'ERR_INVALID_CHAR',
+  'ERR_HTTP_INVALID_HEADER_VALUE',
+]);
+
+export function isLocalError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code !== 'string' || LOCAL_CODES.has(code);
+}
+
+/** The code a local error is counted and logged under. */
+export function localErrorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : err instanceof Error ? err.name : 'unknown';
+}

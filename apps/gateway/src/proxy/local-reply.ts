@@ -17,6 +17,10 @@ export const ResponseFlag = {
   Degraded: 'DG',
   PayloadTooLarge: 'PTL',
   FailedLocalHealthCheck: 'LH',
+  /** Brownout's own: the gateway failed before the upstream was involved (never charged to a host). */
+  LocalError: 'LE',
+  /** Brownout's own: the request was refused as malformed before routing. */
+  BadRequest: 'BR',
 } as const;
 export type ResponseFlag = (typeof ResponseFlag)[keyof typeof ResponseFlag];
 
@@ -48,4 +52,9 @@ export function resetReply(reason: string, retried: boolean, connectFailure: boo
     body: `upstream connect error or disconnect/reset before headers. ${retried ? 'retried and the latest reset reason' : 'reset reason'}: ${reason}`,
     flag: connectFailure ? 'UF' : 'UR',
   };
+}
+
+/** The gateway's own failure (see classify-error.ts `isLocalError`): never an upstream's. */
+export function localErrorReply(code: string): LocalReply {
+  return { status: 500, body: `gateway error before the upstream: ${code}`, flag: 'LE' };
 }

@@ -9,7 +9,7 @@ export class UpstreamFailure extends Error {
   readonly code = 'GW_ERR_UPSTREAM';
   readonly reply: LocalReply;
   /** The automatic degradation trigger this failure corresponds to, if any. */
-  readonly trigger: 'breaker' | 'no-healthy-host' | 'upstream' | undefined;
+  readonly trigger: 'breaker' | 'no-healthy-host' | 'upstream' | 'local' | 'caller' | undefined;
   constructor(reply: LocalReply, trigger?: UpstreamFailure['trigger']) {
     super(reply.body);
     this.reply = reply;

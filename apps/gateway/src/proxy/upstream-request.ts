@@ -14,9 +14,10 @@ import {
 } from '@brownout/core';
 import type { RequestContext } from './request-context.ts';
 import type { UpstreamDispatcher } from './upstream-dispatcher.ts';
-import { LOCAL_REPLIES, resetReply } from './local-reply.ts';
+import { LOCAL_REPLIES, localErrorReply, resetReply } from './local-reply.ts';
 import { UpstreamFailure } from './upstream-failure.ts';
-import { classifyAttemptError, resetReason } from './classify-error.ts';
+import { classifyAttemptError, isLocalError, localErrorCode, resetReason } from './classify-error.ts';
+import { isHopByHop, keepTe } from './hop-by-hop.ts';
 
 /** undici's callback-style handler, which reply-from's RequestHandler and undici's pools speak. */
 export interface LegacyHandler {
@@ -72,6 +73,8 @@ class Attempt implements LegacyHandler {
   done = false;
   timer: NodeJS.Timeout | undefined;
   cancelHedgeTimer: NodeJS.Timeout | undefined;
+  /** Its timer is what is left of the caller's own deadline: timing out is the caller's doing. */
+  callerDeadline = false;
 
   constructor(request: UpstreamRequest, host: Host) {
     this.request = request;
@@ -262,6 +265,7 @@ export class UpstreamRequest {
     const hedging = policy.hedge_on_per_try_timeout && policy.per_try_timeout > 0;
     const timeout = hedging ? remaining : ctx.deadline.attemptTimeout(now, policy.per_try_timeout);
     const a = new Attempt(this, host);
+    a.callerDeadline = ctx.deadline.callerBound && timeout >= remaining;
     host.activeRequests++;
     ctx.attempts++;
     this.inflight.push(a);
@@ -303,9 +307,13 @@ export class UpstreamRequest {
     const list: (string | string[] | undefined)[] = [];
     if (h) {
       // The client's own forwarded-for and deadline are replaced by ours, never sent twice.
+      // Hop-by-hop headers stop here (reply-from already dropped `connection` and the names it
+      // lists); `te: trailers` is the one value kept.
       for (const k in h) {
         const v = h[k];
-        if (v !== undefined && k !== 'x-forwarded-for' && k !== DEADLINE_HEADER) list.push(k, v);
+        if (v === undefined || k === 'x-forwarded-for' || k === DEADLINE_HEADER) continue;
+        if (isHopByHop(k) && !(k === 'te' && keepTe(v))) continue;
+        list.push(k, v);
       }
     }
     if (this.ctx.forwardedFor !== '') list.push('x-forwarded-for', this.ctx.forwardedFor);
@@ -387,6 +395,19 @@ export class UpstreamRequest {
       return;
     }
     if (this.finished || !wasInflight) return;
+    if (isLocalError(err)) {
+      // Our own failure: no reset recorded, no retry, nothing charged to the host or the breaker.
+      const code = localErrorCode(err);
+      this.dispatcher.metrics.localError(this.ctx.route.name, code);
+      this.fail(new UpstreamFailure(localErrorReply(code), 'local'));
+      return;
+    }
+    if (err === TIMED_OUT && a.callerDeadline) {
+      // The caller's deadline ran out, not the host's time: 504 to this caller, nothing recorded.
+      this.dispatcher.metrics.callerTimeouts.labels(this.ctx.route.name).inc();
+      this.fail(new UpstreamFailure(LOCAL_REPLIES.upstreamTimeout, 'caller'));
+      return;
+    }
     const kind = classifyAttemptError(err);
     this.dispatcher.metrics.upstreamReset(this.cluster.name, a.host.id, kind);
     this.cluster.recordReset(a.host, kind);

@@ -23,6 +23,11 @@ const percent = z.number().min(0).max(100);
 const count = z.number().int().min(0);
 const status = z.number().int().min(200).max(599);
 
+const IP_FORMS = [z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()];
+const addressOrCidr = z.string().refine(v => IP_FORMS.some(f => f.safeParse(v).success), {
+  error: v => `expected an IPv4/IPv6 address or CIDR range such as "10.0.0.0/8" or "fd00::/8", got ${JSON.stringify(v.input)}`,
+});
+
 const hostObject = z.strictObject({
   address: z.string().min(1),
   port: z.number().int().min(1).max(65535),
@@ -332,7 +337,8 @@ export const gatewayConfigSchema = z
         address: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
         max_header_bytes: z.number().int().min(1024).default(16_384),
-        trusted_proxies: z.array(z.string()).default([]),
+        /** Peers whose x-forwarded-for and x-brownout-deadline-ms are believed: addresses or CIDR ranges, IPv4 or IPv6. */
+        trusted_proxies: z.array(addressOrCidr).default([]),
       })
       .prefault({}),
     admin: z

@@ -24,9 +24,16 @@ export class Deadline {
   /** Total budget in ms; Infinity when there is none. */
   readonly budget: number;
 
+  /**
+   * True when the caller's deadline, not the route timeout, bounds the request: running out of it
+   * is the caller's doing, never a host's (it must not feed outlier detection, the breaker or rules).
+   */
+  readonly callerBound: boolean;
+
   constructor(now: number, routeTimeoutMs: number, incomingDeadlineMs?: number) {
     this.startedAt = now;
     const route = routeTimeoutMs > 0 ? routeTimeoutMs : Infinity;
+    this.callerBound = incomingDeadlineMs !== undefined && incomingDeadlineMs < route;
     this.budget = incomingDeadlineMs === undefined ? route : Math.min(route, incomingDeadlineMs);
   }
 

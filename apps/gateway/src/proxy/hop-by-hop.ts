@@ -1,0 +1,59 @@
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, so a proxy never forwards
+ * them, in either direction. Envoy also drops `proxy-authorization`/`proxy-authenticate` (they are
+ * for the proxy, not the origin) and answers `expect: 100-continue` itself; Node's HTTP server
+ * already sends the `100 Continue` before the request reaches us, so the header has done its job.
+ * undici refuses several of these outright (`keep-alive`, `upgrade`, `transfer-encoding`,
+ * `expect`), so forwarding them would turn a client's header into an error charged to a host.
+ */
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'expect',
+  'http2-settings',
+]);
+
+export function isHopByHop(lowerName: string): boolean {
+  return HOP_BY_HOP.has(lowerName);
+}
+
+/**
+ * The header names a `Connection` header lists (lower-case), which are hop-by-hop for that one
+ * message. Empty when there is no such header or it lists only `close`/`keep-alive`.
+ */
+export function connectionListed(value: string | string[] | undefined): string[] {
+  if (value === undefined) return NONE;
+  const text = Array.isArray(value) ? value.join(',') : value;
+  let out: string[] | undefined;
+  for (const part of text.split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name === '' || name === 'close' || name === 'keep-alive') continue;
+    (out ??= []).push(name);
+  }
+  return out ?? NONE;
+}
+const NONE: string[] = [];
+
+/** `te: trailers` is the one TE value that means something end to end (gRPC relies on it). */
+export function keepTe(value: string | string[] | undefined): boolean {
+  return typeof value === 'string' && value.trim().toLowerCase() === 'trailers';
+}
+
+/** A copy of response headers without hop-by-hop ones, including every name `Connection` lists. */
+export function withoutHopByHop(h: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+  const listed = connectionListed(h.connection);
+  const out: Record<string, string | string[] | undefined> = {};
+  // Copy instead of `delete`: deleting turns the object into a slow dictionary for every later step.
+  for (const k in h) {
+    if (HOP_BY_HOP.has(k) || (listed.length > 0 && listed.includes(k))) continue;
+    out[k] = h[k];
+  }
+  return out;
+}
