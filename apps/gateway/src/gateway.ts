@@ -21,11 +21,12 @@ import {
   parseDeadlineHeader,
   systemClock,
   systemRandom,
+  timerDelay,
   type ConfigIssue,
   type KeyedRateLimiter,
   type RateLimitResult,
 } from '@brownout/core';
-import { loadConfigText, type GatewayConfig } from '@brownout/core/config';
+import { loadConfigText, type GatewayConfig, type SwitchDocument } from '@brownout/core/config';
 import { UpstreamDispatcher } from './proxy/upstream-dispatcher.ts';
 import { RequestContext } from './proxy/request-context.ts';
 import { findUpstreamFailure } from './proxy/upstream-failure.ts';
@@ -153,9 +154,15 @@ export class Gateway {
           onInvalid: () => {
             this.metrics.switchErrors.labels('redis').inc();
           },
+          onRegression: () => {
+            this.metrics.switchVersionRegressions.inc();
+          },
         })
       : undefined;
     this.metrics.watchSwitches(this.switches, this.switchSync);
+    this.switches.onChange(doc => {
+      this.noteUnknownRoutes(doc);
+    });
     if (opts.redisUrl) {
       // Its own connection, with no offline queue: while Redis is down a check fails at once and
       // the limiter fails open, instead of queueing requests behind a reconnect.
@@ -206,7 +213,7 @@ export class Gateway {
     }
     if (!this.dnsTimer) {
       const every = Math.min(...named.map(c => c.dns_refresh_rate));
-      this.dnsTimer = setInterval(() => void this.refreshDns(), every);
+      this.dnsTimer = setInterval(() => void this.refreshDns(), timerDelay(every));
       this.dnsTimer.unref();
     }
   }
@@ -288,16 +295,36 @@ export class Gateway {
     }
   }
 
-  /** Admin write: through Redis for the whole fleet, or into the embedded store. */
-  async writeSwitches(doc: unknown): Promise<WriteResult | { ok: false; reason: 'unavailable' }> {
-    if (!this.switchSync) return this.switches.apply(doc);
+  /**
+   * Admin write: through Redis for the whole fleet, or into the embedded store. Refuses switches
+   * for routes this gateway does not have and expiry times already past. The version is above
+   * both Redis' and what this gateway enforces, so a Redis that lost its key cannot hand out a
+   * version the fleet ignores. `enforced` says whether this gateway enforces the written version
+   * when the call returns ("applied" means enforced; "saved" only delivered).
+   */
+  async writeSwitches(doc: unknown): Promise<(WriteResult & { enforced?: number }) | { ok: false; reason: 'unavailable' }> {
+    const rules = { knownRoutes: this.engine.routes.map(r => r.name), now: Date.now() };
+    if (!this.switchSync) return this.switches.write(doc, rules);
     try {
-      const r = await writeSwitchDocument(this.switchSync.redis, doc, 'admin-api');
-      if (r.ok) await this.switchSync.reconcile('write');
-      return r;
+      const r = await writeSwitchDocument(this.switchSync.redis, doc, 'admin-api', { floor: this.switches.version, rules });
+      if (!r.ok) return r;
+      await this.switchSync.reconcile('write');
+      return { ...r, enforced: this.switches.version };
     } catch {
       return { ok: false, reason: 'unavailable' };
     }
+  }
+
+  /** Documents that name routes this gateway lacks: said once per version, and counted (the switch is not enforced here). */
+  private unknownRoutesVersion = -1;
+  private noteUnknownRoutes(doc: SwitchDocument): void {
+    if (doc.version === this.unknownRoutesVersion) return;
+    const known = new Set(this.engine.routes.map(r => r.name));
+    const unknown = [...new Set([...Object.keys(doc.routes), ...Object.keys(doc.fallbacks)])].filter(n => !known.has(n));
+    if (unknown.length === 0) return;
+    this.unknownRoutesVersion = doc.version;
+    this.metrics.switchUnknownRoutes.inc(unknown.length);
+    this.log.warn({ version: doc.version, unknown_routes: unknown, known_routes: [...known] }, 'switch document names routes this gateway does not have; those entries are not enforced here');
   }
 
   switchStatus(): unknown {
@@ -310,6 +337,7 @@ export class Gateway {
       connected: sync ? sync.connected : null,
       stale_ms: stale === undefined ? null : Number.isFinite(stale) ? Math.round(stale) : null,
       version: this.switches.version,
+      regression: sync?.regression ?? null,
       document: this.switches.document ?? null,
     };
   }
@@ -636,7 +664,7 @@ export class Gateway {
       const d = (ctx.fault = { ...scratch });
       if (d.delayMs > 0) {
         ctx.addFlag('DI');
-        setTimeout(this.afterDelay, d.delayMs, req, reply, done);
+        setTimeout(this.afterDelay, timerDelay(d.delayMs), req, reply, done);
         return;
       }
       if (d.abortStatus > 0) {

@@ -1,7 +1,7 @@
 import { after } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { Agent, request, type Dispatcher } from 'undici';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { parseConfig, type GatewayConfigInput } from '@brownout/core/config';
 import { Gateway } from '../src/gateway.ts';
 import { DemoUpstream } from '../src/demo/demo-upstreams.ts';
@@ -28,6 +28,7 @@ export interface RunningGateway {
   get(path: string, headers?: Record<string, string>, method?: Dispatcher.HttpMethod, body?: string): Promise<Res>;
   adminGet(path: string, token?: string): Promise<Res>;
   adminPost(path: string): Promise<Res>;
+  adminPut(path: string, body: unknown): Promise<Res>;
   close(): Promise<void>;
 }
 
@@ -57,6 +58,8 @@ export interface GatewayExtras {
   readonly snapshotPath?: string;
   readonly reconcileMs?: number;
   readonly heartbeatMs?: number;
+  /** Operational log; silent by default. */
+  readonly log?: Logger;
 }
 
 /** Starts a gateway on ephemeral ports with a silent operational log and no access log. */
@@ -72,7 +75,7 @@ export async function gateway(input: GatewayConfigInput, extras: string | Gatewa
     heartbeatMs: x.heartbeatMs,
     accessLog: 'off',
     adminToken: ADMIN_TOKEN,
-    log: pino({ level: 'silent' }),
+    log: x.log ?? pino({ level: 'silent' }),
   });
   await gw.listen();
   const url = `http://127.0.0.1:${(gw.publicApp.server.address() as AddressInfo).port}`;
@@ -91,6 +94,7 @@ export async function gateway(input: GatewayConfigInput, extras: string | Gatewa
     get: (path, headers = {}, method = 'GET', body) => send(url + path, method, headers, body),
     adminGet: (path, token = ADMIN_TOKEN) => send(admin + path, 'GET', { authorization: `Bearer ${token}` }),
     adminPost: path => send(admin + path, 'POST', { authorization: `Bearer ${ADMIN_TOKEN}` }),
+    adminPut: (path, body) => send(admin + path, 'PUT', { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, JSON.stringify(body)),
     close,
   };
 }
@@ -105,4 +109,11 @@ export async function eventually(fn: () => boolean | Promise<boolean>, ms = 5_00
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
+}
+
+/** A pino logger that keeps every line (parsed) for assertions. */
+export function recordingLog(): { log: Logger; lines: { msg: string; level: number; [k: string]: unknown }[] } {
+  const lines: { msg: string; level: number }[] = [];
+  const log = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s) as { msg: string; level: number }) });
+  return { log, lines };
 }

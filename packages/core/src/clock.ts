@@ -11,10 +11,23 @@ export interface Clock {
 
 export type Cancel = () => void;
 
+/** The longest delay Node's timers honour: beyond 2^31−1 ms they fire after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A delay safe to hand to setTimeout/setInterval: at least 1 ms, at most MAX_TIMER_MS, and never
+ * NaN. The config schema already bounds every duration; this is the second line, so a bug or a
+ * value from elsewhere can never turn a long wait into a 1 ms loop.
+ */
+export function timerDelay(ms: number): number {
+  if (!(ms >= 1)) return 1;
+  return ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms;
+}
+
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimer: (fn, ms) => {
-    const t = setTimeout(fn, ms);
+    const t = setTimeout(fn, timerDelay(ms));
     // Engine timers (sweeps, health checks) must never keep a process alive on their own.
     t.unref();
     return () => {

@@ -1,5 +1,5 @@
 /** @brownout/core — the resilience engine. Pure TypeScript: no I/O, time and randomness injected. */
-export { systemClock, type Clock, type Cancel } from './clock.ts';
+export { systemClock, timerDelay, MAX_TIMER_MS, type Clock, type Cancel } from './clock.ts';
 export { systemRandom, randomInt, roll, type Random } from './random.ts';
 export { ResilienceError, ConfigError, type ConfigIssue } from './errors.ts';
 export { Listeners } from './events.ts';

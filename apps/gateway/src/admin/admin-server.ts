@@ -53,7 +53,12 @@ export function createAdminServer(gw: Gateway, token: string): FastifyInstance {
 
   app.put('/switches', async (req, reply) => {
     const r = await gw.writeSwitches(req.body);
-    if (r.ok) return reply.send({ applied: true, version: r.version });
+    if (r.ok) {
+      // In fleet mode the write is saved in Redis; it is applied only once this gateway enforces it.
+      const enforced = 'enforced' in r ? r.enforced : r.version;
+      if (enforced === r.version) return reply.send({ saved: true, applied: true, version: r.version });
+      return reply.code(202).send({ saved: true, applied: false, version: r.version, enforced_version: enforced, error: 'saved in Redis but not (yet) enforced by this gateway' });
+    }
     if (r.reason === 'stale') return reply.code(409).send({ error: 'stale switch document', current_version: r.current });
     if (r.reason === 'unavailable') return reply.code(503).send({ error: 'switch store (Redis) unreachable; nothing was written' });
     return reply.code(400).send({ error: 'invalid switch document; the current switches were kept', issues: r.issues });

@@ -3,6 +3,7 @@ import { connectRedis, type AnyRedis } from './redis-connection.ts';
 import type { Logger } from 'pino';
 import type { SwitchStore } from './switch-store.ts';
 import { SWITCH_CHANNEL, SWITCH_KEY } from './redis-keys.ts';
+import { currentVersion, writeSwitchDocument } from './switch-writer.ts';
 
 export interface RedisSyncOptions {
   readonly url: string;
@@ -12,6 +13,17 @@ export interface RedisSyncOptions {
   readonly reconcileMs?: number | undefined;
   readonly log: Logger;
   readonly onInvalid: () => void;
+  /** Redis held an older version than this gateway enforces (or none at all). */
+  readonly onRegression?: (() => void) | undefined;
+}
+
+/** The last time Redis was found behind this gateway, for `/switches`. */
+export interface SwitchRegression {
+  readonly at: string;
+  /** What Redis held: a version, or null when the key was gone. */
+  readonly redis_version: number | null;
+  readonly enforced_version: number;
+  readonly action: 'republished' | 'republish_failed' | 'superseded';
 }
 
 /**
@@ -30,6 +42,10 @@ export class RedisSwitchSync {
   /** `performance.now()` of the last successful read from Redis; -1 before the first. */
   lastSyncAt = -1;
   connected = false;
+  /** Set once Redis has been seen behind this gateway; shown by `/switches`. */
+  regression: SwitchRegression | undefined;
+  /** The last invalid document seen, so each is logged once rather than on every reconcile. */
+  private lastInvalid = '';
 
   constructor(store: SwitchStore, opts: RedisSyncOptions) {
     this.store = store;
@@ -87,16 +103,56 @@ export class RedisSwitchSync {
       return; // unreachable: keep what we have; staleness grows
     }
     this.lastSyncAt = performance.now();
-    if (raw === null) return;
+    if (raw === null) {
+      // The key is gone (restart without persistence, failover, FLUSHALL) while we enforce a document.
+      if (this.store.document) await this.republish(why, null);
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(raw);
     } catch {
-      this.invalid(why, [{ path: '', message: 'not JSON' }]);
+      this.invalid(why, [{ path: '', message: 'not JSON' }], raw);
       return;
     }
     const r = this.store.apply(value);
-    if (!r.ok && r.reason === 'invalid') this.invalid(why, r.issues);
+    if (!r.ok && r.reason === 'invalid') this.invalid(why, r.issues, raw);
+    else if (!r.ok && r.reason === 'stale') {
+      const held = currentVersion(raw);
+      if (held < r.current) await this.republish(why, held < 0 ? null : held);
+    }
+  }
+
+  /**
+   * Redis went backwards: it holds an older document than the one this gateway enforces, or none.
+   * The choice (documented in the README): Redis is the fleet's meeting point, not its memory, so
+   * the newest document any gateway enforces wins — re-publish ours with its own version through
+   * the normal guarded write. Several gateways may race; the WATCH in the writer lets the highest
+   * version stand and the others find theirs stale. Adopting Redis' older document instead would
+   * silently undo operators' newer decisions after a data loss.
+   */
+  private async republish(why: string, redisVersion: number | null): Promise<void> {
+    const doc = this.store.document;
+    if (!doc) return;
+    const first = this.regression?.redis_version !== redisVersion || this.regression.enforced_version !== doc.version;
+    this.opts.onRegression?.();
+    if (first) {
+      this.opts.log.error(
+        { why, redis_version: redisVersion, enforced_version: doc.version },
+        redisVersion === null
+          ? 'switch store: the switch document is GONE from Redis (restart without persistence, failover or FLUSHALL); re-publishing the one this gateway enforces'
+          : 'switch store: Redis holds an OLDER switch version than this gateway enforces (failover or restore); re-publishing the enforced one',
+      );
+    }
+    let action: SwitchRegression['action'];
+    try {
+      const r = await writeSwitchDocument(this.redis, doc, 'brownout-restore', { logAs: 'brownout-restore' });
+      action = r.ok ? 'republished' : 'superseded';
+    } catch {
+      action = 'republish_failed';
+    }
+    this.regression = { at: new Date().toISOString(), redis_version: redisVersion, enforced_version: doc.version, action };
+    if (first) this.opts.log.warn({ action, version: doc.version }, 'switch store: restore after Redis regression');
   }
 
   /** A change notice carries the whole document; anything unusable falls back to a full read. */
@@ -113,10 +169,15 @@ export class RedisSwitchSync {
       return;
     }
     const r = this.store.apply(value);
-    if (!r.ok && r.reason === 'invalid') this.invalid('notice', r.issues);
+    if (!r.ok && r.reason === 'invalid') this.invalid('notice', r.issues, message);
+    // An older document announced: Redis may have gone backwards; look, and restore if so.
+    else if (!r.ok && r.reason === 'stale' && currentVersion(message) < r.current) void this.reconcile('stale-notice');
   }
 
-  private invalid(why: string, issues: readonly { path: string; message: string }[]): void {
+  /** Counted and logged once per distinct document: a bad document left in Redis is not news every 5 s. */
+  private invalid(why: string, issues: readonly { path: string; message: string }[], raw: string): void {
+    if (raw === this.lastInvalid) return;
+    this.lastInvalid = raw;
     this.opts.onInvalid();
     this.opts.log.error({ why, issues }, 'switch store: invalid switch document in Redis ignored; current switches kept');
   }
@@ -133,9 +194,9 @@ export class RedisSwitchSync {
     try {
       const r = this.store.apply(JSON.parse(text));
       if (r.ok) this.opts.log.info({ version: r.version, snapshot: p }, 'switch store: loaded local snapshot');
-      else if (r.reason === 'invalid') this.invalid('snapshot', r.issues);
+      else if (r.reason === 'invalid') this.invalid('snapshot', r.issues, text);
     } catch {
-      this.invalid('snapshot', [{ path: '', message: 'snapshot is not JSON' }]);
+      this.invalid('snapshot', [{ path: '', message: 'snapshot is not JSON' }], text);
     }
   }
 

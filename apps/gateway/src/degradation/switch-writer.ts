@@ -1,12 +1,25 @@
 import type { AnyRedis } from './redis-connection.ts';
 import { ConfigError, type ConfigIssue } from '@brownout/core';
-import { parseSwitchDocument, type SwitchDocument } from '@brownout/core/config';
+import { MAX_SWITCH_VERSION, parseSwitchDocument, type SwitchDocument } from '@brownout/core/config';
 import { SWITCH_CHANNEL, SWITCH_KEY, SWITCH_LOG } from './redis-keys.ts';
+import { assignVersion, switchWriteIssues, type WriteRules } from './switch-write-rules.ts';
 
 export type WriteResult =
   | { readonly ok: true; readonly version: number }
   | { readonly ok: false; readonly reason: 'invalid'; readonly issues: readonly ConfigIssue[] }
   | { readonly ok: false; readonly reason: 'stale'; readonly current: number };
+
+export interface WriteOptions {
+  /**
+   * The highest version the writer knows to be enforced (e.g. by the gateway writing): the new
+   * version is above it even when Redis lost its key or went back to an older document.
+   */
+  readonly floor?: number | undefined;
+  /** Route names and wall clock for the operator checks; omitted, only the schema applies. */
+  readonly rules?: WriteRules | undefined;
+  /** Actor recorded in the change log instead of the document's `updated_by` (e.g. a restore). */
+  readonly logAs?: string | undefined;
+}
 
 /**
  * Writes a switch document for the whole fleet: validated first, then, atomically, the document
@@ -14,7 +27,7 @@ export type WriteResult =
  * `MULTI`/`EXEC`, guarded by `WATCH` so a concurrent writer cannot slip an older version in
  * between the version check and the write.
  */
-export async function writeSwitchDocument(redis: AnyRedis, input: unknown, actor = 'unknown'): Promise<WriteResult> {
+export async function writeSwitchDocument(redis: AnyRedis, input: unknown, actor = 'unknown', opts: WriteOptions = {}): Promise<WriteResult> {
   // An operator may omit `version`: the next one is assigned under the WATCH below.
   const autoVersion = isRecord(input) && input.version === undefined;
   let doc: SwitchDocument;
@@ -24,20 +37,26 @@ export async function writeSwitchDocument(redis: AnyRedis, input: unknown, actor
     if (e instanceof ConfigError) return { ok: false, reason: 'invalid', issues: e.issues };
     throw e;
   }
+  if (opts.rules) {
+    const issues = switchWriteIssues(doc, opts.rules);
+    if (issues.length > 0) return { ok: false, reason: 'invalid', issues };
+  }
   for (let attempt = 0; attempt < 5; attempt++) {
     await redis.watch(SWITCH_KEY);
     const raw = await redis.get(SWITCH_KEY);
-    const current = raw === null ? -1 : currentVersion(raw);
-    if (autoVersion) doc = { ...doc, version: current + 1 };
-    if (doc.version <= current) {
+    const stored = raw === null ? -1 : currentVersion(raw);
+    // Versions start at 1: with nothing stored anywhere the base is 0.
+    const v = assignVersion(autoVersion ? undefined : doc.version, Math.max(stored, opts.floor ?? 0, 0));
+    if (!v.ok) {
       await redis.unwatch();
-      return { ok: false, reason: 'stale', current };
+      return v;
     }
+    doc = { ...doc, version: v.version };
     const json = JSON.stringify(doc);
     const res = await redis
       .multi()
       .set(SWITCH_KEY, json)
-      .xadd(SWITCH_LOG, 'MAXLEN', '~', '10000', '*', 'version', String(doc.version), 'actor', doc.updated_by ?? actor, 'document', json)
+      .xadd(SWITCH_LOG, 'MAXLEN', '~', '10000', '*', 'version', String(doc.version), 'actor', opts.logAs ?? doc.updated_by ?? actor, 'document', json)
       // The notice carries the document: subscribers apply it without another round trip.
       .publish(SWITCH_CHANNEL, json)
       .exec();
@@ -51,10 +70,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function currentVersion(raw: string): number {
+/**
+ * The version of the document Redis holds; -1 when there is none or it is unusable (not JSON, no
+ * version, or beyond MAX_SWITCH_VERSION), so a document nobody can read never blocks a good write.
+ */
+export function currentVersion(raw: string): number {
   try {
     const v = (JSON.parse(raw) as { version?: unknown }).version;
-    return typeof v === 'number' ? v : -1;
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_SWITCH_VERSION ? v : -1;
   } catch {
     return -1;
   }

@@ -9,6 +9,7 @@ import {
   RetryOn,
   RetryState,
   systemRandom,
+  timerDelay,
   type Host,
   type ResourceLimits,
 } from '@brownout/core';
@@ -275,12 +276,12 @@ export class UpstreamRequest {
     if (hedging && policy.per_try_timeout < remaining) {
       a.cancelHedgeTimer = setTimeout(() => {
         this.onHedgeTimeout(a);
-      }, policy.per_try_timeout);
+      }, timerDelay(policy.per_try_timeout));
     }
     // A native timer per attempt: the delay is the route's per-try (or route) timeout, constant for
     // first attempts, so Node keeps one timer list per value and insert/remove stay O(1). A shared
     // wheel was measured slower: it kept every request's objects alive until their slot expired.
-    if (Number.isFinite(timeout)) a.timer = setTimeout(onAttemptTimer, Math.max(1, Math.ceil(timeout)), a);
+    if (Number.isFinite(timeout)) a.timer = setTimeout(onAttemptTimer, timerDelay(Math.ceil(timeout)), a);
     this.dispatcher.poolFor(host, this.cluster).dispatch(
       {
         path: this.path,
@@ -461,7 +462,7 @@ export class UpstreamRequest {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.attempt();
-    }, delay);
+    }, timerDelay(delay));
   }
 
   private commit(a: Attempt, status: number): void {

@@ -71,6 +71,34 @@ describe('config schema', () => {
     assert.equal(issues.length >= 3, true);
   });
 
+  it('bounds every duration at 24h, so no timer can overflow into a 1 ms loop', () => {
+    const issues = issuesOf(() =>
+      parseConfig({
+        clusters: [
+          {
+            name: 'a',
+            hosts: ['127.0.0.1:9000'],
+            health_checks: [{ timeout: '1s', interval: 9_999_999_999, unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { path: '/' } }],
+            outlier_detection: { base_ejection_time: '99999999h' },
+          },
+        ],
+        routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'a', timeout: '25h' }],
+      }),
+    );
+    const byPath = new Map(issues.map(i => [i.path, i.message]));
+    assert.match(byPath.get('clusters.0.health_checks.0.interval')!, /at most 24h/);
+    assert.match(byPath.get('clusters.0.outlier_detection.base_ejection_time')!, /at most 24h/);
+    assert.match(byPath.get('routes.0.timeout')!, /at most 24h/);
+    assert.equal(parseConfig({ ...minimal(), routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'a', timeout: '24h' }] }).routes[0]!.timeout, 86_400_000);
+  });
+
+  it('refuses an admin listener on the public port', () => {
+    const issues = issuesOf(() => parseConfig({ ...minimal(), listener: { port: 8080 }, admin: { port: 8080 } }));
+    assert.deepEqual(issues.map(i => i.path), ['admin.port']);
+    assert.equal(parseConfig({ ...minimal(), listener: { port: 8080, address: '127.0.0.1' }, admin: { port: 8080, address: '127.0.0.2' } }).admin.port, 8080);
+    assert.equal(issuesOf(() => parseConfig({ ...minimal(), listener: { port: 8080, address: '0.0.0.0' }, admin: { port: 8080, address: '127.0.0.1' } }))[0]!.path, 'admin.port');
+  });
+
   it('runs cross-field checks once the shapes are valid', () => {
     const issues = issuesOf(() =>
       parseConfig({

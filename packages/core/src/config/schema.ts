@@ -10,10 +10,20 @@ import { PRIORITIES, MAX_LEVEL } from '../degradation/priority.ts';
  * its comment says otherwise.
  */
 
+/**
+ * The longest duration any field accepts. Nothing in a gateway needs to wait longer, and Node's
+ * timers turn anything above 2^31−1 ms (~24.8 days) into a 1 ms loop.
+ */
+export const MAX_DURATION_MS = 86_400_000;
+
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = typeof v === 'number' ? v : parseDuration(v);
   if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
     ctx.addIssue({ code: 'custom', message: `expected a duration such as "250ms", "10s" or "1m", got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  if (ms > MAX_DURATION_MS) {
+    ctx.addIssue({ code: 'custom', message: `at most 24h (${MAX_DURATION_MS} ms), got ${JSON.stringify(v)}` });
     return z.NEVER;
   }
   return ms;
@@ -353,6 +363,12 @@ export const gatewayConfigSchema = z
     routes: z.array(routeSchema).min(1),
   })
   .superRefine((cfg, ctx) => {
+    const l = cfg.listener;
+    const a = cfg.admin;
+    const wildcard = (addr: string) => addr === '0.0.0.0' || addr === '::' || addr === '';
+    if (l.port !== 0 && l.port === a.port && (l.address === a.address || wildcard(l.address) || wildcard(a.address))) {
+      ctx.addIssue({ code: 'custom', path: ['admin', 'port'], message: `must differ from listener.port (${l.port}): the admin API never shares the public listener` });
+    }
     const clusters = new Set<string>();
     cfg.clusters.forEach((c, i) => {
       if (clusters.has(c.name)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'name'], message: `duplicate cluster name "${c.name}"` });
@@ -414,8 +430,15 @@ export const routeSwitchSchema = z.strictObject({
  * The switch document: what the console writes and every gateway reads. `version` only grows; a
  * gateway ignores any document older than the one it holds.
  */
+/**
+ * The highest switch version accepted: far beyond any real sequence of writes (one per write), far
+ * below 2^53 where `version + 1` stops being a different number and every later write would look
+ * stale. Writers also refuse jumps of more than MAX_SWITCH_VERSION_STEP (see the gateway's writer).
+ */
+export const MAX_SWITCH_VERSION = 2 ** 48;
+
 export const switchDocumentSchema = z.strictObject({
-  version: z.number().int().min(0),
+  version: z.number().int().min(0).max(MAX_SWITCH_VERSION, `at most 2^48 (${MAX_SWITCH_VERSION}): versions grow by one per write`),
   updated_at: z.iso.datetime({ offset: true }).optional(),
   updated_by: z.string().optional(),
   global_level: z.number().int().min(0).max(MAX_LEVEL).default(0),

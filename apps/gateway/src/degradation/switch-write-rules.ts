@@ -1,0 +1,64 @@
+import type { ConfigIssue } from '@brownout/core';
+import type { SwitchDocument } from '@brownout/core/config';
+
+/**
+ * How far past the current version a writer may jump. Versions only grow, so one absurd version
+ * (say 2^53 − 1) would make every later write stale and freeze the switches; a real writer moves
+ * one step at a time.
+ */
+export const MAX_SWITCH_VERSION_STEP = 1_000_000;
+
+/** What a write is checked against beyond the schema. */
+export interface WriteRules {
+  /** Route names the writer knows; a switch or fallback naming another route is refused. */
+  readonly knownRoutes?: readonly string[] | undefined;
+  /** Wall-clock now (ms), to refuse switches that have already expired. */
+  readonly now: number;
+}
+
+/**
+ * Checks an operator's write that the schema cannot: routes that do not exist (a typo would
+ * otherwise be accepted and never enforced) and expiry times already in the past (the switch would
+ * never apply). Each issue names its field.
+ */
+export function switchWriteIssues(doc: SwitchDocument, rules: WriteRules): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const known = rules.knownRoutes;
+  const list = known ? known.join(', ') : '';
+  for (const [name, s] of Object.entries(doc.routes)) {
+    if (known && !known.includes(name)) issues.push({ path: `routes.${name}`, message: `unknown route "${name}"; known routes: ${list}` });
+    if (s.expires_at !== undefined && Date.parse(s.expires_at) <= rules.now) {
+      issues.push({ path: `routes.${name}.expires_at`, message: `already expired (${s.expires_at}); a switch must expire in the future` });
+    }
+  }
+  if (known) {
+    for (const name of Object.keys(doc.fallbacks)) {
+      if (!known.includes(name)) issues.push({ path: `fallbacks.${name}`, message: `unknown route "${name}"; known routes: ${list}` });
+    }
+  }
+  return issues;
+}
+
+export type VersionVerdict =
+  | { readonly ok: true; readonly version: number }
+  | { readonly ok: false; readonly reason: 'stale'; readonly current: number }
+  | { readonly ok: false; readonly reason: 'invalid'; readonly issues: readonly ConfigIssue[] };
+
+/**
+ * The version a write gets. `base` is the highest version known anywhere — what Redis holds and
+ * what the fleet enforces — so a Redis that lost its key cannot hand out a version the gateways
+ * ignore as stale. An omitted version is `base + 1`; a given one must be above `base` and at most
+ * MAX_SWITCH_VERSION_STEP above it.
+ */
+export function assignVersion(requested: number | undefined, base: number): VersionVerdict {
+  if (requested === undefined) return { ok: true, version: base + 1 };
+  if (requested <= base) return { ok: false, reason: 'stale', current: base };
+  if (requested > base + MAX_SWITCH_VERSION_STEP) {
+    return {
+      ok: false,
+      reason: 'invalid',
+      issues: [{ path: 'version', message: `jumps more than ${MAX_SWITCH_VERSION_STEP} past the current version ${base}; omit it to get the next one` }],
+    };
+  }
+  return { ok: true, version: requested };
+}
