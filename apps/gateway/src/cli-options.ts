@@ -17,9 +17,16 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliOp
   return { configPath, accessLog: values['access-log'] ?? env.BROWNOUT_ACCESS_LOG ?? 'stdout' };
 }
 
-/** Resolves `env:NAME` indirection so secrets stay out of config files. */
-export function resolveSecret(value: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+/**
+ * Resolves `env:NAME` indirection so secrets stay out of config files. A named variable that is
+ * unset or empty is an error: falling back to a generated token would start an admin API nobody
+ * configured the key for.
+ */
+export function resolveSecret(value: string | undefined, env: NodeJS.ProcessEnv, field = 'admin.token'): string | undefined {
   if (value === undefined) return undefined;
-  if (value.startsWith('env:')) return env[value.slice(4)];
-  return value;
+  if (!value.startsWith('env:')) return value;
+  const name = value.slice(4);
+  const v = env[name];
+  if (v === undefined || v === '') throw new Error(`${field}: "${value}" names the environment variable ${name}, which is not set (or empty)`);
+  return v;
 }

@@ -89,9 +89,30 @@ export interface ReloadResult {
   readonly kept?: string[];
   readonly rebuilt?: string[];
   readonly warnings?: string[];
+  /** Config fields changed in the file that only take effect after a restart. */
+  readonly restart_required?: string[];
 }
 
 const TEXT = 'text/plain; charset=utf-8';
+/** The longest shutdown waits for Redis (removing the fleet entry) before it disconnects anyway. */
+const REDIS_SHUTDOWN_MS = 500;
+
+/** Resolves when `p` settles or after `ms`, whichever is first; never rejects. */
+function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>(resolve => {
+      timer = setTimeout(resolve, ms);
+      timer.unref();
+    }),
+  ]).finally(() => {
+    clearTimeout(timer);
+  });
+}
 const NO_HEADERS: FastifyRequest['headers'] = Object.freeze({});
 
 /**
@@ -117,6 +138,8 @@ export class Gateway {
   /** Last DNS answers per name, kept so a failed lookup never empties a cluster. */
   private dnsAnswers = new Map<string, string[]>();
   private dnsTimer: NodeJS.Timeout | undefined;
+  /** Clusters none of whose host names resolved at the last refresh (said once, when it starts). */
+  private unresolved = new Set<string>();
   /** The host lists the engine runs with (names expanded), to notice when DNS changed them. */
   private resolvedHosts = '';
   private config: GatewayConfig;
@@ -200,9 +223,17 @@ export class Gateway {
     const source = this.config;
     const named = source.clusters.filter(c => c.hosts.some(h => isIP(h.address) === 0));
     if (named.length === 0) return;
-    const { config, answers } = await resolveConfig(source, this.dnsAnswers);
+    const { config, answers, unresolved } = await resolveConfig(source, this.dnsAnswers);
     if (source !== this.config) return; // a reload raced us; it schedules its own refresh
     this.dnsAnswers = answers;
+    for (const c of unresolved) {
+      this.metrics.dnsFailures.labels(c).inc();
+      if (!this.unresolved.has(c)) {
+        this.log.error({ cluster: c }, 'DNS: NO host name of this cluster resolves; serving with the last answers (if any), retrying every dns_refresh_rate');
+      }
+    }
+    for (const c of this.unresolved) if (!unresolved.includes(c)) this.log.warn({ cluster: c }, 'DNS: cluster host names resolve again');
+    this.unresolved = new Set(unresolved);
     const fingerprint = JSON.stringify(config.clusters.map(c => c.hosts));
     if (fingerprint !== this.resolvedHosts) {
       this.resolvedHosts = fingerprint;
@@ -250,8 +281,8 @@ export class Gateway {
     this.fleet?.start();
     const l = this.config.listener;
     const a = this.config.admin;
-    const pub = await this.publicApp.listen({ host: l.address, port: l.port });
-    const admin = await this.adminApp.listen({ host: a.address, port: a.port });
+    const pub = await bind(this.publicApp, 'listener', l.address, l.port);
+    const admin = await bind(this.adminApp, 'admin', a.address, a.port);
     return { public: pub, admin };
   }
 
@@ -264,12 +295,20 @@ export class Gateway {
   reload(next: GatewayConfig): ReloadResult {
     const warnings: string[] = [];
     const cur = this.config;
-    if (next.listener.port !== cur.listener.port || next.listener.address !== cur.listener.address) {
-      warnings.push('listener address/port changes need a restart; still listening on the old one');
+    // Bound sockets and the admin token cannot change without a restart: keep what is in force (so
+    // /config shows what is really served) and say which fields wait for one.
+    const restart: string[] = [];
+    for (const f of ['address', 'port', 'max_header_bytes'] as const) if (next.listener[f] !== cur.listener[f]) restart.push(`listener.${f}`);
+    for (const f of ['address', 'port', 'token'] as const) if (next.admin[f] !== cur.admin[f]) restart.push(`admin.${f}`);
+    if (restart.length > 0) {
+      warnings.push(`${restart.join(', ')} changed: needs a restart; the running values stay in force`);
+      next = {
+        ...next,
+        listener: { ...next.listener, address: cur.listener.address, port: cur.listener.port, max_header_bytes: cur.listener.max_header_bytes },
+        admin: cur.admin,
+      };
     }
-    if (next.admin.port !== cur.admin.port || next.admin.address !== cur.admin.address) {
-      warnings.push('admin address/port changes need a restart');
-    }
+    this.pendingRestart = restart;
     const report = this.engine.reload(next);
     this.pruneHosts();
     this.trusted = new TrustedProxies(next.listener.trusted_proxies);
@@ -280,7 +319,7 @@ export class Gateway {
     this.watchEngine();
     this.warnUnsupported(next);
     this.log.info({ ...report, warnings }, 'config reloaded');
-    return { ok: true, ...report, warnings };
+    return { ok: true, ...report, warnings, restart_required: restart };
   }
 
   async reloadFromFile(): Promise<ReloadResult> {
@@ -368,8 +407,16 @@ export class Gateway {
     }));
   }
 
+  /** Fields changed by the last reload that wait for a restart (their old values are in force). */
+  private pendingRestart: string[] = [];
+
+  /** The config in force, token redacted, plus the fields a reload changed that need a restart. */
   redactedConfig(): unknown {
-    return { ...this.config, admin: { ...this.config.admin, token: this.config.admin.token === undefined ? undefined : '[redacted]' } };
+    return {
+      ...this.config,
+      admin: { ...this.config.admin, token: this.config.admin.token === undefined ? undefined : '[redacted]' },
+      restart_required: this.pendingRestart,
+    };
   }
 
   /** Graceful shutdown: stop accepting, let in-flight requests finish up to `deadlineMs`, close pools. */
@@ -384,8 +431,9 @@ export class Gateway {
     await this.adminApp.close();
     if (this.dnsTimer) clearInterval(this.dnsTimer);
     this.engine.stop();
-    await this.switchSync?.stop();
-    await this.fleet?.stop();
+    // Redis may be unreachable: shutdown never waits on it for more than a short bound.
+    await bounded(Promise.all([this.switchSync?.stop(), this.fleet?.stop()]), REDIS_SHUTDOWN_MS);
+    this.switchSync?.redis.disconnect();
     this.limiterRedis?.disconnect();
     await this.dispatcher.close();
     await this.probes.close();
@@ -874,4 +922,29 @@ function setRateLimitHeaders(out: Record<string, string | string[] | undefined>,
 function headerKey(v: string | string[] | undefined): string {
   if (v === undefined) return '';
   return Array.isArray(v) ? (v[0] ?? '') : v;
+}
+
+/** A listener could not be bound: names the config field and the cause in one line. */
+export class ListenError extends Error {
+  readonly code = 'GW_ERR_LISTEN';
+  readonly field: string;
+  constructor(field: string, message: string, cause: unknown) {
+    super(message, { cause });
+    this.field = field;
+  }
+}
+
+async function bind(app: FastifyInstance, section: 'listener' | 'admin', host: string, port: number): Promise<string> {
+  try {
+    return await app.listen({ host, port });
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    const where = `${host}:${port}`;
+    if (code === 'EADDRINUSE') throw new ListenError(`${section}.port`, `${section}.port: ${where} is already in use (EADDRINUSE)`, e);
+    if (code === 'EACCES') throw new ListenError(`${section}.port`, `${section}.port: not allowed to listen on ${where} (EACCES; ports below 1024 need privileges)`, e);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
+      throw new ListenError(`${section}.address`, `${section}.address: cannot listen on "${host}" (${String(code)}: no such local address)`, e);
+    }
+    throw new ListenError(section, `${section}: cannot listen on ${where}: ${e instanceof Error ? e.message : String(e)}`, e);
+  }
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@brownout/core';
 import { loadConfigText } from '@brownout/core/config';
-import { Gateway } from './gateway.ts';
+import { Gateway, ListenError } from './gateway.ts';
 import { parseCli, resolveSecret } from './cli-options.ts';
 
 /**
@@ -27,7 +27,13 @@ async function main(): Promise<void> {
     else process.stderr.write(`brownout: cannot read ${opts.configPath}: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   }
-  let token = resolveSecret(config.admin.token, process.env) ?? process.env.BROWNOUT_ADMIN_TOKEN;
+  let token: string | undefined;
+  try {
+    token = resolveSecret(config.admin.token, process.env) ?? process.env.BROWNOUT_ADMIN_TOKEN;
+  } catch (e) {
+    process.stderr.write(`brownout: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
   const generated = token === undefined || token === '';
   if (generated) token = randomBytes(18).toString('base64url');
   const redisUrl = process.env.REDIS_URL;
@@ -39,7 +45,14 @@ async function main(): Promise<void> {
     redisUrl,
     snapshotPath: process.env.BROWNOUT_SWITCH_SNAPSHOT ?? (redisUrl ? 'brownout-switches.snapshot.json' : undefined),
   });
-  const where = await gw.listen();
+  let where;
+  try {
+    where = await gw.listen();
+  } catch (e) {
+    // One line naming the field and the cause, not a stack trace.
+    process.stderr.write(`brownout: ${e instanceof ListenError ? e.message : e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
   gw.log.info({ public: where.public, admin: where.admin, config: opts.configPath, switches: redisUrl ? 'redis' : 'embedded' }, 'brownout gateway listening');
   if (!redisUrl) {
     gw.log.warn('EMBEDDED SWITCH STORE: switches live in this process only (admin PUT /switches). Fleet mode — switches shared by every gateway — needs REDIS_URL.');

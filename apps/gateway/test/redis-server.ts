@@ -55,12 +55,18 @@ export class TestRedis {
     const p = this.proc;
     if (!p || p.exitCode !== null) return;
     this.proc = undefined;
+    p.kill('SIGCONT');
     await new Promise<void>(resolve => {
       p.once('exit', () => {
         resolve();
       });
       p.kill('SIGKILL');
     });
+  }
+
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the server: connections stay open but nothing answers. */
+  freeze(on: boolean): void {
+    this.proc?.kill(on ? 'SIGSTOP' : 'SIGCONT');
   }
 
   client(): Redis {

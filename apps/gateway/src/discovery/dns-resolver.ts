@@ -31,22 +31,28 @@ export async function resolveConfig(
   cfg: GatewayConfig,
   previous: ReadonlyMap<string, string[]>,
   resolve: Lookup = name => lookup(name, { all: true }),
-): Promise<{ config: GatewayConfig; answers: Map<string, string[]> }> {
+): Promise<{ config: GatewayConfig; answers: Map<string, string[]>; unresolved: string[] }> {
   const answers = new Map<string, string[]>();
+  /** Clusters none of whose host names resolved in this round (an answer kept from before does not count). */
+  const unresolved: string[] = [];
   const clusters = await Promise.all(
     cfg.clusters.map(async c => {
       const hosts: GatewayConfig['clusters'][number]['hosts'] = [];
+      let named = 0;
+      let resolved = 0;
       for (const h of c.hosts) {
         if (isIP(h.address) !== 0) {
           hosts.push(h);
           continue;
         }
+        named++;
         let addrs: string[] | undefined;
         try {
           addrs = pickFamily(await resolve(h.address), c.dns_lookup_family);
         } catch {
           addrs = undefined;
         }
+        if (addrs && addrs.length > 0) resolved++;
         if (!addrs || addrs.length === 0) addrs = previous.get(h.address);
         if (!addrs || addrs.length === 0) {
           hosts.push(h);
@@ -57,8 +63,9 @@ export async function resolveConfig(
           if (!hosts.some(x => x.address === a && x.port === h.port)) hosts.push({ ...h, address: a });
         }
       }
+      if (named > 0 && resolved === 0) unresolved.push(c.name);
       return { ...c, hosts };
     }),
   );
-  return { config: { ...cfg, clusters }, answers };
+  return { config: { ...cfg, clusters }, answers, unresolved };
 }
