@@ -943,7 +943,7 @@ async function bind(app: FastifyInstance, section: 'listener' | 'admin', host: s
     if (code === 'EADDRINUSE') throw new ListenError(`${section}.port`, `${section}.port: ${where} is already in use (EADDRINUSE)`, e);
     if (code === 'EACCES') throw new ListenError(`${section}.port`, `${section}.port: not allowed to listen on ${where} (EACCES; ports below 1024 need privileges)`, e);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
-      throw new ListenError(`${section}.address`, `${section}.address: cannot listen on "${host}" (${String(code)}: no such local address)`, e);
+      throw new ListenError(`${section}.address`, `${section}.address: cannot listen on "${host}" (${code}: no such local address)`, e);
     }
     throw new ListenError(section, `${section}: cannot listen on ${where}: ${e instanceof Error ? e.message : String(e)}`, e);
   }

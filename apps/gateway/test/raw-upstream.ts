@@ -53,13 +53,19 @@ export class RawUpstream {
 
   async stop(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>(r => this.server.close(() => r()));
+    await new Promise<void>(r => {
+      this.server.close(() => {
+        r();
+      });
+    });
   }
 
   private accept(s: Socket): void {
     const id = this.connections++;
     this.sockets.add(s);
-    s.on('close', () => this.sockets.delete(s));
+    s.on('close', () => {
+      this.sockets.delete(s);
+    });
     s.on('error', () => undefined);
     let buf = Buffer.alloc(0);
     s.on('data', chunk => {

@@ -98,9 +98,10 @@ describe('retries and timeouts', () => {
     assert.equal(ups[1]!.lastBody, '{"id":7}', 'the retried POST carried the same body');
   });
 
-  it('propagates the remaining budget downstream and honours a shorter incoming deadline', async () => {
+  it('propagates the remaining budget downstream and honours a shorter incoming deadline from a trusted proxy', async () => {
     const ups = await upstreams(1);
     const g = await gateway({
+      listener: { trusted_proxies: ['127.0.0.1'] },
       clusters: [cluster(hostsOf(ups))],
       routes: [{ name: 'all', match: { prefix: '/' }, cluster: 'api', timeout: '2s', retry_policy: { per_try_timeout: '500ms' } }],
     });

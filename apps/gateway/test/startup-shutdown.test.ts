@@ -22,7 +22,11 @@ function run(config: Record<string, unknown>, env: Record<string, string> = {}) 
   });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
+  const exit = new Promise<number | null>(resolve => {
+    child.on('exit', code => {
+      resolve(code);
+    });
+  });
   return { child, stderr: () => err, exit };
 }
 

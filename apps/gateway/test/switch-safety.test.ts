@@ -17,6 +17,7 @@ const cfg = (hosts: string[]): GatewayConfigInput => ({
 const degraded = async (g: RunningGateway): Promise<boolean> => (await g.get('/items/1')).text === 'degraded items';
 interface SwitchView { version: number; regression: { redis_version: number | null; enforced_version: number; action: string } | null }
 interface Refusal { issues: { path: string; message: string }[] }
+const versionIn = (raw: string | null): number => (JSON.parse(raw ?? '{}') as { version?: number }).version ?? -1;
 const sw = (mode: string, extra: Record<string, unknown> = {}) => ({ mode, reason: 'incident', actor: 'ana', ...extra });
 
 describe('switch safety: versions, lost keys, hostile documents', () => {
@@ -39,24 +40,27 @@ describe('switch safety: versions, lost keys, hostile documents', () => {
     const ups = await upstreams(1);
     const rec = recordingLog();
     const g = await gateway(cfg(hostsOf(ups)), { redisUrl: redis.url, reconcileMs: 50, log: rec.log });
-    const other = await gateway(cfg(hostsOf(ups)), { redisUrl: redis.url, reconcileMs: 50 });
+    const other = await gateway(cfg(hostsOf(ups)), { redisUrl: redis.url, reconcileMs: 50, log: rec.log });
     const writer = redis.client();
     await writeSwitchDocument(writer, { version: 5, routes: { items: sw('default') } });
     await eventually(async () => (await degraded(g)) && (await degraded(other)), 2_000, 'v5 everywhere');
     await writer.flushall();
     await eventually(async () => (await writer.get(SWITCH_KEY)) !== null, 2_000, 'the document to be re-published');
-    assert.equal(JSON.parse((await writer.get(SWITCH_KEY))!).version, 5);
-    const s = (await g.adminGet('/switches')).json<SwitchView>();
-    assert.equal(s.version, 5);
-    assert.ok(s.regression, '/switches reports the regression');
-    assert.equal(s.regression.enforced_version, 5);
+    assert.equal(versionIn(await writer.get(SWITCH_KEY)), 5);
+    // Both gateways race to restore; whichever saw Redis behind it reports it.
+    const views = [(await g.adminGet('/switches')).json<SwitchView>(), (await other.adminGet('/switches')).json<SwitchView>()];
+    assert.deepEqual(views.map(v => v.version), [5, 5]);
+    const seen = views.find(v => v.regression !== null);
+    assert.ok(seen?.regression, '/switches reports the regression');
+    assert.deepEqual([seen.regression.redis_version, seen.regression.enforced_version], [null, 5]);
     assert.ok(rec.lines.some(l => l.level >= 50 && /GONE from Redis/.test(l.msg)), 'logged loudly');
     // Someone puts an older document straight into Redis: the newer one comes back.
     await writer.set(SWITCH_KEY, JSON.stringify({ version: 2, global_level: 0 }));
     await writer.publish(SWITCH_CHANNEL, JSON.stringify({ version: 2, global_level: 0 }));
-    await eventually(async () => JSON.parse((await writer.get(SWITCH_KEY))!).version === 5, 2_000, 'v5 restored over v2');
+    await eventually(async () => versionIn(await writer.get(SWITCH_KEY)) === 5, 2_000, 'v5 restored over v2');
     assert.equal(await degraded(g), true);
-    assert.match((await g.adminGet('/stats/prometheus')).text, /brownout_switch_version_regressions_total [1-9]/);
+    const counted = [(await g.adminGet('/stats/prometheus')).text, (await other.adminGet('/stats/prometheus')).text];
+    assert.ok(counted.some(t => /brownout_switch_version_regressions_total [1-9]/.test(t)), 'counted');
   });
 
   it('refuses absurd versions, and a near-2^53 document left in Redis cannot freeze the switches', async () => {

@@ -117,7 +117,7 @@ export class RedisSwitchSync {
     }
     const r = this.store.apply(value);
     if (!r.ok && r.reason === 'invalid') this.invalid(why, r.issues, raw);
-    else if (!r.ok && r.reason === 'stale') {
+    else if (!r.ok) {
       const held = currentVersion(raw);
       if (held < r.current) await this.republish(why, held < 0 ? null : held);
     }
@@ -171,7 +171,7 @@ export class RedisSwitchSync {
     const r = this.store.apply(value);
     if (!r.ok && r.reason === 'invalid') this.invalid('notice', r.issues, message);
     // An older document announced: Redis may have gone backwards; look, and restore if so.
-    else if (!r.ok && r.reason === 'stale' && currentVersion(message) < r.current) void this.reconcile('stale-notice');
+    else if (!r.ok && currentVersion(message) < r.current) void this.reconcile('stale-notice');
   }
 
   /** Counted and logged once per distinct document: a bad document left in Redis is not news every 5 s. */

@@ -13,7 +13,7 @@ import type { GatewayMetrics } from '../observability/metrics.ts';
  * cannot move a retry to another host.
  */
 export class UpstreamDispatcher extends Dispatcher {
-  private readonly pools = new Map<Host, Pool>();
+  private readonly pools = new Map<Host, HostPool>();
   /** The settings each pool was built with, to notice a reload that changes them. */
   private readonly shapes = new Map<Host, string>();
   readonly metrics: GatewayMetrics;
@@ -49,11 +49,11 @@ export class UpstreamDispatcher extends Dispatcher {
   }
 
   /** One keep-alive pool per host; the engine, not undici, balances across hosts. */
-  poolFor(host: Host, cluster: ClusterRuntime): Pool {
-    let pool = this.pools.get(host);
-    if (!pool) {
+  poolFor(host: Host, cluster: ClusterRuntime): HostPool {
+    let hp = this.pools.get(host);
+    if (!hp) {
       const o = poolOptions(cluster);
-      pool = new Pool(`http://${host.address}:${host.port}`, {
+      const pool = new Pool(`http://${host.address}:${host.port}`, {
         connections: o.connections,
         pipelining: 1,
         // Used only when the upstream sends no Keep-Alive hint; with one (Node sends 5 s), undici
@@ -63,10 +63,11 @@ export class UpstreamDispatcher extends Dispatcher {
         headersTimeout: 15_000,
         bodyTimeout: 15_000,
       });
-      this.pools.set(host, pool);
+      hp = { pool, connections: o.connections };
+      this.pools.set(host, hp);
       this.shapes.set(host, JSON.stringify(o));
     }
-    return pool;
+    return hp;
   }
 
   /**
@@ -80,28 +81,34 @@ export class UpstreamDispatcher extends Dispatcher {
       const shape = JSON.stringify(poolOptions(c));
       for (const h of c.hostSet.hosts) wanted.set(h, shape);
     }
-    for (const [host, pool] of this.pools) {
+    for (const [host, hp] of this.pools) {
       if (wanted.get(host) !== this.shapes.get(host)) {
         this.pools.delete(host);
         this.shapes.delete(host);
-        void pool.close();
+        void hp.pool.close();
       }
     }
   }
 
   override async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.pools.values()].map(p => p.close()));
+    await Promise.all([...this.pools.values()].map(p => p.pool.close()));
     this.pools.clear();
     this.shapes.clear();
   }
 
   override async destroy(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.pools.values()].map(p => p.destroy()));
+    await Promise.all([...this.pools.values()].map(p => p.pool.destroy()));
     this.pools.clear();
     this.shapes.clear();
   }
+}
+
+/** A host's undici pool and how many connections it may open (to tell when a request must wait). */
+export interface HostPool {
+  readonly pool: Pool;
+  readonly connections: number;
 }
 
 /** The connection settings of a cluster's per-host pools. */

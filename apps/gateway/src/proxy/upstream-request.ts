@@ -76,6 +76,8 @@ class Attempt implements LegacyHandler {
   cancelHedgeTimer: NodeJS.Timeout | undefined;
   /** Its timer is what is left of the caller's own deadline: timing out is the caller's doing. */
   callerDeadline = false;
+  /** Holds one of the cluster's pending slots while waiting for a busy host's connection. */
+  pending: ResourceLimits | undefined;
 
   constructor(request: UpstreamRequest, host: Host) {
     this.request = request;
@@ -89,7 +91,15 @@ class Attempt implements LegacyHandler {
       return;
     }
     this.connected = true;
+    this.releasePending();
     this.request.cluster.recordConnected(this.host);
+  }
+
+  releasePending(): void {
+    if (this.pending) {
+      this.pending.releasePending();
+      this.pending = undefined;
+    }
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
@@ -265,7 +275,17 @@ export class UpstreamRequest {
     }
     const hedging = policy.hedge_on_per_try_timeout && policy.per_try_timeout > 0;
     const timeout = hedging ? remaining : ctx.deadline.attemptTimeout(now, policy.per_try_timeout);
+    const hp = this.dispatcher.poolFor(host, this.cluster);
     const a = new Attempt(this, host);
+    // Every connection to this host is busy, so undici will queue the request: that wait is
+    // Envoy's "pending", bounded by max_pending_requests; past it the answer is an overflow at once.
+    if (host.activeRequests >= hp.connections) {
+      if (this.limits.tryAcquirePending() !== Admission.Admitted) {
+        this.fail(new UpstreamFailure(LOCAL_REPLIES.overflow));
+        return;
+      }
+      a.pending = this.limits;
+    }
     a.callerDeadline = ctx.deadline.callerBound && timeout >= remaining;
     host.activeRequests++;
     ctx.attempts++;
@@ -282,7 +302,7 @@ export class UpstreamRequest {
     // first attempts, so Node keeps one timer list per value and insert/remove stay O(1). A shared
     // wheel was measured slower: it kept every request's objects alive until their slot expired.
     if (Number.isFinite(timeout)) a.timer = setTimeout(onAttemptTimer, timerDelay(Math.ceil(timeout)), a);
-    this.dispatcher.poolFor(host, this.cluster).dispatch(
+    hp.pool.dispatch(
       {
         path: this.path,
         method: this.opts.method,
@@ -355,6 +375,9 @@ export class UpstreamRequest {
         a.discard();
         return false;
       }
+    } else if (this.retry) {
+      // A retried request answered without needing a retry decision (e.g. a 2xx): a retry success.
+      this.retry.onAnswered();
     }
     this.commit(a, status);
     if (status === 200 && this.ctx.cacheStore && cacheable(raw)) {
@@ -481,6 +504,7 @@ export class UpstreamRequest {
   private endAttempt(a: Attempt): boolean {
     if (a.done) return false;
     a.done = true;
+    a.releasePending();
     a.host.activeRequests--;
     if (a.timer) {
       clearTimeout(a.timer);

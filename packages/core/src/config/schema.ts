@@ -337,7 +337,12 @@ const routeSchema = z.strictObject({
   circuit_breaker: breakerSchema.optional(),
   rate_limit: rateLimitSchema.optional(),
   fault: faultSchema.optional(),
-  degradation: degradationSchema.prefault({}),
+  /**
+   * Without a `degradation` block a route behaves as Envoy does (`503 no healthy upstream`,
+   * `503 circuit breaker open`): the automatic triggers are off; operator switches still apply.
+   * Any block, even `{}`, turns on the triggers' defaults.
+   */
+  degradation: degradationSchema.optional().transform(d => d ?? degradationSchema.parse({ triggers: { breaker_open: false, no_healthy_host: false } })),
 });
 
 export const gatewayConfigSchema = z

@@ -84,6 +84,15 @@ export class RetryState {
     return this.decide(this.enabled && this.matchesReset(kind, bytesSent), -1, remainingMs);
   }
 
+  /**
+   * The attempt got an answer that goes to the client without consulting `onResponse` (a 2xx the
+   * caller did not need to check): a retried request that ends here is a retry success.
+   */
+  onAnswered(): void {
+    if (this.holdingRetry) this.stats.upstream_rq_retry_success++;
+    this.release();
+  }
+
   /** Releases a held retry slot; call when the request ends. */
   release(): void {
     if (this.holdingRetry) {
