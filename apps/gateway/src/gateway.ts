@@ -48,6 +48,9 @@ import { REPLAYED_HEADERS, ResponseCache, type CachedResponse } from './cache/re
 import { connectRedis, type AnyRedis } from './degradation/redis-connection.ts';
 import { FleetReporter, type AutoEvent } from './degradation/fleet-reporter.ts';
 import { hostname } from 'node:os';
+import { METHODS, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { canonicalTarget, emptyTarget, type TargetRules } from './routing/request-target.ts';
 import { isIP } from 'node:net';
 import { resolveConfig } from './discovery/dns-resolver.ts';
 import { randomBytes } from 'node:crypto';
@@ -94,6 +97,11 @@ export interface ReloadResult {
 }
 
 const TEXT = 'text/plain; charset=utf-8';
+/** Every method Node's HTTP parser accepts, except CONNECT (a tunnel, which this proxy does not open). */
+const PROXIED_METHODS = METHODS.filter(m => m !== 'CONNECT');
+/** Marks a raw request whose target was refused by `canonicalTarget` (with the reason). */
+const REFUSED = Symbol('brownout.refusedTarget');
+type RefusedRequest = IncomingMessage & { [REFUSED]?: string };
 /** The longest shutdown waits for Redis (removing the fleet entry) before it disconnects anyway. */
 const REDIS_SHUTDOWN_MS = 500;
 
@@ -536,21 +544,76 @@ export class Gateway {
     return reply.send(r.body);
   }
 
+  /** Target canonicalisation rules from the listener config. */
+  private get targetRules(): TargetRules {
+    const l = this.config.listener;
+    return { mergeSlashes: l.merge_slashes, escapedSlashes: l.path_with_escaped_slashes_action };
+  }
+
+  /**
+   * Malformed HTTP (Node's parser refused it): a plain-text 400 (431 for oversized headers) with
+   * `connection: close`, counted by flag. Never Fastify's JSON body.
+   */
+  private clientError(err: Error & { code?: string }, socket: Duplex): void {
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    this.metrics.localReply('-', 'DPE');
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const body = tooLarge ? 'request headers too large' : `bad request: ${err.code ?? 'malformed HTTP'}`;
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  }
+
   private buildPublicApp(): FastifyInstance {
     const l = this.config.listener;
+    const self = this;
+    const target = emptyTarget();
     const app = Fastify({
       logger: false,
       http: { maxHeaderSize: l.max_header_bytes },
       return503OnClosing: true,
       forceCloseConnections: 'idle',
       requestIdHeader: false,
+      // Malformed HTTP never reaches Fastify's JSON 400: our own plain-text answer, counted.
+      clientErrorHandler: (err, socket) => {
+        self.clientError(err, socket);
+      },
+      // Before Fastify routes: the one canonical form of the target (see routing/request-target.ts).
+      rewriteUrl(req) {
+        const t = canonicalTarget(req.url ?? '/', self.targetRules, target);
+        if (t.reason !== undefined) {
+          (req as RefusedRequest)[REFUSED] = t.reason;
+          return '/';
+        }
+        if (t.authority !== undefined) req.headers.host = t.authority;
+        return t.url;
+      },
     });
     app.decorateRequest('brownout', null);
     app.decorateRequest('brownoutFlag', '');
+    // Every method Node's parser accepts is proxied (CONNECT is a tunnel, not proxied). QUERY is
+    // taken as bodyless like GET so Fastify does not answer for it; bodies of bodyless methods
+    // are read from the raw request by the dispatcher.
+    for (const m of PROXIED_METHODS) {
+      if (m === 'QUERY') app.addHttpMethod(m, { hasBody: false, overrideExisting: true });
+      else if (!app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: true });
+    }
+    // Anything Fastify itself would refuse is a plain-text local reply with a flag, never its JSON.
+    app.setErrorHandler((e: unknown, req, reply) => {
+      const err = e as { statusCode?: unknown; code?: unknown };
+      const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+      const code = typeof err.code === 'string' ? err.code : 'unknown';
+      if (status >= 500) self.metrics.localError(req.brownout?.route.name ?? '-', code);
+      void self.localReply(req, reply, { status, body: status >= 500 ? `gateway error before the upstream: ${code}` : `bad request: ${code}`, flag: status >= 500 ? 'LE' : 'DPE' });
+    });
+    app.setNotFoundHandler((req, reply) => {
+      void self.localReply(req, reply, LOCAL_REPLIES.noRoute);
+    });
     // Every body streams to the proxy's pass-through parser; the dispatcher buffers it under the
     // route's limit. Fastify's own text/plain parser would otherwise win and buffer unbounded.
     app.removeAllContentTypeParsers();
-    const self = this;
 
     app.addHook('onResponse', (req, reply, done) => {
       const ctx = req.brownout;
@@ -569,6 +632,7 @@ export class Gateway {
       // The engine owns retries; reply-from's own loop would retry GET/503 ten times.
       retryMethods: [],
       disableRequestLogging: true,
+      httpMethods: PROXIED_METHODS,
       preHandler: (req, reply, done) => {
         const ctx = self.route(req, reply);
         if (!ctx) return;
@@ -640,6 +704,14 @@ export class Gateway {
     const url = req.url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
+    // A refused target was rewritten to "/" (rewriteUrl cannot answer); only then look for the mark.
+    if (url === '/') {
+      const refused = (req.raw as RefusedRequest)[REFUSED];
+      if (refused !== undefined) {
+        this.localReply(req, reply, { status: 400, body: `bad request: ${refused}`, flag: 'DPE', headers: { connection: 'close' } });
+        return undefined;
+      }
+    }
     const route = matchRoute(this.engine.routes, req.method, path, req.headers);
     if (!route) {
       this.localReply(req, reply, LOCAL_REPLIES.noRoute);
@@ -648,14 +720,23 @@ export class Gateway {
     const now = performance.now();
     // A caller's deadline is believed only from a trusted proxy: from anyone else it would let one
     // client cut every request short and have the timeouts charged to hosts and the breaker.
-    const incoming = this.trusted.size === 0 ? undefined : req.headers[DEADLINE_HEADER];
-    const callerBudget = typeof incoming === 'string' && this.trusted.has(unmapped(req.socket.remoteAddress ?? '')) ? parseDeadlineHeader(incoming) : undefined;
+    const trustedPeer = this.trusted.size !== 0 && this.trusted.has(unmapped(req.socket.remoteAddress ?? ''));
+    const incoming = trustedPeer ? req.headers[DEADLINE_HEADER] : undefined;
+    const callerBudget = typeof incoming === 'string' ? parseDeadlineHeader(incoming) : undefined;
     const ctx = new RequestContext(route, now, new Deadline(now, route.config.timeout, callerBudget));
+    ctx.trustedPeer = trustedPeer;
     req.brownout = ctx;
+    // The exact target the upstream receives: canonical, as routed (see rewriteUrl).
+    ctx.target = url;
     const cl = req.headers['content-length'];
     if (cl !== undefined && Number(cl) > route.config.max_request_body_bytes) {
       this.localReply(req, reply, LOCAL_REPLIES.payloadTooLarge);
       return undefined;
+    }
+    // Fastify leaves bodies of GET, HEAD, TRACE and QUERY unread; a proxy forwards what it was sent.
+    const m = req.method;
+    if ((m === 'GET' || m === 'HEAD' || m === 'TRACE' || m === 'QUERY') && ((cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined)) {
+      ctx.rawBody = req.raw;
     }
     const limiter = route.rateLimiter;
     if (limiter && !this.rateLimit(req, reply, ctx, limiter)) return undefined;

@@ -57,3 +57,27 @@ export function withoutHopByHop(h: Record<string, string | string[] | undefined>
   }
   return out;
 }
+
+/** How the gateway treats a request header on its way upstream (see `upstreamHeaderKind`). */
+export const HeaderKind = {
+  /** Hop-by-hop: dropped (`te: trailers` excepted). */
+  HopByHop: 1,
+  /** Set by the gateway itself (`x-forwarded-for`, the deadline header): the client's is replaced. */
+  Ours: 2,
+  /** `x-forwarded-proto`, `x-forwarded-host`, `forwarded`: believed only from trusted proxies. */
+  Forwarded: 3,
+} as const;
+
+const KINDS = new Map<string, number>([
+  ...[...HOP_BY_HOP].map(h => [h, HeaderKind.HopByHop] as const),
+  ['x-forwarded-for', HeaderKind.Ours],
+  ['x-brownout-deadline-ms', HeaderKind.Ours],
+  ['x-forwarded-proto', HeaderKind.Forwarded],
+  ['x-forwarded-host', HeaderKind.Forwarded],
+  ['forwarded', HeaderKind.Forwarded],
+]);
+
+/** One lookup per header on the hot path; undefined for an ordinary end-to-end header. */
+export function upstreamHeaderKind(lowerName: string): number | undefined {
+  return KINDS.get(lowerName);
+}

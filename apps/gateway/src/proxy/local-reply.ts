@@ -19,8 +19,8 @@ export const ResponseFlag = {
   FailedLocalHealthCheck: 'LH',
   /** Brownout's own: the gateway failed before the upstream was involved (never charged to a host). */
   LocalError: 'LE',
-  /** Brownout's own: the request was refused as malformed before routing. */
-  BadRequest: 'BR',
+  /** Envoy's downstream protocol error: the request was refused as malformed (bad target, bad HTTP). */
+  DownstreamProtocolError: 'DPE',
 } as const;
 export type ResponseFlag = (typeof ResponseFlag)[keyof typeof ResponseFlag];
 

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { ClusterRuntime, Deadline, FaultDecision, RouteRuntime } from '@brownout/core';
 
 /** Everything the gateway knows about one request, from routing to the access log. */
@@ -9,6 +10,8 @@ export class RequestContext {
   readonly deadline: Deadline;
   /** Response flags, Envoy style (`UH`, `UT,URX`, …); empty when none. */
   flags = '';
+  /** The peer is a trusted proxy: its x-forwarded-*, forwarded and deadline headers are believed. */
+  trustedPeer = false;
   /** `x-forwarded-for` for the upstream (the client's, with the peer appended). */
   forwardedFor = '';
   attempts = 0;
@@ -23,6 +26,10 @@ export class RequestContext {
   rlLimit = 0;
   rlRemaining = 0;
   rlResetS = 0;
+  /** The canonical path and query (as routed) that the upstream receives, before prefix_rewrite. */
+  target = '';
+  /** The raw request, when it carries a body Fastify does not read (GET, HEAD, TRACE, QUERY). */
+  rawBody: Readable | undefined;
   /** Cache key when this request's good answer should be kept for the `cache` mode; '' otherwise. */
   cacheKey = '';
   /** Receives a cacheable 200 once it has streamed completely (set by the gateway with cacheKey). */

@@ -18,7 +18,7 @@ import type { UpstreamDispatcher } from './upstream-dispatcher.ts';
 import { LOCAL_REPLIES, localErrorReply, resetReply } from './local-reply.ts';
 import { UpstreamFailure } from './upstream-failure.ts';
 import { classifyAttemptError, isLocalError, localErrorCode, resetReason } from './classify-error.ts';
-import { isHopByHop, keepTe } from './hop-by-hop.ts';
+import { HeaderKind, keepTe, upstreamHeaderKind } from './hop-by-hop.ts';
 
 /** undici's callback-style handler, which reply-from's RequestHandler and undici's pools speak. */
 export interface LegacyHandler {
@@ -175,7 +175,9 @@ export class UpstreamRequest {
     this.cluster = ctx.cluster;
     const p = ctx.route.config.priority;
     this.limits = this.cluster.limits.forPriority(p === 'critical' || p === 'high' ? 'high' : 'default');
-    this.path = opts.path;
+    // Our canonical target, not reply-from's: it rebuilds the URL with `new URL()`, which
+    // re-normalises (dot segments, backslashes, `{`/`}` escaping) after routing has happened.
+    this.path = ctx.target;
   }
 
   start(): void {
@@ -197,7 +199,7 @@ export class UpstreamRequest {
     const rw = route.config.prefix_rewrite;
     const prefix = route.config.match.prefix;
     if (rw !== undefined && prefix !== undefined) this.path = rw + this.path.slice(prefix.length);
-    const body = this.opts.body;
+    const body = this.ctx.rawBody ?? this.opts.body;
     if (body instanceof Readable) {
       this.bufferBody(body).then(
         () => {
@@ -310,6 +312,9 @@ export class UpstreamRequest {
         body: this.body ?? null,
         // Our timer bounds the wait for headers; undici's (1 s resolution) is only a backstop.
         headersTimeout: 0,
+        // Keep the connection after a HEAD as after any other request (undici closes it by
+        // default, in case a broken server sends a body); nginx and HAProxy keep it too.
+        reset: false,
         // Idle bound between body chunks once streaming: a stalled body cannot hold the client forever.
         bodyTimeout: Number.isFinite(remaining) ? Math.max(1_000, Math.ceil(remaining)) : 0,
       },
@@ -326,18 +331,32 @@ export class UpstreamRequest {
   private headerList(): (string | string[] | undefined)[] {
     const h = this.opts.headers as Record<string, string | string[] | undefined> | null;
     const list: (string | string[] | undefined)[] = [];
+    const trusted = this.ctx.trustedPeer;
+    let proto = false;
     if (h) {
       // The client's own forwarded-for and deadline are replaced by ours, never sent twice.
       // Hop-by-hop headers stop here (reply-from already dropped `connection` and the names it
-      // lists); `te: trailers` is the one value kept.
+      // lists); `te: trailers` is the one value kept. x-forwarded-proto/-host and forwarded are
+      // believed only from a trusted proxy, as Envoy and nginx users expect.
       for (const k in h) {
         const v = h[k];
-        if (v === undefined || k === 'x-forwarded-for' || k === DEADLINE_HEADER) continue;
-        if (isHopByHop(k) && !(k === 'te' && keepTe(v))) continue;
+        if (v === undefined) continue;
+        const kind = upstreamHeaderKind(k);
+        if (kind !== undefined) {
+          if (kind === HeaderKind.HopByHop) {
+            if (!(k === 'te' && keepTe(v))) continue;
+          } else if (kind === HeaderKind.Ours || !trusted) {
+            continue;
+          } else if (k === 'x-forwarded-proto') {
+            proto = true;
+          }
+        }
         list.push(k, v);
       }
     }
     if (this.ctx.forwardedFor !== '') list.push('x-forwarded-for', this.ctx.forwardedFor);
+    // The listener speaks plain HTTP; a trusted proxy in front may say what its client used.
+    if (!proto) list.push('x-forwarded-proto', 'http');
     list.push(DEADLINE_HEADER, undefined);
     return list;
   }

@@ -352,6 +352,13 @@ export const gatewayConfigSchema = z
         address: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
         max_header_bytes: z.number().int().min(1024).default(16_384),
+        /**
+         * Request-target canonicalisation (apps/gateway routing/request-target.ts): `//` runs merged
+         * (on by default, unlike Envoy) and what to do with `%2F`/`%5C` (Envoy's
+         * path_with_escaped_slashes_action; refused by default).
+         */
+        merge_slashes: z.boolean().default(true),
+        path_with_escaped_slashes_action: z.enum(['REJECT_REQUEST', 'KEEP_UNCHANGED', 'UNESCAPE_AND_FORWARD']).default('REJECT_REQUEST'),
         /** Peers whose x-forwarded-for and x-brownout-deadline-ms are believed: addresses or CIDR ranges, IPv4 or IPv6. */
         trusted_proxies: z.array(addressOrCidr).default([]),
       })
