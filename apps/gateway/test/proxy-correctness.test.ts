@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import { gateway, type RunningGateway } from './harness.ts';
+import { connect, type AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage } from 'node:http';
+import { after } from 'node:test';
+import { eventually, gateway, sleep, type RunningGateway } from './harness.ts';
 import { RawUpstream, rawExchange, statusOf } from './raw-upstream.ts';
 
 const port = (g: RunningGateway): number => (g.gw.publicApp.server.address() as AddressInfo).port;
@@ -153,4 +155,63 @@ describe('proxy correctness: the path that is routed is the path the upstream ge
     assert.equal(up.header(seen, 'x-forwarded-host'), 'evil.example');
     assert.equal(up.header(seen, 'forwarded'), 'for=6.6.6.6;proto=https');
   });
+
+  it('streams bodies where buffer_request_body is false: the upstream starts before the upload ends, the limit still holds, no retry', async () => {
+    const seen: { path: string; firstChunkAt: number; body: string; aborted: boolean }[] = [];
+    const up = createServer((req: IncomingMessage, res) => {
+      const r = { path: req.url ?? '', firstChunkAt: -1, body: '', aborted: false };
+      seen.push(r);
+      req.on('data', (d: Buffer) => {
+        if (r.firstChunkAt < 0) r.firstChunkAt = performance.now();
+        r.body += d.toString();
+      });
+      req.on('error', () => (r.aborted = true));
+      req.on('aborted', () => (r.aborted = true));
+      req.on('end', () => {
+        res.writeHead(req.url?.startsWith('/fail') ? 503 : 200, { 'content-length': '2' }).end('ok');
+      });
+    });
+    await new Promise<void>(r => up.listen(0, '127.0.0.1', r));
+    after(() => up.close());
+    const host = `127.0.0.1:${(up.address() as AddressInfo).port}`;
+    const g = await gateway({
+      clusters: [{ name: 'api', hosts: [host], outlier_detection: { consecutive_5xx: 1, consecutive_local_origin_failure: 1, max_ejection_percent: 100 } }],
+      routes: [
+        { name: 'stream', match: { prefix: '/stream' }, cluster: 'api', buffer_request_body: false, max_request_body_bytes: 64 },
+        { name: 'fail', match: { prefix: '/fail' }, cluster: 'api', buffer_request_body: false, retry_policy: { retry_on: '5xx', num_retries: 2, retry_non_idempotent: true } },
+        { name: 'buffered', match: { prefix: '/buffered' }, cluster: 'api' },
+      ],
+    });
+    const slowUpload = async (path: string): Promise<{ seenEarly: boolean; raw: string }> => {
+      const s = connect(port(g), '127.0.0.1');
+      let raw = '';
+      s.on('data', d => (raw += d.toString()));
+      await new Promise(r => s.on('connect', r));
+      const before = seen.length;
+      s.write(`POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhello`);
+      await sleep(300);
+      const seenEarly = seen.length > before && seen.at(-1)!.firstChunkAt > 0;
+      s.write('world');
+      await eventually(() => raw.includes('\r\n\r\nok'), 2_000, 'the answer');
+      s.destroy();
+      return { seenEarly, raw };
+    };
+    const streamed = await slowUpload('/stream/a');
+    assert.equal(streamed.seenEarly, true, 'the upstream had the first half while the client was still uploading');
+    assert.equal(seen.at(-1)!.body, 'helloworld');
+    const buffered = await slowUpload('/buffered/a');
+    assert.equal(buffered.seenEarly, false, 'a buffered body reaches the upstream only once complete');
+    assert.equal(seen.at(-1)!.body, 'helloworld', 'two chunks copied into the one preallocated buffer');
+    // The limit holds while streaming (chunked, so no length to check up front).
+    const big = 'y'.repeat(100);
+    const over = await rawExchange(port(g), `POST /stream/big HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`);
+    assert.equal(statusOf(over), 413);
+    // No retry for a streamed body: the first answer is the answer.
+    const fail = await rawExchange(port(g), post('/fail/x', 'data'));
+    assert.equal(statusOf(fail), 503);
+    assert.match(fail, /x-brownout-attempt-count: 1/);
+    const c = (await g.adminGet('/clusters')).json<{ clusters: { hosts: { ejected: boolean }[] }[] }>();
+    assert.equal(c.clusters[0]!.hosts[0]!.ejected, true, 'the 503 is the upstream\'s (consecutive_5xx: 1)');
+  });
 });
+

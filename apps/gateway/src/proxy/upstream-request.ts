@@ -19,6 +19,7 @@ import { LOCAL_REPLIES, localErrorReply, resetReply } from './local-reply.ts';
 import { UpstreamFailure } from './upstream-failure.ts';
 import { classifyAttemptError, isLocalError, localErrorCode, resetReason } from './classify-error.ts';
 import { HeaderKind, keepTe, upstreamHeaderKind } from './hop-by-hop.ts';
+import { BodyTooLarge, ClientBodyFailed, streamedBody } from './streamed-body.ts';
 
 /** undici's callback-style handler, which reply-from's RequestHandler and undici's pools speak. */
 export interface LegacyHandler {
@@ -152,7 +153,9 @@ export class UpstreamRequest {
   private readonly opts: Dispatcher.DispatchOptions;
   private readonly limits: ResourceLimits;
   private retry: RetryState | undefined;
-  private body: Buffer | string | null | undefined;
+  private body: Buffer | string | Readable | null | undefined;
+  /** The body streams to the first attempt (route `buffer_request_body: false`): nothing can be retried. */
+  private streaming = false;
   private path: string;
   private headers: (string | string[] | undefined)[] | undefined;
   private committed: Attempt | undefined;
@@ -200,7 +203,11 @@ export class UpstreamRequest {
     const prefix = route.config.match.prefix;
     if (rw !== undefined && prefix !== undefined) this.path = rw + this.path.slice(prefix.length);
     const body = this.ctx.rawBody ?? this.opts.body;
-    if (body instanceof Readable) {
+    if (body instanceof Readable && !route.config.buffer_request_body) {
+      this.body = streamedBody(body, route.config.max_request_body_bytes);
+      this.streaming = true;
+      this.attempt();
+    } else if (body instanceof Readable) {
       this.bufferBody(body).then(
         () => {
           this.attempt();
@@ -226,9 +233,13 @@ export class UpstreamRequest {
    */
   private bufferBody(stream: Readable): Promise<void> {
     const limit = this.ctx.route.config.max_request_body_bytes;
+    // With a declared length (already checked against the limit) the body is copied into one
+    // buffer as it arrives: peak memory is the body once, not chunks plus their concatenation.
+    const declared = contentLength(this.opts.headers);
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      const whole = declared > 0 && declared <= limit ? Buffer.allocUnsafe(declared) : undefined;
       const cleanup = (): void => {
         stream.off('data', onData);
         stream.off('end', onEnd);
@@ -242,11 +253,14 @@ export class UpstreamRequest {
           reject(new UpstreamFailure(LOCAL_REPLIES.payloadTooLarge));
           return;
         }
-        chunks.push(b);
+        if (whole && size <= whole.length) b.copy(whole, size - b.length);
+        else chunks.push(b);
       };
       const onEnd = (): void => {
         cleanup();
-        this.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+        if (whole && chunks.length === 0 && size === whole.length) this.body = whole;
+        else if (whole) this.body = Buffer.concat([whole.subarray(0, Math.min(size, whole.length)), ...chunks]);
+        else this.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
         resolve();
       };
       const onError = (err: Error): void => {
@@ -275,7 +289,7 @@ export class UpstreamRequest {
       this.fail(new UpstreamFailure(LOCAL_REPLIES.upstreamTimeout));
       return;
     }
-    const hedging = policy.hedge_on_per_try_timeout && policy.per_try_timeout > 0;
+    const hedging = policy.hedge_on_per_try_timeout && policy.per_try_timeout > 0 && !this.streaming;
     const timeout = hedging ? remaining : ctx.deadline.attemptTimeout(now, policy.per_try_timeout);
     const hp = this.dispatcher.poolFor(host, this.cluster);
     const a = new Attempt(this, host);
@@ -378,7 +392,8 @@ export class UpstreamRequest {
     }
     const policy = this.ctx.route.retryPolicy;
     // Only error statuses can match retry_on, except retriable-headers, which may match any answer.
-    if (policy.retry_on !== 0 && (status >= 400 || (policy.retry_on & RetryOn['retriable-headers']) !== 0)) {
+    // A streamed body cannot be sent twice: such a request takes its first answer.
+    if (policy.retry_on !== 0 && !this.streaming && (status >= 400 || (policy.retry_on & RetryOn['retriable-headers']) !== 0)) {
       const rs = this.retryState();
       const decision = rs.onResponse(status, name => rawHeader(raw, name), this.ctx.deadline.remaining(performance.now()));
       if (decision >= 0) {
@@ -438,6 +453,18 @@ export class UpstreamRequest {
       return;
     }
     if (this.finished || !wasInflight) return;
+    if (err instanceof BodyTooLarge) {
+      this.fail(new UpstreamFailure(LOCAL_REPLIES.payloadTooLarge));
+      return;
+    }
+    if (err instanceof ClientBodyFailed) {
+      // The client hung up mid-upload: nothing to answer, nothing to charge.
+      this.clientAborted = true;
+      this.ctx.addFlag('DC');
+      this.finish(undefined);
+      this.downstream.onError(err);
+      return;
+    }
     if (isLocalError(err)) {
       // Our own failure: no reset recorded, no retry, nothing charged to the host or the breaker.
       const code = localErrorCode(err);
@@ -459,7 +486,7 @@ export class UpstreamRequest {
       this.fail(new UpstreamFailure(LOCAL_REPLIES.upstreamTimeout, 'upstream'));
       return;
     }
-    const decision = this.ctx.route.retryPolicy.retry_on === 0 ? NoRetry.NotRetriable : this.retryState().onReset(kind, a.connected, this.ctx.deadline.remaining(now));
+    const decision = this.ctx.route.retryPolicy.retry_on === 0 || this.streaming ? NoRetry.NotRetriable : this.retryState().onReset(kind, a.connected, this.ctx.deadline.remaining(now));
     if (decision >= 0) {
       if (this.inflight.length === 0) this.scheduleRetry(a.host, decision);
       return;
@@ -585,4 +612,12 @@ export class UpstreamRequest {
     this.finish(undefined);
     this.downstream.onError(err ?? new Error('request aborted by the client'));
   };
+}
+
+/** The declared content-length of the request (reply-from's header copy), or -1. */
+function contentLength(headers: Dispatcher.DispatchOptions['headers']): number {
+  const v = (headers as Record<string, string | string[] | undefined> | null | undefined)?.['content-length'];
+  if (typeof v !== 'string') return -1;
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n >= 0 ? n : -1;
 }

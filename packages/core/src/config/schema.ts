@@ -332,6 +332,12 @@ const routeSchema = z.strictObject({
   prefix_rewrite: z.string().optional(),
   host_rewrite: z.string().optional(),
   max_request_body_bytes: z.number().int().min(0).default(1_048_576),
+  /**
+   * true (default): the body is buffered (up to max_request_body_bytes) so a retry can replay it.
+   * false: it streams to the upstream as it arrives (memory per request ~16 KiB, the upstream
+   * starts at once) and such a request is never retried or hedged.
+   */
+  buffer_request_body: z.boolean().default(true),
   retry_policy: retryPolicySchema.prefault({}),
   hedge_policy: z.strictObject({ hedge_on_per_try_timeout: z.boolean().default(false) }).prefault({}),
   circuit_breaker: breakerSchema.optional(),
