@@ -25,7 +25,10 @@ const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
  */
 const PREVIOUS_DIST = process.env.BENCH_PREVIOUS_DIST;
 // Gateway and bare back to back: the machine's speed drifts over tens of seconds.
-const CASES: Case[] = ['gateway', 'bare', ...(PREVIOUS_DIST ? (['previous'] as const) : []), 'gateway+log', 'nginx', 'haproxy'];
+const ALL_CASES: Case[] = ['gateway', 'bare', ...(PREVIOUS_DIST ? (['previous'] as const) : []), 'gateway+log', 'nginx', 'haproxy'];
+/** BENCH_CASES=gateway,bare,previous narrows a run (an A/B with more rounds); gateway and bare are always in. */
+const only = process.env.BENCH_CASES?.split(',').map(c => c.trim());
+const CASES: Case[] = only ? ALL_CASES.filter(c => c === 'gateway' || c === 'bare' || only.includes(c)) : ALL_CASES;
 const dir = mkdtempSync(join(tmpdir(), 'brownout-bench-'));
 
 function need(cmd: string): void {
@@ -52,12 +55,20 @@ for (const p of [UPSTREAM, ...Object.values(PORTS)]) await assertFree(p);
 
 const children: ChildProcess[] = [];
 function start(cpu: number, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const c = spawn('taskset', ['-c', String(cpu), cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  // Its own process group, so nginx's and HAProxy's workers go down with it (a killed master
+  // alone leaves its worker holding the port, and the next run refuses to start).
+  const c = spawn('taskset', ['-c', String(cpu), cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: true });
   children.push(c);
   return c;
 }
 process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
+  for (const c of children) {
+    try {
+      if (c.pid !== undefined) process.kill(-c.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
 });
 
 async function waitFor(port: number, path = '/'): Promise<void> {
@@ -252,17 +263,21 @@ function wrkAsync(port: number, seconds: number, connections: number, script?: s
     });
   });
 }
-const rpsOf = (out: string): number => Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]);
+const rpsOf = (out: string): number => {
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  if (!m) throw new Error(`wrk printed no Requests/sec:\n${out}`);
+  return Number(m[1]);
+};
 const PAIRED_ROUNDS = Number(process.env.BENCH_PAIRED_ROUNDS ?? Math.max(5, ROUNDS * 2));
 const paired: { gateway: number; bare: number; ratio: number }[] = [];
-await Promise.all([wrkAsync(PORTS.gateway, WARMUP_S, CONNECTIONS / 2), wrkAsync(PORTS.bare, WARMUP_S, CONNECTIONS / 2)]);
+if (PAIRED_ROUNDS > 0) await Promise.all([wrkAsync(PORTS.gateway, WARMUP_S, CONNECTIONS / 2), wrkAsync(PORTS.bare, WARMUP_S, CONNECTIONS / 2)]);
 for (let round = 1; round <= PAIRED_ROUNDS; round++) {
   const [g, b] = await Promise.all([wrkAsync(PORTS.gateway, MEASURE_S, CONNECTIONS / 2), wrkAsync(PORTS.bare, MEASURE_S, CONNECTIONS / 2)]);
   const r = { gateway: rpsOf(g), bare: rpsOf(b), ratio: rpsOf(g) / rpsOf(b) };
   paired.push(r);
   process.stdout.write(`paired round ${round}: gateway ${r.gateway.toFixed(0)} req/s, bare ${r.bare.toFixed(0)} req/s, ratio ${(r.ratio * 100).toFixed(1)}%\n`);
 }
-const ratioGatewayToBare = median(paired.map(p => p.ratio));
+const ratioGatewayToBare = paired.length > 0 ? median(paired.map(p => p.ratio)) : NaN;
 
 // ---- latency at half of the bare proxy's peak ----------------------------------------------
 // Paced with wrk and an exponential think time per connection (paced.lua), so arrivals spread out
@@ -296,10 +311,10 @@ for (let round = 1; round <= LAT_ROUNDS; round++) {
     process.stdout.write(`latency @~${rate}/s round ${round} ${c.padEnd(8)} ${r.rps.toFixed(0)} req/s  p50 ${r.p50_ms.toFixed(2)}ms p99 ${r.p99_ms.toFixed(2)}ms\n`);
   }
 }
-const addedP99 = median(lat.gateway.map((g, i) => g.p99_ms - lat.bare[i]!.p99_ms));
-const addedP50 = median(lat.gateway.map((g, i) => g.p50_ms - lat.bare[i]!.p50_ms));
+const addedP99 = LAT_ROUNDS > 0 ? median(lat.gateway.map((g, i) => g.p99_ms - lat.bare[i]!.p99_ms)) : NaN;
+const addedP50 = LAT_ROUNDS > 0 ? median(lat.gateway.map((g, i) => g.p50_ms - lat.bare[i]!.p50_ms)) : NaN;
 // A second estimator, less sensitive to one proxy drawing a noisy round: the difference of medians.
-const medianGap = (k: 'p50_ms' | 'p99_ms'): number => median(lat.gateway.map(r => r[k])) - median(lat.bare.map(r => r[k]));
+const medianGap = (k: 'p50_ms' | 'p99_ms'): number => (LAT_ROUNDS > 0 ? median(lat.gateway.map(r => r[k])) - median(lat.bare.map(r => r[k])) : NaN);
 
 // ---- summary ---------------------------------------------------------------------------------
 const summary = CASES.map(c => {
@@ -312,8 +327,8 @@ const summary = CASES.map(c => {
     p50_ms: median(results[c].map(r => r.p50)),
     p99_ms: median(results[c].map(r => r.p99)),
     vs_bare: rps / bareRps,
-    vs_nginx: rps / median(results.nginx.map(r => r.rps)),
-    vs_haproxy: rps / median(results.haproxy.map(r => r.rps)),
+    vs_nginx: results.nginx.length > 0 ? rps / median(results.nginx.map(r => r.rps)) : NaN,
+    vs_haproxy: results.haproxy.length > 0 ? rps / median(results.haproxy.map(r => r.rps)) : NaN,
   };
 });
 process.stdout.write(`\n${'case'.padEnd(12)} ${'req/s'.padStart(7)} ${'/core'.padStart(7)} ${'p50'.padStart(7)} ${'p99'.padStart(7)}  vs bare  vs nginx  vs haproxy\n`);
@@ -330,7 +345,7 @@ process.stdout.write(`added latency at ~${rate} req/s (half the bare peak), Pois
 process.stdout.write(`  difference of the ${LAT_ROUNDS}-round medians: p50 ${medianGap('p50_ms').toFixed(2)}ms, p99 ${medianGap('p99_ms').toFixed(2)}ms\n`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(
-  new URL('./results/proxy.json', import.meta.url),
+  new URL(`./results/${process.env.BENCH_OUT ?? 'proxy.json'}`, import.meta.url),
   JSON.stringify(
     {
       date: new Date().toISOString(),

@@ -48,7 +48,9 @@ export function keepTe(value: string | string[] | undefined): boolean {
 
 /** A copy of response headers without hop-by-hop ones, including every name `Connection` lists. */
 export function withoutHopByHop(h: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
-  const listed = connectionListed(h.connection);
+  // reply-from has usually removed `connection` already: skip the parse then.
+  const c = h.connection;
+  const listed = c === undefined ? NONE : connectionListed(c);
   const out: Record<string, string | string[] | undefined> = {};
   // Copy instead of `delete`: deleting turns the object into a slow dictionary for every later step.
   for (const k in h) {
