@@ -156,6 +156,8 @@ export class Gateway {
   private readonly accessLog: AccessLog;
   private readonly probes = createProbeFactory();
   private trusted: TrustedProxies;
+  /** Request-target canonicalisation rules from the listener config (rebuilt on reload, not per request). */
+  private targetRules: TargetRules;
   /** Reused rate-limit result: admission is synchronous, so one scratch object serves every request. */
   private readonly rlScratch = emptyRateLimitResult();
   /** Reused degradation verdict and signals, for the same reason. */
@@ -212,6 +214,7 @@ export class Gateway {
     this.dispatcher = new UpstreamDispatcher(this.metrics);
     this.accessLog = createAccessLog(opts.accessLog ?? 'stdout');
     this.trusted = new TrustedProxies(opts.config.listener.trusted_proxies);
+    this.targetRules = targetRulesOf(opts.config);
     this.publicApp = this.buildPublicApp();
     this.adminApp = createAdminServer(this, opts.adminToken);
     this.watchEngine();
@@ -320,6 +323,7 @@ export class Gateway {
     const report = this.engine.reload(next);
     this.pruneHosts();
     this.trusted = new TrustedProxies(next.listener.trusted_proxies);
+    this.targetRules = targetRulesOf(next);
     this.config = next;
     this.resolvedHosts = '';
     void this.refreshDns();
@@ -544,11 +548,6 @@ export class Gateway {
     return reply.send(r.body);
   }
 
-  /** Target canonicalisation rules from the listener config. */
-  private get targetRules(): TargetRules {
-    const l = this.config.listener;
-    return { mergeSlashes: l.merge_slashes, escapedSlashes: l.path_with_escaped_slashes_action };
-  }
 
   /**
    * Malformed HTTP (Node's parser refused it): a plain-text 400 (431 for oversized headers) with
@@ -986,6 +985,10 @@ export class Gateway {
     const r = limiter.check(this.clientKey(req, ctx), performance.now(), this.rlScratch);
     return this.applyRateLimit(req, reply, ctx, r, 'local_rate_limited');
   }
+}
+
+function targetRulesOf(cfg: GatewayConfig): TargetRules {
+  return { mergeSlashes: cfg.listener.merge_slashes, escapedSlashes: cfg.listener.path_with_escaped_slashes_action };
 }
 
 function usesCache(route: GatewayConfig['routes'][number]): boolean {

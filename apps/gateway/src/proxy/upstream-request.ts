@@ -240,6 +240,7 @@ export class UpstreamRequest {
       const chunks: Buffer[] = [];
       let size = 0;
       const whole = declared > 0 && declared <= limit ? Buffer.allocUnsafe(declared) : undefined;
+      let filled = 0;
       const cleanup = (): void => {
         stream.off('data', onData);
         stream.off('end', onEnd);
@@ -253,13 +254,18 @@ export class UpstreamRequest {
           reject(new UpstreamFailure(LOCAL_REPLIES.payloadTooLarge));
           return;
         }
-        if (whole && size <= whole.length) b.copy(whole, size - b.length);
-        else chunks.push(b);
+        // Node's parser holds a body to its content-length; the chunk list is only a fallback.
+        if (whole && chunks.length === 0 && size <= whole.length) {
+          b.copy(whole, size - b.length);
+          filled = size;
+        } else {
+          chunks.push(b);
+        }
       };
       const onEnd = (): void => {
         cleanup();
-        if (whole && chunks.length === 0 && size === whole.length) this.body = whole;
-        else if (whole) this.body = Buffer.concat([whole.subarray(0, Math.min(size, whole.length)), ...chunks]);
+        if (whole && chunks.length === 0 && filled === whole.length) this.body = whole;
+        else if (whole) this.body = Buffer.concat([whole.subarray(0, filled), ...chunks]);
         else this.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
         resolve();
       };
