@@ -1,31 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { request } from 'undici';
 import { eventually, hostsOf, upstreams } from './harness.ts';
+import { startGateway } from './gateway-process.ts';
 import { redisServer } from './redis-server.ts';
 import { writeSwitchDocument } from '../src/degradation/switch-writer.ts';
 
-const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
-
-function start(args: string[], extraEnv: Record<string, string> = {}): { child: ChildProcess & { stderr: NodeJS.ReadableStream }; stderr: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    env: { ...process.env, BROWNOUT_ADMIN_TOKEN: 't', BROWNOUT_ACCESS_LOG: 'off', ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>(resolve => {
-    child.on('exit', code => {
-      resolve(code);
-    });
-  });
-  return { child, stderr: () => err, exit };
-}
+const start = startGateway;
 
 describe('gateway CLI', () => {
   it('refuses to start on a bad config, listing every error by path', async () => {

@@ -1,6 +1,5 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,26 +7,14 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { request } from 'undici';
 import { eventually } from './harness.ts';
+import { startGateway } from './gateway-process.ts';
 import { redisServer } from './redis-server.ts';
-
-const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 
 function run(config: Record<string, unknown>, env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'brownout-start-'));
   const file = join(dir, 'gw.yaml');
   writeFileSync(file, stringify({ clusters: [{ name: 'api', hosts: ['127.0.0.1:9'] }], routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api' }], ...config }));
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--config', file], {
-    env: { ...process.env, BROWNOUT_ADMIN_TOKEN: 't', BROWNOUT_ACCESS_LOG: 'off', REDIS_URL: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>(resolve => {
-    child.on('exit', code => {
-      resolve(code);
-    });
-  });
-  return { child, stderr: () => err, exit };
+  return startGateway(['--config', file], { REDIS_URL: '', ...env });
 }
 
 async function busyPort(): Promise<{ port: number; close: () => void }> {

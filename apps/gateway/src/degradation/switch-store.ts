@@ -1,6 +1,6 @@
 import { ConfigError, type ConfigIssue, type SwitchState, EMPTY_SWITCHES } from '@brownout/core';
 import { parseSwitchDocument, toSwitchState, type SwitchDocument } from '@brownout/core/config';
-import { assignVersion, switchWriteIssues, type WriteRules } from './switch-write-rules.ts';
+import { assignVersion, parseWrite, type WriteRules } from './switch-write-rules.ts';
 
 export type ApplyResult =
   | { readonly ok: true; readonly version: number }
@@ -39,19 +39,11 @@ export class SwitchStore {
    * future) and the version rules (next version when omitted, no absurd jumps) on top of `apply`.
    */
   write(input: unknown, rules: WriteRules): ApplyResult {
-    const auto = typeof input === 'object' && input !== null && !Array.isArray(input) && (input as { version?: unknown }).version === undefined;
-    let doc: SwitchDocument;
-    try {
-      doc = parseSwitchDocument(auto ? { ...input, version: 0 } : input);
-    } catch (e) {
-      if (e instanceof ConfigError) return { ok: false, reason: 'invalid', issues: e.issues };
-      throw e;
-    }
-    const issues = switchWriteIssues(doc, rules);
-    if (issues.length > 0) return { ok: false, reason: 'invalid', issues };
-    const v = assignVersion(auto ? undefined : doc.version, this.version);
+    const w = parseWrite(input, rules);
+    if (!w.ok) return w;
+    const v = assignVersion(w.requested, this.version);
     if (!v.ok) return v;
-    return this.apply({ ...doc, version: v.version });
+    return this.apply({ ...w.doc, version: v.version });
   }
 
   /** A document from the control plane (Redis, notice, snapshot): validated, and refused unless newer. */

@@ -1,5 +1,5 @@
-import type { ConfigIssue } from '@brownout/core';
-import type { SwitchDocument } from '@brownout/core/config';
+import { ConfigError, type ConfigIssue } from '@brownout/core';
+import { parseSwitchDocument, type SwitchDocument } from '@brownout/core/config';
 
 /**
  * How far past the current version a writer may jump. Versions only grow, so one absurd version
@@ -61,4 +61,27 @@ export function assignVersion(requested: number | undefined, base: number): Vers
     };
   }
   return { ok: true, version: requested };
+}
+
+/** An operator's document, parsed: `requested` is its version, undefined when it was omitted. */
+export type ParsedWrite =
+  | { readonly ok: true; readonly doc: SwitchDocument; readonly requested: number | undefined }
+  | { readonly ok: false; readonly reason: 'invalid'; readonly issues: readonly ConfigIssue[] };
+
+/**
+ * Parses an operator's write (admin API, console): the schema, then the operator checks when
+ * `rules` are given. `version` may be omitted — the writer assigns the next one.
+ */
+export function parseWrite(input: unknown, rules?: WriteRules): ParsedWrite {
+  const omitted = typeof input === 'object' && input !== null && !Array.isArray(input) && (input as { version?: unknown }).version === undefined;
+  let doc: SwitchDocument;
+  try {
+    doc = parseSwitchDocument(omitted ? { ...input, version: 0 } : input);
+  } catch (e) {
+    if (e instanceof ConfigError) return { ok: false, reason: 'invalid', issues: e.issues };
+    throw e;
+  }
+  const issues = rules ? switchWriteIssues(doc, rules) : [];
+  if (issues.length > 0) return { ok: false, reason: 'invalid', issues };
+  return { ok: true, doc, requested: omitted ? undefined : doc.version };
 }

@@ -1,8 +1,8 @@
 import type { AnyRedis } from './redis-connection.ts';
-import { ConfigError, type ConfigIssue } from '@brownout/core';
-import { MAX_SWITCH_VERSION, parseSwitchDocument, type SwitchDocument } from '@brownout/core/config';
+import type { ConfigIssue } from '@brownout/core';
+import { MAX_SWITCH_VERSION } from '@brownout/core/config';
 import { SWITCH_CHANNEL, SWITCH_KEY, SWITCH_LOG } from './redis-keys.ts';
-import { assignVersion, switchWriteIssues, type WriteRules } from './switch-write-rules.ts';
+import { assignVersion, parseWrite, type WriteRules } from './switch-write-rules.ts';
 
 export type WriteResult =
   | { readonly ok: true; readonly version: number }
@@ -29,24 +29,15 @@ export interface WriteOptions {
  */
 export async function writeSwitchDocument(redis: AnyRedis, input: unknown, actor = 'unknown', opts: WriteOptions = {}): Promise<WriteResult> {
   // An operator may omit `version`: the next one is assigned under the WATCH below.
-  const autoVersion = isRecord(input) && input.version === undefined;
-  let doc: SwitchDocument;
-  try {
-    doc = parseSwitchDocument(autoVersion ? { ...input, version: 0 } : input);
-  } catch (e) {
-    if (e instanceof ConfigError) return { ok: false, reason: 'invalid', issues: e.issues };
-    throw e;
-  }
-  if (opts.rules) {
-    const issues = switchWriteIssues(doc, opts.rules);
-    if (issues.length > 0) return { ok: false, reason: 'invalid', issues };
-  }
+  const w = parseWrite(input, opts.rules);
+  if (!w.ok) return w;
+  let doc = w.doc;
   for (let attempt = 0; attempt < 5; attempt++) {
     await redis.watch(SWITCH_KEY);
     const raw = await redis.get(SWITCH_KEY);
     const stored = raw === null ? -1 : currentVersion(raw);
     // Versions start at 1: with nothing stored anywhere the base is 0.
-    const v = assignVersion(autoVersion ? undefined : doc.version, Math.max(stored, opts.floor ?? 0, 0));
+    const v = assignVersion(w.requested, Math.max(stored, opts.floor ?? 0, 0));
     if (!v.ok) {
       await redis.unwatch();
       return v;
@@ -64,10 +55,6 @@ export async function writeSwitchDocument(redis: AnyRedis, input: unknown, actor
     // Another writer changed the key after our WATCH: read again and re-check the version.
   }
   return { ok: false, reason: 'stale', current: -1 };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**
