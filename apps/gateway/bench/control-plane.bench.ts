@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { DemoUpstream } from '../src/demo/demo-upstreams.ts';
-import { writeSwitchDocument } from '../src/degradation/switch-writer.ts';
+import { writeSwitchDocument } from '@brownout/control-plane';
 
 const FLIPS = Number(process.env.BENCH_FLIPS ?? 200);
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));

@@ -22,7 +22,6 @@ import {
   systemClock,
   systemRandom,
   timerDelay,
-  type ConfigIssue,
   type KeyedRateLimiter,
   type RateLimitResult,
 } from '@brownout/core';
@@ -40,13 +39,10 @@ import { GatewayMetrics } from './observability/metrics.ts';
 import { createAccessLog, type AccessLog } from './observability/access-log.ts';
 import { createProbeFactory } from './health/probe-factory.ts';
 import { createAdminServer } from './admin/admin-server.ts';
-import { SwitchStore } from './degradation/switch-store.ts';
-import { RedisSwitchSync } from './degradation/redis-switch-sync.ts';
-import { writeSwitchDocument, type WriteResult } from './degradation/switch-writer.ts';
+import type { AdminSurface, ReloadResult } from './admin/admin-surface.ts';
+import { SwitchStore, RedisSwitchSync, writeSwitchDocument, type WriteResult, connectRedis, type AnyRedis, FleetReporter, type AutoEvent } from '@brownout/control-plane';
 import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
 import { REPLAYED_HEADERS, ResponseCache, type CachedResponse } from './cache/response-cache.ts';
-import { connectRedis, type AnyRedis } from './degradation/redis-connection.ts';
-import { FleetReporter, type AutoEvent } from './degradation/fleet-reporter.ts';
 import { hostname } from 'node:os';
 import { METHODS, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -86,16 +82,6 @@ export interface GatewayOptions {
   readonly heartbeatMs?: number | undefined;
 }
 
-export interface ReloadResult {
-  readonly ok: boolean;
-  readonly issues?: readonly ConfigIssue[];
-  readonly kept?: string[];
-  readonly rebuilt?: string[];
-  readonly warnings?: string[];
-  /** Config fields changed in the file that only take effect after a restart. */
-  readonly restart_required?: string[];
-}
-
 const TEXT = 'text/plain; charset=utf-8';
 /** Every method Node's HTTP parser accepts, except CONNECT (a tunnel, which this proxy does not open). */
 const PROXIED_METHODS = METHODS.filter(m => m !== 'CONNECT');
@@ -126,7 +112,7 @@ const NO_HEADERS: FastifyRequest['headers'] = Object.freeze({});
 /**
  * A running gateway: the public proxy listener, the admin listener and the engine behind them.
  */
-export class Gateway {
+export class Gateway implements AdminSurface {
   engine: Engine;
   readonly metrics: GatewayMetrics;
   readonly publicApp: FastifyInstance;

@@ -7,8 +7,8 @@ import { stringify } from 'yaml';
 import { request } from 'undici';
 import { eventually, hostsOf, upstreams } from './harness.ts';
 import { startGateway } from './gateway-process.ts';
-import { redisServer } from './redis-server.ts';
-import { writeSwitchDocument } from '../src/degradation/switch-writer.ts';
+import { redisServer } from '@brownout/control-plane/testing';
+import { writeSwitchDocument } from '@brownout/control-plane';
 
 const start = startGateway;
 

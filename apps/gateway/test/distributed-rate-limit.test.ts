@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GatewayConfigInput } from '@brownout/core/config';
 import { eventually, gateway, hostsOf, upstreams } from './harness.ts';
-import { redisServer } from './redis-server.ts';
+import { redisServer } from '@brownout/control-plane/testing';
 
 const cfg = (hosts: string[]): GatewayConfigInput => ({
   clusters: [{ name: 'api', hosts }],

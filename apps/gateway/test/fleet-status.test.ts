@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, gateway, hostsOf, upstreams } from './harness.ts';
-import { redisServer } from './redis-server.ts';
-import { INSTANCE_PREFIX, SWITCH_LOG } from '../src/degradation/redis-keys.ts';
+import { redisServer } from '@brownout/control-plane/testing';
+import { INSTANCE_PREFIX, SWITCH_LOG } from '@brownout/control-plane';
 
 interface Status {
   instance: string;

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayConfigInput } from '@brownout/core/config';
 import { eventually, gateway, hostsOf, upstreams, type RunningGateway } from './harness.ts';
-import { redisServer } from './redis-server.ts';
-import { writeSwitchDocument } from '../src/degradation/switch-writer.ts';
-import { SWITCH_CHANNEL, SWITCH_KEY, SWITCH_LOG } from '../src/degradation/redis-keys.ts';
+import { redisServer } from '@brownout/control-plane/testing';
+import { writeSwitchDocument } from '@brownout/control-plane';
+import { SWITCH_CHANNEL, SWITCH_KEY, SWITCH_LOG } from '@brownout/control-plane';
 
 const cfg = (hosts: string[]): GatewayConfigInput => ({
   clusters: [{ name: 'api', hosts }],
@@ -171,7 +171,7 @@ describe('switch versions', () => {
     const writer = redis.client();
     assert.deepEqual(await writeSwitchDocument(writer, { global_level: 1 }), { ok: true, version: 1 });
     assert.deepEqual(await writeSwitchDocument(writer, { global_level: 2 }), { ok: true, version: 2 });
-    const { SwitchStore } = await import('../src/degradation/switch-store.ts');
+    const { SwitchStore } = await import('@brownout/control-plane');
     const store = new SwitchStore();
     assert.deepEqual(store.apply({ global_level: 1 }), { ok: true, version: 1 });
     assert.deepEqual(store.apply({ global_level: 0 }), { ok: true, version: 2 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { request } from 'undici';
 import type { GatewayConfigInput } from '@brownout/core/config';
 import { ADMIN_TOKEN, gateway, hostsOf, sleep, upstreams } from './harness.ts';
-import { redisServer } from './redis-server.ts';
+import { redisServer } from '@brownout/control-plane/testing';
 
 const cfg = (hosts: string[], maxStaleness = '5m'): GatewayConfigInput => ({
   clusters: [{ name: 'api', hosts }],

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { request } from 'undici';
 import { eventually } from './harness.ts';
 import { startGateway } from './gateway-process.ts';
-import { redisServer } from './redis-server.ts';
+import { redisServer } from '@brownout/control-plane/testing';
 
 function run(config: Record<string, unknown>, env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'brownout-start-'));

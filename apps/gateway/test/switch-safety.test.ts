@@ -2,9 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GatewayConfigInput } from '@brownout/core/config';
 import { eventually, gateway, hostsOf, recordingLog, sleep, upstreams, type RunningGateway } from './harness.ts';
-import { redisServer } from './redis-server.ts';
-import { writeSwitchDocument } from '../src/degradation/switch-writer.ts';
-import { SWITCH_CHANNEL, SWITCH_KEY } from '../src/degradation/redis-keys.ts';
+import { redisServer } from '@brownout/control-plane/testing';
+import { writeSwitchDocument } from '@brownout/control-plane';
+import { SWITCH_CHANNEL, SWITCH_KEY } from '@brownout/control-plane';
 
 const cfg = (hosts: string[]): GatewayConfigInput => ({
   clusters: [{ name: 'api', hosts }],

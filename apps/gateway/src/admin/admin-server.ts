@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Gateway } from '../gateway.ts';
+import type { AdminSurface } from './admin-surface.ts';
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   if (header === undefined || !header.startsWith('Bearer ')) return false;
@@ -13,7 +13,7 @@ function tokenMatches(header: string | undefined, token: string): boolean {
  * The admin API, on its own listener (never the public one). Everything but `/ready` needs the
  * bearer token: `/ready` is what load balancers poll, and it reveals nothing.
  */
-export function createAdminServer(gw: Gateway, token: string): FastifyInstance {
+export function createAdminServer(gw: AdminSurface, token: string): FastifyInstance {
   const app = Fastify({ logger: false });
 
   app.addHook('onRequest', async (req, reply) => {

@@ -1,4 +1,4 @@
-import type { AnyRedis } from '../degradation/redis-connection.ts';
+import type { AnyRedis } from '@brownout/control-plane';
 
 /** A stored response: only what is needed to answer again, never hop-by-hop or per-client headers. */
 export interface CachedResponse {

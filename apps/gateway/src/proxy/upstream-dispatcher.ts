@@ -2,6 +2,7 @@ import { Dispatcher, Pool } from 'undici';
 import type { ClusterRuntime, Host } from '@brownout/core';
 import type { RequestContext } from './request-context.ts';
 import { UpstreamRequest, type LegacyHandler } from './upstream-request.ts';
+import type { AttemptRunner, HostPool } from './attempt-runner.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 
 /**
@@ -12,7 +13,7 @@ import type { GatewayMetrics } from '../observability/metrics.ts';
  * written by hand around the proxy: reply-from's own retry loop re-sends to the same URL and
  * cannot move a retry to another host.
  */
-export class UpstreamDispatcher extends Dispatcher {
+export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
   private readonly pools = new Map<Host, HostPool>();
   /** The settings each pool was built with, to notice a reload that changes them. */
   private readonly shapes = new Map<Host, string>();
@@ -103,12 +104,6 @@ export class UpstreamDispatcher extends Dispatcher {
     this.pools.clear();
     this.shapes.clear();
   }
-}
-
-/** A host's undici pool and how many connections it may open (to tell when a request must wait). */
-export interface HostPool {
-  readonly pool: Pool;
-  readonly connections: number;
 }
 
 /** The connection settings of a cluster's per-host pools. */

@@ -14,7 +14,7 @@ import {
   type ResourceLimits,
 } from '@brownout/core';
 import type { RequestContext } from './request-context.ts';
-import type { UpstreamDispatcher } from './upstream-dispatcher.ts';
+import type { AttemptRunner } from './attempt-runner.ts';
 import { LOCAL_REPLIES, localErrorReply, resetReply } from './local-reply.ts';
 import { UpstreamFailure } from './upstream-failure.ts';
 import { classifyAttemptError, isLocalError, localErrorCode, resetReason } from './classify-error.ts';
@@ -149,7 +149,7 @@ export class UpstreamRequest {
   readonly downstream: LegacyHandler;
   readonly cluster: RequestContext['cluster'];
   finished = false;
-  private readonly dispatcher: UpstreamDispatcher;
+  private readonly dispatcher: AttemptRunner;
   private readonly opts: Dispatcher.DispatchOptions;
   private readonly limits: ResourceLimits;
   private retry: RetryState | undefined;
@@ -170,7 +170,7 @@ export class UpstreamRequest {
   private capturedRaw: Buffer[] | undefined;
   private holdsBreaker = false;
 
-  constructor(dispatcher: UpstreamDispatcher, ctx: RequestContext, opts: Dispatcher.DispatchOptions, downstream: LegacyHandler) {
+  constructor(dispatcher: AttemptRunner, ctx: RequestContext, opts: Dispatcher.DispatchOptions, downstream: LegacyHandler) {
     this.dispatcher = dispatcher;
     this.ctx = ctx;
     this.opts = opts;

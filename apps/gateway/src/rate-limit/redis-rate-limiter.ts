@@ -1,4 +1,4 @@
-import type { AnyRedis } from '../degradation/redis-connection.ts';
+import type { AnyRedis } from '@brownout/control-plane';
 import type { DistributedRateLimiter, RateLimitResult, TokenBucketConfig } from '@brownout/core';
 
 /**

@@ -2,6 +2,7 @@ import type { AnyRedis } from './redis-connection.ts';
 import type { ConfigIssue } from '@brownout/core';
 import { MAX_SWITCH_VERSION } from '@brownout/core/config';
 import { SWITCH_CHANNEL, SWITCH_KEY, SWITCH_LOG } from './redis-keys.ts';
+import { CHANGE_LOG_MAX_ENTRIES } from './change-log.ts';
 import { assignVersion, parseWrite, type WriteRules } from './switch-write-rules.ts';
 
 export type WriteResult =
@@ -47,7 +48,7 @@ export async function writeSwitchDocument(redis: AnyRedis, input: unknown, actor
     const res = await redis
       .multi()
       .set(SWITCH_KEY, json)
-      .xadd(SWITCH_LOG, 'MAXLEN', '~', '10000', '*', 'version', String(doc.version), 'actor', opts.logAs ?? doc.updated_by ?? actor, 'document', json)
+      .xadd(SWITCH_LOG, 'MAXLEN', '~', String(CHANGE_LOG_MAX_ENTRIES), '*', 'version', String(doc.version), 'actor', opts.logAs ?? doc.updated_by ?? actor, 'document', json)
       // The notice carries the document: subscribers apply it without another round trip.
       .publish(SWITCH_CHANNEL, json)
       .exec();

@@ -1,6 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { connectRedis, type AnyRedis } from './redis-connection.ts';
-import type { Logger } from 'pino';
+import type { ControlPlaneLog } from './log.ts';
 import type { SwitchStore } from './switch-store.ts';
 import { SWITCH_CHANNEL, SWITCH_KEY } from './redis-keys.ts';
 import { currentVersion, writeSwitchDocument } from './switch-writer.ts';
@@ -11,7 +11,7 @@ export interface RedisSyncOptions {
   readonly snapshotPath?: string | undefined;
   /** Full reconcile period, on top of pub/sub; also bounds how stale a missed message can leave us. */
   readonly reconcileMs?: number | undefined;
-  readonly log: Logger;
+  readonly log: ControlPlaneLog;
   readonly onInvalid: () => void;
   /** Redis held an older version than this gateway enforces (or none at all). */
   readonly onRegression?: (() => void) | undefined;
@@ -63,7 +63,7 @@ export class RedisSwitchSync {
       void this.reconcile('reconnect');
     });
     this.redis.on('close', () => {
-      if (this.connected) opts.log.warn('switch store: Redis connection lost; last known switches stay in force');
+      if (this.connected) opts.log.warn({}, 'switch store: Redis connection lost; last known switches stay in force');
       this.connected = false;
     });
     this.sub.on('message', (_channel: string, message: string) => {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRedisTarget } from '../src/degradation/redis-connection.ts';
+import { parseRedisTarget } from '../src/redis-connection.ts';
 
 describe('REDIS_URL forms', () => {
   it('takes plain URLs and socket paths as one server', () => {

@@ -1,0 +1,18 @@
+import type { Pool } from 'undici';
+import type { ClusterRuntime, Host } from '@brownout/core';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+
+/** A host's undici pool and how many connections it may open (to tell when a request must wait). */
+export interface HostPool {
+  readonly pool: Pool;
+  readonly connections: number;
+}
+
+/**
+ * What an upstream request needs from the dispatcher that runs it: the host pools and the
+ * metrics. A narrow interface, so the request does not import the dispatcher that creates it.
+ */
+export interface AttemptRunner {
+  readonly metrics: GatewayMetrics;
+  poolFor(host: Host, cluster: ClusterRuntime): HostPool;
+}

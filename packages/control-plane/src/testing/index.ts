@@ -1,0 +1,1 @@
+export { TestRedis, redisServer } from './redis-server.ts';
