@@ -39,18 +39,19 @@ import { GatewayMetrics } from './observability/metrics.ts';
 import { createAccessLog, type AccessLog } from './observability/access-log.ts';
 import { createProbeFactory } from './health/probe-factory.ts';
 import { createAdminServer } from './admin/admin-server.ts';
+import { bind, bounded, REDIS_SHUTDOWN_MS } from './lifecycle/listen.ts';
 import type { AdminSurface, ReloadResult } from './admin/admin-surface.ts';
-import { SwitchStore, RedisSwitchSync, writeSwitchDocument, type WriteResult, connectRedis, type AnyRedis, FleetReporter, type AutoEvent } from '@brownout/control-plane';
+import { SwitchStore, RedisSwitchSync, writeSwitchDocument, type WriteResult, connectRedis, type AnyRedis, FleetReporter } from '@brownout/control-plane';
 import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
 import { REPLAYED_HEADERS, ResponseCache, type CachedResponse } from './cache/response-cache.ts';
 import { hostname } from 'node:os';
 import { METHODS, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { canonicalTarget, emptyTarget, type TargetRules } from './routing/request-target.ts';
-import { isIP } from 'node:net';
-import { resolveConfig } from './discovery/dns-resolver.ts';
+import { DnsRefresher } from './discovery/dns-refresh.ts';
 import { randomBytes } from 'node:crypto';
 import { renderFallbackBody } from './degradation/fallback-response.ts';
+import { AutomaticDegradationWatcher, automaticDegradations, type AutomaticDegradation } from './degradation/automatic-degradations.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -88,25 +89,6 @@ const PROXIED_METHODS = METHODS.filter(m => m !== 'CONNECT');
 /** Marks a raw request whose target was refused by `canonicalTarget` (with the reason). */
 const REFUSED = Symbol('brownout.refusedTarget');
 type RefusedRequest = IncomingMessage & { [REFUSED]?: string };
-/** The longest shutdown waits for Redis (removing the fleet entry) before it disconnects anyway. */
-const REDIS_SHUTDOWN_MS = 500;
-
-/** Resolves when `p` settles or after `ms`, whichever is first; never rejects. */
-function bounded(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.then(
-      () => undefined,
-      () => undefined,
-    ),
-    new Promise<void>(resolve => {
-      timer = setTimeout(resolve, ms);
-      timer.unref();
-    }),
-  ]).finally(() => {
-    clearTimeout(timer);
-  });
-}
 const NO_HEADERS: FastifyRequest['headers'] = Object.freeze({});
 
 /**
@@ -128,14 +110,9 @@ export class Gateway implements AdminSurface {
   readonly cache: ResponseCache;
   readonly instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   readonly fleet: FleetReporter | undefined;
+  private readonly automatic: AutomaticDegradationWatcher;
   private readonly startedAt = new Date().toISOString();
-  /** Last DNS answers per name, kept so a failed lookup never empties a cluster. */
-  private dnsAnswers = new Map<string, string[]>();
-  private dnsTimer: NodeJS.Timeout | undefined;
-  /** Clusters none of whose host names resolved at the last refresh (said once, when it starts). */
-  private unresolved = new Set<string>();
-  /** The host lists the engine runs with (names expanded), to notice when DNS changed them. */
-  private resolvedHosts = '';
+  private readonly dns: DnsRefresher;
   private config: GatewayConfig;
   private readonly configPath: string | undefined;
   private readonly dispatcher: UpstreamDispatcher;
@@ -192,9 +169,15 @@ export class Gateway implements AdminSurface {
     this.cache = new ResponseCache(this.limiterRedis);
     this.fleet = this.limiterRedis
       ? new FleetReporter(this.instanceId, this.limiterRedis, () => this.fleetSnapshot(), this.log, opts.heartbeatMs, () => {
-          this.announceHostLoss();
+          this.automatic.announceHostLoss();
         })
       : undefined;
+    this.automatic = new AutomaticDegradationWatcher(() => this.engine, () => this.fleet, this.log);
+    this.dns = new DnsRefresher(() => this.config, this.metrics, this.log, config => {
+      this.engine.reload(config);
+      this.pruneHosts();
+      this.automatic.watchEngine();
+    });
     this.metrics.watchLimiters(this.distributedLimiters);
     this.metrics.watchAutomatic(() => this.automaticDegradations());
     this.dispatcher = new UpstreamDispatcher(this.metrics);
@@ -203,7 +186,7 @@ export class Gateway implements AdminSurface {
     this.targetRules = targetRulesOf(opts.config);
     this.publicApp = this.buildPublicApp();
     this.adminApp = createAdminServer(this, opts.adminToken);
-    this.watchEngine();
+    this.automatic.watchEngine();
     this.warnUnsupported(opts.config);
   }
 
@@ -211,39 +194,9 @@ export class Gateway implements AdminSurface {
     this.dispatcher.prune(this.engine.clusters.values());
   }
 
-  /**
-   * Expands hosts given by name into their addresses and, when the answer changed, swaps the
-   * clusters' host lists (state is kept for clusters whose hosts did not change). Re-arms itself
-   * at the shortest `dns_refresh_rate` of the clusters that use names.
-   */
-  async refreshDns(): Promise<void> {
-    const source = this.config;
-    const named = source.clusters.filter(c => c.hosts.some(h => isIP(h.address) === 0));
-    if (named.length === 0) return;
-    const { config, answers, unresolved } = await resolveConfig(source, this.dnsAnswers);
-    if (source !== this.config) return; // a reload raced us; it schedules its own refresh
-    this.dnsAnswers = answers;
-    for (const c of unresolved) {
-      this.metrics.dnsFailures.labels(c).inc();
-      if (!this.unresolved.has(c)) {
-        this.log.error({ cluster: c }, 'DNS: NO host name of this cluster resolves; serving with the last answers (if any), retrying every dns_refresh_rate');
-      }
-    }
-    for (const c of this.unresolved) if (!unresolved.includes(c)) this.log.warn({ cluster: c }, 'DNS: cluster host names resolve again');
-    this.unresolved = new Set(unresolved);
-    const fingerprint = JSON.stringify(config.clusters.map(c => c.hosts));
-    if (fingerprint !== this.resolvedHosts) {
-      this.resolvedHosts = fingerprint;
-      this.engine.reload(config);
-      this.pruneHosts();
-      this.watchEngine();
-      this.log.info({ answers: Object.fromEntries(answers) }, 'DNS: cluster hosts updated');
-    }
-    if (!this.dnsTimer) {
-      const every = Math.min(...named.map(c => c.dns_refresh_rate));
-      this.dnsTimer = setInterval(() => void this.refreshDns(), timerDelay(every));
-      this.dnsTimer.unref();
-    }
+  /** Expands host names now (and keeps refreshing them); see discovery/dns-refresh.ts. */
+  refreshDns(): Promise<void> {
+    return this.dns.refresh();
   }
 
   /** Says loudly what a config asks for that this instance cannot do, instead of ignoring it. */
@@ -311,10 +264,10 @@ export class Gateway implements AdminSurface {
     this.trusted = new TrustedProxies(next.listener.trusted_proxies);
     this.targetRules = targetRulesOf(next);
     this.config = next;
-    this.resolvedHosts = '';
-    void this.refreshDns();
+    this.dns.forget();
+    void this.dns.refresh();
     this.buildDistributedLimiters(next);
-    this.watchEngine();
+    this.automatic.watchEngine();
     this.warnUnsupported(next);
     this.log.info({ ...report, warnings }, 'config reloaded');
     return { ok: true, ...report, warnings, restart_required: restart };
@@ -427,7 +380,7 @@ export class Gateway implements AdminSurface {
     await this.publicApp.close();
     clearTimeout(force);
     await this.adminApp.close();
-    if (this.dnsTimer) clearInterval(this.dnsTimer);
+    this.dns.stop();
     this.engine.stop();
     // Redis may be unreachable: shutdown never waits on it for more than a short bound.
     await bounded(Promise.all([this.switchSync?.stop(), this.fleet?.stop()]), REDIS_SHUTDOWN_MS);
@@ -439,18 +392,8 @@ export class Gateway implements AdminSurface {
   }
 
   /** Routes automatically degraded right now on this instance, and why. */
-  automaticDegradations(): { route: string; reason: string }[] {
-    const out: { route: string; reason: string }[] = [];
-    for (const r of this.engine.routes) {
-      const b = r.breaker?.current;
-      if ((b === 'open' || b === 'forced_open') && r.degradation.triggers.breaker_open) out.push({ route: r.name, reason: 'breaker' });
-      if (r.ruleActive()) out.push({ route: r.name, reason: 'rule' });
-      const hs = r.cluster.hostSet;
-      if (r.degradation.triggers.no_healthy_host && r.cluster.config.healthy_panic_threshold === 0 && hs.healthy.length + hs.degraded.length === 0) {
-        out.push({ route: r.name, reason: 'no-healthy-host' });
-      }
-    }
-    return out;
+  automaticDegradations(): AutomaticDegradation[] {
+    return automaticDegradations(this.engine);
   }
 
   /** What this instance publishes for the console (see FleetReporter). */
@@ -476,52 +419,6 @@ export class Gateway implements AdminSurface {
       })),
       routes: this.metrics.routeCounts(),
     };
-  }
-
-  /** Routes whose cluster had no healthy host at the last heartbeat (breaker and rule changes are announced as they happen). */
-  private noHealthyHost = new Set<string>();
-
-  private announceHostLoss(): void {
-    const now = new Set(this.automaticDegradations().filter(a => a.reason === 'no-healthy-host').map(a => a.route));
-    for (const r of now) if (!this.noHealthyHost.has(r)) this.announce({ route: r, reason: 'no-healthy-host', active: true });
-    for (const r of this.noHealthyHost) if (!now.has(r)) this.announce({ route: r, reason: 'no-healthy-host', active: false });
-    this.noHealthyHost = now;
-  }
-
-  private announce(e: AutoEvent): void {
-    this.log.warn({ ...e }, e.active ? 'route automatically degraded' : 'route recovered from automatic degradation');
-    this.fleet?.announce(e);
-  }
-
-  /** Engine objects already subscribed to; they survive reloads, so subscribe each exactly once. */
-  private readonly watched = new WeakSet<object>();
-
-  private watchEngine(): void {
-    for (const r of this.engine.routes) {
-      const b = r.breaker;
-      if (b && !this.watched.has(b) && r.degradation.triggers.breaker_open) {
-        this.watched.add(b);
-        b.onStateChange(ch => {
-          if (ch.to === 'open' && ch.from !== 'open') this.announce({ route: r.name, reason: 'breaker', active: true });
-          else if (ch.to === 'closed' && ch.from !== 'closed') this.announce({ route: r.name, reason: 'breaker', active: false });
-        });
-      }
-      for (const rule of r.rules) {
-        if (this.watched.has(rule)) continue;
-        this.watched.add(rule);
-        rule.onChange(c => {
-          this.announce({ route: r.name, reason: 'rule', active: c.active });
-        });
-      }
-    }
-    for (const c of this.engine.clusters.values()) {
-      const o = c.outlier;
-      if (!o || this.watched.has(o)) continue;
-      this.watched.add(o);
-      o.onEvent(e => {
-        this.log.info({ cluster: c.name, host: e.host.id, action: e.action, type: e.type, enforced: e.enforced, overflow: e.overflow, num_ejections: e.numEjections }, `outlier ${e.action}`);
-      });
-    }
   }
 
   private localReply(req: FastifyRequest, reply: FastifyReply, r: LocalReply): FastifyReply {
@@ -992,29 +889,4 @@ function setRateLimitHeaders(out: Record<string, string | string[] | undefined>,
 function headerKey(v: string | string[] | undefined): string {
   if (v === undefined) return '';
   return Array.isArray(v) ? (v[0] ?? '') : v;
-}
-
-/** A listener could not be bound: names the config field and the cause in one line. */
-export class ListenError extends Error {
-  readonly code = 'GW_ERR_LISTEN';
-  readonly field: string;
-  constructor(field: string, message: string, cause: unknown) {
-    super(message, { cause });
-    this.field = field;
-  }
-}
-
-async function bind(app: FastifyInstance, section: 'listener' | 'admin', host: string, port: number): Promise<string> {
-  try {
-    return await app.listen({ host, port });
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    const where = `${host}:${port}`;
-    if (code === 'EADDRINUSE') throw new ListenError(`${section}.port`, `${section}.port: ${where} is already in use (EADDRINUSE)`, e);
-    if (code === 'EACCES') throw new ListenError(`${section}.port`, `${section}.port: not allowed to listen on ${where} (EACCES; ports below 1024 need privileges)`, e);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
-      throw new ListenError(`${section}.address`, `${section}.address: cannot listen on "${host}" (${code}: no such local address)`, e);
-    }
-    throw new ListenError(section, `${section}: cannot listen on ${where}: ${e instanceof Error ? e.message : String(e)}`, e);
-  }
 }

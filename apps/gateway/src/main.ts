@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@brownout/core';
 import { loadConfigText } from '@brownout/core/config';
-import { Gateway, ListenError } from './gateway.ts';
+import { Gateway } from './gateway.ts';
+import { ListenError } from './lifecycle/listen.ts';
 import { parseCli, resolveSecret } from './cli-options.ts';
 
 /**
