@@ -1,3 +1,8 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PipelineHost } from '../pipeline-host.ts';
+
+const TEXT = 'text/plain; charset=utf-8';
+
 /**
  * Replies the gateway makes itself, with Envoy's bodies and response flags so operators who know
  * Envoy's access logs read ours without a glossary.
@@ -57,4 +62,15 @@ export function resetReply(reason: string, retried: boolean, connectFailure: boo
 /** The gateway's own failure (see classify-error.ts `isLocalError`): never an upstream's. */
 export function localErrorReply(code: string): LocalReply {
   return { status: 500, body: `gateway error before the upstream: ${code}`, flag: 'LE' };
+}
+
+/** Sends a reply the gateway makes itself: plain text, the response flag recorded and counted. */
+export function sendLocalReply(host: Pick<PipelineHost, 'metrics' | 'draining'>, req: FastifyRequest, reply: FastifyReply, r: LocalReply): FastifyReply {
+  if (req.brownout) req.brownout.addFlag(r.flag);
+  else req.brownoutFlag = r.flag;
+  host.metrics.localReply(req.brownout?.route.name ?? '-', r.flag);
+  reply.code(r.status).type(TEXT);
+  if (r.headers) reply.headers(r.headers);
+  if (host.draining) reply.header('connection', 'close');
+  return reply.send(r.body);
 }

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+
 /**
  * The request target, made canonical once, before anything looks at it: the path that is routed,
  * rate-limited, logged, rewritten and sent upstream is the same string, and no URL library
@@ -23,6 +25,10 @@
  *  9. the query is kept exactly as sent.
  * Other bytes (`{`, `}`, `` ` ``, `|`, …) pass through as sent.
  */
+/** Marks a raw request whose target was refused by `canonicalTarget` (with the reason); see the gateway's rewriteUrl. */
+export const REFUSED = Symbol('brownout.refusedTarget');
+export type RefusedRequest = IncomingMessage & { [REFUSED]?: string };
+
 export type EscapedSlashesAction = 'REJECT_REQUEST' | 'KEEP_UNCHANGED' | 'UNESCAPE_AND_FORWARD';
 
 export interface TargetRules {

@@ -1,0 +1,193 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  DEADLINE_HEADER,
+  Deadline,
+  emptyFaultDecision,
+  emptyRateLimitResult,
+  parseDeadlineHeader,
+  timerDelay,
+  type FailOpenLimiter,
+  type KeyedRateLimiter,
+  type RateLimitResult,
+} from '@brownout/core';
+import { RequestContext } from '../proxy/request-context.ts';
+import { LOCAL_REPLIES, sendLocalReply } from '../proxy/local-reply.ts';
+import { matchRoute } from '../routing/route-matcher.ts';
+import { clientAddress } from '../routing/client-key.ts';
+import { unmapped } from '../routing/trusted-proxies.ts';
+import { REFUSED, type RefusedRequest } from '../routing/request-target.ts';
+import { usesCache, type DegradedAnswers } from '../degradation/degraded-answers.ts';
+import type { PipelineHost } from '../pipeline-host.ts';
+
+const NO_HEADERS: FastifyRequest['headers'] = Object.freeze({});
+
+/**
+ * A request's way in, before the upstream: routing, the request context (target, trusted
+ * deadline), the body limit, the local and shared rate limits, fault injection, then the
+ * degradation decision. One plain call chain from the proxy's single preHandler: no hook per
+ * concern, and scratch objects reused because each step is synchronous.
+ */
+export class Admission {
+  private readonly host: PipelineHost;
+  private readonly degraded: DegradedAnswers;
+  /** Reused rate-limit result: admission is synchronous, so one scratch object serves every request. */
+  private readonly rlScratch = emptyRateLimitResult();
+  /** Reused fault verdict and header reader: the fault roll is synchronous too. */
+  private readonly faultScratch = emptyFaultDecision();
+  private faultHeaders: FastifyRequest['headers'] = NO_HEADERS;
+  private readonly faultHeader = (name: string): string | undefined => {
+    const v = this.faultHeaders[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+
+  constructor(host: PipelineHost, degraded: DegradedAnswers) {
+    this.host = host;
+    this.degraded = degraded;
+  }
+
+  /** Routing, body limit and the local rate limit. Replies itself and returns undefined when the request stops here. */
+  route(req: FastifyRequest, reply: FastifyReply): RequestContext | undefined {
+    const url = req.url;
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    // A refused target was rewritten to "/" (rewriteUrl cannot answer); only then look for the mark.
+    if (url === '/') {
+      const refused = (req.raw as RefusedRequest)[REFUSED];
+      if (refused !== undefined) {
+        sendLocalReply(this.host, req, reply, { status: 400, body: `bad request: ${refused}`, flag: 'DPE', headers: { connection: 'close' } });
+        return undefined;
+      }
+    }
+    const route = matchRoute(this.host.engine.routes, req.method, path, req.headers);
+    if (!route) {
+      sendLocalReply(this.host, req, reply, LOCAL_REPLIES.noRoute);
+      return undefined;
+    }
+    const now = performance.now();
+    // A caller's deadline is believed only from a trusted proxy: from anyone else it would let one
+    // client cut every request short and have the timeouts charged to hosts and the breaker.
+    const trustedPeer = this.host.trusted.size !== 0 && this.host.trusted.has(unmapped(req.socket.remoteAddress ?? ''));
+    const incoming = trustedPeer ? req.headers[DEADLINE_HEADER] : undefined;
+    const callerBudget = typeof incoming === 'string' ? parseDeadlineHeader(incoming) : undefined;
+    const ctx = new RequestContext(route, now, new Deadline(now, route.config.timeout, callerBudget));
+    ctx.trustedPeer = trustedPeer;
+    req.brownout = ctx;
+    // The exact target the upstream receives: canonical, as routed (see rewriteUrl).
+    ctx.target = url;
+    const cl = req.headers['content-length'];
+    if (cl !== undefined && Number(cl) > route.config.max_request_body_bytes) {
+      sendLocalReply(this.host, req, reply, LOCAL_REPLIES.payloadTooLarge);
+      return undefined;
+    }
+    // Fastify leaves bodies of GET, HEAD, TRACE and QUERY unread; a proxy forwards what it was sent.
+    const m = req.method;
+    if ((m === 'GET' || m === 'HEAD' || m === 'TRACE' || m === 'QUERY') && ((cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined)) {
+      ctx.rawBody = req.raw;
+    }
+    const limiter = route.rateLimiter;
+    if (limiter && !this.rateLimit(req, reply, ctx, limiter)) return undefined;
+    if ((req.method === 'GET' || req.method === 'HEAD') && usesCache(route.config)) this.degraded.prepareCache(req, ctx, path, q < 0 ? '' : url.slice(q));
+    return ctx;
+  }
+
+  /** Faults and degradation, then on to the upstream (after an injected delay, if one fired). */
+  continueAdmission(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, done: (err?: Error) => void): void {
+    const route = ctx.route;
+    if (route.fault) {
+      this.faultHeaders = req.headers;
+      const scratch = route.fault.decide(this.faultHeader, this.faultScratch);
+      this.faultHeaders = NO_HEADERS; // not kept alive past this request
+      // Most requests draw no fault: only one that fired keeps its own copy (for the delay callback and the release).
+      if (scratch.delayMs === 0 && scratch.abortStatus === 0 && !scratch.active) {
+        this.finishAdmission(req, reply, done);
+        return;
+      }
+      const d = (ctx.fault = { ...scratch });
+      if (d.delayMs > 0) {
+        ctx.addFlag('DI');
+        setTimeout(this.afterDelay, timerDelay(d.delayMs), req, reply, done);
+        return;
+      }
+      if (d.abortStatus > 0) {
+        this.abortFault(req, reply, d.abortStatus);
+        return;
+      }
+    }
+    this.finishAdmission(req, reply, done);
+  }
+
+  private finishAdmission(req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+    const ctx = req.brownout!;
+    const q = req.url.indexOf('?');
+    const r = this.degraded.degradeIfSwitched(req, reply, ctx, q < 0 ? req.url : req.url.slice(0, q));
+    if (r) {
+      // A cache entry had to be fetched from the shared layer first.
+      r.then(
+        () => {
+          if (!reply.sent) done();
+        },
+        (err: unknown) => {
+          done(err as Error);
+        },
+      );
+      return;
+    }
+    if (!reply.sent) done();
+  }
+
+  /** The shared limit: one Redis round trip, at most 20 ms, failing open. */
+  async distributedCheck(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, limiter: FailOpenLimiter): Promise<boolean> {
+    const r = await limiter.check(this.clientKey(req, ctx), 1);
+    if (r.limit === 0) return true; // failed open: no figures to report
+    return this.applyRateLimit(req, reply, ctx, r, 'rate_limited');
+  }
+
+  /** The rate-limit key of a request: a header's value, or the client address (XFF from trusted proxies only). */
+  private clientKey(req: FastifyRequest, ctx: RequestContext): string {
+    const k = ctx.route.config.rate_limit!.key;
+    return k.type === 'header' ? headerKey(req.headers[k.name]) : clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.host.trusted);
+  }
+
+  /** Records the bucket's figures for the response headers; answers 429 itself and returns false when over the limit. */
+  private applyRateLimit(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, r: RateLimitResult, body: string): boolean {
+    ctx.rlLimit = r.limit;
+    ctx.rlRemaining = r.remaining;
+    ctx.rlResetS = Math.ceil(r.resetMs / 1000);
+    if (r.allowed) return true;
+    const h: Record<string, string> = {};
+    setRateLimitHeaders(h, ctx);
+    reply.headers(h);
+    reply.header('retry-after', String(Math.max(1, ctx.rlResetS)));
+    sendLocalReply(this.host, req, reply, { status: ctx.route.config.rate_limit!.status, body, flag: 'RL' });
+    return false;
+  }
+
+  /** After an injected delay, the abort (rolled independently) may still apply. */
+  private readonly afterDelay = (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    const status = req.brownout?.fault?.abortStatus ?? 0;
+    if (status > 0) this.abortFault(req, reply, status);
+    else this.finishAdmission(req, reply, done);
+  };
+
+  private abortFault(req: FastifyRequest, reply: FastifyReply, status: number): void {
+    sendLocalReply(this.host, req, reply, { status, body: 'fault filter abort', flag: 'FI' });
+  }
+
+  /** Local token bucket per client key; answers 429 itself and returns false when over the limit. */
+  private rateLimit(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, limiter: KeyedRateLimiter): boolean {
+    const r = limiter.check(this.clientKey(req, ctx), performance.now(), this.rlScratch);
+    return this.applyRateLimit(req, reply, ctx, r, 'local_rate_limited');
+  }
+}
+
+/** Envoy's DRAFT_VERSION_03 rate-limit headers, on every response that went through a bucket. */
+export function setRateLimitHeaders(out: Record<string, string | string[] | undefined>, ctx: RequestContext): void {
+  out['x-ratelimit-limit'] = String(ctx.rlLimit);
+  out['x-ratelimit-remaining'] = String(ctx.rlRemaining);
+  out['x-ratelimit-reset'] = String(ctx.rlResetS);
+}
+
+function headerKey(v: string | string[] | undefined): string {
+  if (v === undefined) return '';
+  return Array.isArray(v) ? (v[0] ?? '') : v;
+}

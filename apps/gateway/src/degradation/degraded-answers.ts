@@ -1,0 +1,194 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  DegradeReason,
+  decideDegradation,
+  degradedHeader,
+  emptyDecision,
+  resolveChain,
+  type DegradeDecision,
+  type DegradeMode,
+  type TriggerSignals,
+} from '@brownout/core';
+import type { GatewayConfig } from '@brownout/core/config';
+import type { RequestContext } from '../proxy/request-context.ts';
+import { sendLocalReply, type LocalReply } from '../proxy/local-reply.ts';
+import { REPLAYED_HEADERS, ResponseCache, type CachedResponse } from '../cache/response-cache.ts';
+import { renderFallbackBody } from './fallback-response.ts';
+import type { PipelineHost } from '../pipeline-host.ts';
+
+/**
+ * Deciding and serving degraded answers: operator switches, the global level and automatic
+ * triggers before the upstream; stale-if-error and the breaker / no-healthy-host triggers after
+ * it; the modes (cache, default, fallback service, reject) and the route's fallback chain. A new
+ * degradation mode is added here (and to core's DEGRADE_MODES).
+ */
+export class DegradedAnswers {
+  private readonly host: PipelineHost;
+  /** Reused degradation verdict and signals: the decision is synchronous, so one serves every request. */
+  private readonly decision: DegradeDecision = emptyDecision();
+  private readonly signals: TriggerSignals = { breakerOpen: false, noHealthyHost: false, ruleActive: false };
+
+  constructor(host: PipelineHost) {
+    this.host = host;
+  }
+
+  /** Names the cache entry of this request and arranges for a good answer to be kept. */
+  prepareCache(req: FastifyRequest, ctx: RequestContext, path: string, query: string): void {
+    const c = ctx.route.config.degradation.cache;
+    let vary = '';
+    for (const h of c.key.headers) {
+      const v = req.headers[h];
+      vary += `${h}=${Array.isArray(v) ? v.join(',') : (v ?? '')};`;
+    }
+    ctx.cacheKey = ResponseCache.key(ctx.route.name, req.method, path, c.key.query ? query : '', vary);
+    ctx.cacheStore = (status, raw, body) => {
+      const headers: Record<string, string> = {};
+      for (let i = 0; i < raw.length; i += 2) {
+        const k = raw[i]!.toString('latin1').toLowerCase();
+        if (REPLAYED_HEADERS.includes(k)) headers[k] = raw[i + 1]!.toString('latin1');
+      }
+      this.host.cache.put(ctx.route.name, ctx.cacheKey, { status, headers, body, storedAt: Date.now() }, c.max_staleness, c.ttl, c.max_entries);
+    };
+  }
+
+  /** Answers from the cache, saying how old the answer is. */
+  private serveCached(reply: FastifyReply, e: CachedResponse, d: DegradeDecision, ctx: RequestContext): void {
+    ctx.degradedMode = 'cache';
+    ctx.degradeReason = d.reason;
+    ctx.addFlag('DG');
+    this.host.metrics.degraded.labels(ctx.route.name, 'cache', d.reason, 'false').inc();
+    reply
+      .code(e.status)
+      .headers(e.headers)
+      .header('age', String(Math.max(0, Math.floor((Date.now() - e.storedAt) / 1000))))
+      .header('x-brownout-degraded', degradedHeader(d, 'cache'));
+    if (this.host.draining) reply.header('connection', 'close');
+    void reply.send(e.body);
+  }
+
+  /**
+   * Applies switches, level shedding and automatic triggers before the upstream. Serves the
+   * degraded answer itself, or re-targets the request to the fallback cluster; in shadow mode only
+   * counts. A route degraded by a rule still sends `probe_percent` of requests upstream so the rule
+   * can see recovery.
+   */
+  degradeIfSwitched(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, path: string): Promise<void> | undefined {
+    const route = ctx.route;
+    const sig = this.signals;
+    const b = route.breaker?.current;
+    sig.breakerOpen = b === 'open' || b === 'forced_open';
+    // Only a cluster with panic disabled can have nothing to pick from (panic sends to every host).
+    const hs = route.cluster.hostSet;
+    sig.noHealthyHost = route.cluster.config.healthy_panic_threshold === 0 && hs.healthy.length + hs.degraded.length === 0;
+    sig.ruleActive = route.rules.length > 0 && route.ruleActive();
+    const d = decideDegradation(route.name, route.degradation, this.host.switches.state, sig, Date.now(), this.decision);
+    if (d.shadow) {
+      this.host.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
+      return undefined;
+    }
+    if (!d.degraded) return undefined;
+    if (d.reason === DegradeReason.Rule && route.rules.some(r => r.active && r.shouldProbe())) return undefined;
+    const cc = route.config.degradation.cache;
+    if (ctx.cacheKey !== '' && this.host.cache.peek(route.name, ctx.cacheKey, cc.max_staleness) === undefined) {
+      // Fill the in-process layer from the shared one, then decide with the same (copied) verdict.
+      const verdict = { ...d };
+      return this.host.cache.lookup(route.name, ctx.cacheKey, cc.max_staleness, cc.max_entries).then(() => {
+        this.serveDegraded(req, reply, ctx, verdict, path);
+      });
+    }
+    this.serveDegraded(req, reply, ctx, d, path);
+    return undefined;
+  }
+
+  /** The upstream failed (reset, timeout, connect failure): answer with the last good response if it is fresh enough. */
+  staleIfError(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, otherwise: LocalReply): void {
+    const cc = ctx.route.config.degradation.cache;
+    void this.host.cache.lookup(ctx.route.name, ctx.cacheKey, cc.max_staleness, cc.max_entries).then(e => {
+      if (reply.sent) return;
+      if (e) {
+        const d = emptyDecision();
+        d.degraded = true;
+        d.mode = 'cache';
+        d.reason = DegradeReason.UpstreamError;
+        d.level = this.host.switches.state.global_level;
+        this.serveCached(reply, e, d, ctx);
+      } else {
+        sendLocalReply(this.host, req, reply, otherwise);
+      }
+    });
+  }
+
+  /** An upstream-side trigger fired (breaker open, no healthy host): degrade if the route wants that. */
+  degradeOnFailure(req: FastifyRequest, reply: FastifyReply, trigger: 'breaker' | 'no-healthy-host'): boolean {
+    const ctx = req.brownout;
+    if (!ctx || ctx.cluster !== ctx.route.cluster) return false;
+    const route = ctx.route;
+    const sig = this.signals;
+    sig.breakerOpen = trigger === 'breaker';
+    sig.noHealthyHost = trigger === 'no-healthy-host';
+    sig.ruleActive = false;
+    const d = decideDegradation(route.name, route.degradation, this.host.switches.state, sig, Date.now(), this.decision);
+    if (d.shadow) {
+      this.host.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
+      return false;
+    }
+    if (!d.degraded) return false;
+    const q = req.url.indexOf('?');
+    const served = this.serveDegraded(req, reply, ctx, d, q < 0 ? req.url : req.url.slice(0, q), true);
+    return served;
+  }
+
+  /**
+   * Walks the route's chain to the first mode that can answer. Returns true once a reply is sent;
+   * false when the request should continue to the (fallback) upstream.
+   */
+  private serveDegraded(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, d: DegradeDecision, path: string, afterFailure = false): boolean {
+    const route = ctx.route;
+    const fallback = this.host.switches.document?.fallbacks[route.name] ?? route.config.degradation.default_response;
+    const cached = ctx.cacheKey === '' ? undefined : this.host.cache.peek(route.name, ctx.cacheKey, route.config.degradation.cache.max_staleness);
+    const canServe = (m: DegradeMode): boolean => {
+      if (m === 'default') return fallback !== undefined;
+      if (m === 'cache') return cached !== undefined;
+      if (m === 'fallback_service') {
+        const fc = route.fallbackCluster;
+        return !afterFailure && fc !== undefined && fc.hostSet.healthy.length + fc.hostSet.degraded.length > 0;
+      }
+      return true; // reject can always answer
+    };
+    const mode = resolveChain(d.mode, route.degradation.fallback_chain, canServe);
+    if (mode === 'cache') {
+      this.serveCached(reply, cached!, d, ctx);
+      return true;
+    }
+    ctx.degradedMode = mode ?? 'none';
+    ctx.degradeReason = d.reason;
+    ctx.addFlag('DG');
+    this.host.metrics.degraded.labels(route.name, mode ?? 'none', d.reason, 'false').inc();
+    reply.header('x-brownout-degraded', degradedHeader(d, mode));
+    if (mode === 'fallback_service') {
+      ctx.cluster = route.fallbackCluster!;
+      return false;
+    }
+    if (mode === 'default') {
+      const f = fallback!;
+      reply.code(f.status).headers(f.headers);
+      if (this.host.draining) reply.header('connection', 'close');
+      void reply.send(renderFallbackBody(f.body, path, req.method, route.name));
+      return true;
+    }
+    if (mode === 'reject') {
+      const retryAfter = Math.ceil(Math.max(route.breaker?.retryAfterMs() ?? 0, route.config.degradation.retry_after) / 1000);
+      reply.header('retry-after', String(retryAfter));
+      sendLocalReply(this.host, req, reply, { status: 503, body: `${route.name} is degraded: try again later`, flag: 'DG' });
+      return true;
+    }
+    sendLocalReply(this.host, req, reply, { status: 503, body: `${route.name} is degraded and no fallback could answer`, flag: 'DG' });
+    return true;
+  }
+}
+
+/** Whether a route can answer from the cache (its mode or its fallback chain). */
+export function usesCache(route: GatewayConfig['routes'][number]): boolean {
+  const d = route.degradation;
+  return d.mode === 'cache' || d.fallback_chain.includes('cache');
+}

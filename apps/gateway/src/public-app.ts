@@ -1,0 +1,181 @@
+import { METHODS } from 'node:http';
+import type { Duplex } from 'node:stream';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import httpProxy from '@fastify/http-proxy';
+import type { GatewayConfig } from '@brownout/core/config';
+import type { UpstreamDispatcher } from './proxy/upstream-dispatcher.ts';
+import { findUpstreamFailure } from './proxy/upstream-failure.ts';
+import { LOCAL_REPLIES, localErrorReply, sendLocalReply } from './proxy/local-reply.ts';
+import { localErrorCode } from './proxy/classify-error.ts';
+import { withoutHopByHop } from './proxy/hop-by-hop.ts';
+import { canonicalTarget, emptyTarget, REFUSED, type RefusedRequest } from './routing/request-target.ts';
+import { setRateLimitHeaders, type Admission } from './admission/admission.ts';
+import type { DegradedAnswers } from './degradation/degraded-answers.ts';
+import type { GatewayMetrics } from './observability/metrics.ts';
+import type { AccessLog } from './observability/access-log.ts';
+import type { PipelineHost } from './pipeline-host.ts';
+
+/** Every method Node's HTTP parser accepts, except CONNECT (a tunnel, which this proxy does not open). */
+const PROXIED_METHODS = METHODS.filter(m => m !== 'CONNECT');
+
+/** The pieces of the request pipeline the public listener calls into. */
+export interface PublicAppParts {
+  readonly admission: Admission;
+  readonly degraded: DegradedAnswers;
+  readonly dispatcher: UpstreamDispatcher;
+  readonly accessLog: AccessLog;
+}
+
+/**
+ * Malformed HTTP (Node's parser refused it): a plain-text 400 (431 for oversized headers) with
+ * `connection: close`, counted by flag. Never Fastify's JSON body.
+ */
+function clientError(metrics: GatewayMetrics, err: Error & { code?: string }, socket: Duplex): void {
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  metrics.localReply('-', 'DPE');
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = tooLarge ? 'request headers too large' : `bad request: ${err.code ?? 'malformed HTTP'}`;
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * The public listener: Fastify with the target canonicalised before routing, every method
+ * proxied, framework errors turned into local replies, and @fastify/http-proxy with one
+ * preHandler (admission) and reply-from's hooks (request/response headers, upstream failures).
+ */
+export function buildPublicApp(host: PipelineHost, listener: GatewayConfig['listener'], parts: PublicAppParts): FastifyInstance {
+const { admission, degraded, dispatcher, accessLog } = parts;
+  const l = listener;
+  const target = emptyTarget();
+  const app = Fastify({
+    logger: false,
+    http: { maxHeaderSize: l.max_header_bytes },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    requestIdHeader: false,
+    // Malformed HTTP never reaches Fastify's JSON 400: our own plain-text answer, counted.
+    clientErrorHandler: (err, socket) => {
+      clientError(host.metrics, err, socket);
+    },
+    // Before Fastify routes: the one canonical form of the target (see routing/request-target.ts).
+    rewriteUrl(req) {
+      const t = canonicalTarget(req.url ?? '/', host.targetRules, target);
+      if (t.reason !== undefined) {
+        (req as RefusedRequest)[REFUSED] = t.reason;
+        return '/';
+      }
+      if (t.authority !== undefined) req.headers.host = t.authority;
+      return t.url;
+    },
+  });
+  app.decorateRequest('brownout', null);
+  app.decorateRequest('brownoutFlag', '');
+  // Every method Node's parser accepts is proxied (CONNECT is a tunnel, not proxied). QUERY is
+  // taken as bodyless like GET so Fastify does not answer for it; bodies of bodyless methods
+  // are read from the raw request by the dispatcher.
+  for (const m of PROXIED_METHODS) {
+    if (m === 'QUERY') app.addHttpMethod(m, { hasBody: false, overrideExisting: true });
+    else if (!app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: true });
+  }
+  // Anything Fastify itself would refuse is a plain-text local reply with a flag, never its JSON.
+  app.setErrorHandler((e: unknown, req, reply) => {
+    const err = e as { statusCode?: unknown; code?: unknown };
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    const code = typeof err.code === 'string' ? err.code : 'unknown';
+    if (status >= 500) host.metrics.localError(req.brownout?.route.name ?? '-', code);
+    void sendLocalReply(host, req, reply, { status, body: status >= 500 ? `gateway error before the upstream: ${code}` : `bad request: ${code}`, flag: status >= 500 ? 'LE' : 'DPE' });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void sendLocalReply(host, req, reply, LOCAL_REPLIES.noRoute);
+  });
+  // Every body streams to the proxy's pass-through parser; the dispatcher buffers it under the
+  // route's limit. Fastify's own text/plain parser would otherwise win and buffer unbounded.
+  app.removeAllContentTypeParsers();
+
+  app.addHook('onResponse', (req, reply, done) => {
+    const ctx = req.brownout;
+    const ms = reply.elapsedTime;
+    const status = reply.statusCode;
+    host.metrics.request(ctx?.route.name ?? '-', status, ms / 1000);
+    const q = req.url.indexOf('?');
+    accessLog.write(req.method, q < 0 ? req.url : req.url.slice(0, q), ctx ?? undefined, status, ms, req.brownoutFlag);
+    if (ctx?.fault?.active) ctx.route.fault!.release(ctx.fault);
+    done();
+  });
+
+  void app.register(httpProxy, {
+    upstream: 'http://brownout.upstream',
+    undici: dispatcher as never,
+    // The engine owns retries; reply-from's own loop would retry GET/503 ten times.
+    retryMethods: [],
+    disableRequestLogging: true,
+    httpMethods: PROXIED_METHODS,
+    preHandler: (req, reply, done) => {
+      const ctx = admission.route(req, reply);
+      if (!ctx) return;
+      const shared = host.distributedLimiters.get(ctx.route.name);
+      if (!shared) {
+        admission.continueAdmission(req, reply, ctx, done);
+        return;
+      }
+      // Only a shared (Redis) limit or an injected delay makes admission asynchronous.
+      admission.distributedCheck(req, reply, ctx, shared).then(
+        ok => {
+          if (ok) admission.continueAdmission(req, reply, ctx, done);
+        },
+        (err: unknown) => {
+          done(err as Error);
+        },
+      );
+    },
+    replyOptions: {
+      rewriteRequestHeaders: (req, headers) => {
+        const h = headers as Record<string, unknown>;
+        const ctx = req.brownout;
+        if (ctx) dispatcher.handOff(ctx);
+        // Keep the client's Host (Envoy's default) unless the route rewrites it.
+        h.host = ctx?.route.config.host_rewrite ?? req.headers.host;
+        // The dispatcher appends it to undici's header list (see UpstreamRequest.headerList). A
+        // request without a context never gets that far: the dispatcher refuses it.
+        if (ctx) {
+          const xff = req.headers['x-forwarded-for'];
+          ctx.forwardedFor = xff === undefined ? req.ip : `${Array.isArray(xff) ? xff.join(', ') : xff}, ${req.ip}`;
+        }
+        return headers;
+      },
+      rewriteHeaders: (headers, req) => {
+        const ctx = (req as FastifyRequest | undefined)?.brownout;
+        // Hop-by-hop headers describe the upstream connection, not ours (RFC 9110 §7.6.1). Copy
+        // instead of `delete`: deleting turns the object into a slow dictionary for every later step.
+        const out = withoutHopByHop(headers);
+        if (ctx && ctx.rlLimit > 0 && ctx.route.config.rate_limit?.enable_x_ratelimit_headers === 'DRAFT_VERSION_03') setRateLimitHeaders(out, ctx);
+        if (host.draining) out.connection = 'close';
+        return out;
+      },
+      onError: (reply, { error }) => {
+        const f = findUpstreamFailure(error);
+        if (f) {
+          const req = reply.request as FastifyRequest;
+          const ctx = req.brownout;
+          if (f.trigger === 'upstream' && ctx && ctx.cacheKey !== '') {
+            degraded.staleIfError(req, reply as FastifyReply, ctx, f.reply);
+            return;
+          }
+          if ((f.trigger === 'breaker' || f.trigger === 'no-healthy-host') && degraded.degradeOnFailure(req, reply as FastifyReply, f.trigger)) return;
+          void sendLocalReply(host, req, reply as FastifyReply, f.reply);
+          return;
+        }
+        // Not an upstream answer or failure we know: ours, and never blamed on a host.
+        const code = localErrorCode(error);
+        const req = reply.request as FastifyRequest;
+        host.metrics.localError(req.brownout?.route.name ?? '-', code);
+        void sendLocalReply(host, req, reply as FastifyReply, localErrorReply(code));
+      },
+    },
+  });
+  return app;
+}
