@@ -106,7 +106,7 @@ describe('response cache (stale-if-error and the cache mode)', () => {
   });
 
   it('keeps nothing the upstream marks private or no-store, or that sets a cookie', async () => {
-    const { cacheable } = await import('../src/proxy/upstream-request.ts');
+    const { cacheable } = await import('../src/proxy/raw-headers.ts');
     const raw = (...kv: string[]) => kv.map(x => Buffer.from(x));
     assert.equal(cacheable(raw('Content-Type', 'text/plain')), true);
     assert.equal(cacheable(raw('Cache-Control', 'max-age=60, private')), false);

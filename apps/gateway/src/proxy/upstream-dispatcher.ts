@@ -1,7 +1,8 @@
 import { Dispatcher, Pool } from 'undici';
 import type { ClusterRuntime, Host } from '@brownout/core';
 import type { RequestContext } from './request-context.ts';
-import { UpstreamRequest, type LegacyHandler } from './upstream-request.ts';
+import { UpstreamRequest } from './upstream-request.ts';
+import type { LegacyHandler } from './attempt.ts';
 import type { AttemptRunner, HostPool } from './attempt-runner.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 

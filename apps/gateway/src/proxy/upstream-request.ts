@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import {
   Admission,
-  DEADLINE_HEADER,
   isNoHealthyHost,
   NoRetry,
   ResetKind,
@@ -18,17 +17,11 @@ import type { AttemptRunner } from './attempt-runner.ts';
 import { LOCAL_REPLIES, localErrorReply, resetReply } from './local-reply.ts';
 import { UpstreamFailure } from './upstream-failure.ts';
 import { classifyAttemptError, isLocalError, localErrorCode, resetReason } from './classify-error.ts';
-import { HeaderKind, keepTe, upstreamHeaderKind } from './hop-by-hop.ts';
+import { Attempt, DISCARDED, TIMED_OUT, onAttemptTimer, type AttemptOwner, type LegacyHandler } from './attempt.ts';
+import { cacheable, rawHeader } from './raw-headers.ts';
+import { bufferBody, contentLength } from './request-body.ts';
+import { upstreamHeaderList } from './upstream-headers.ts';
 import { BodyTooLarge, ClientBodyFailed, streamedBody } from './streamed-body.ts';
-
-/** undici's callback-style handler, which reply-from's RequestHandler and undici's pools speak. */
-export interface LegacyHandler {
-  onConnect(abort: (err?: Error) => void, context?: unknown): void;
-  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean;
-  onData(chunk: Buffer): boolean;
-  onComplete(trailers: Buffer[] | null): void;
-  onError(err: Error): void;
-}
 
 // Strings, not Buffers: undici names a string header with one table lookup, where an unknown
 // Buffer name walks its header trie before falling back to toString.
@@ -36,115 +29,13 @@ const ATTEMPT_HEADER = 'x-brownout-attempt-count';
 const ATTEMPT_VALUES = Array.from({ length: 16 }, (_, i) => String(i));
 const IMMEDIATE_FAIL = 'x-envoy-immediate-health-check-fail';
 
-/** Our own per-attempt timeout: undici's headersTimeout runs on a 1 s-resolution timer, too coarse for per-try budgets. */
-class AttemptTimeout extends Error {
-  readonly code = 'UND_ERR_HEADERS_TIMEOUT';
-}
-const TIMED_OUT = new AttemptTimeout('per-try timeout');
-
-
-/** Thrown into an attempt we abandon ourselves (retried or lost a hedge race); never surfaces. */
-class AttemptDiscarded extends Error {
-  readonly code = 'GW_ERR_ATTEMPT_DISCARDED';
-}
-const DISCARDED = new AttemptDiscarded('attempt discarded');
-
-/** Value of the response header `lower` in undici's raw list; names compared by length first, so most cost one comparison. */
-function rawHeader(raw: Buffer[], lower: string): string | undefined {
-  for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i]!;
-    if (k.length === lower.length && k.toString('latin1').toLowerCase() === lower) return raw[i + 1]!.toString('latin1');
-  }
-  return undefined;
-}
-
-/** A 200 may be kept unless the upstream forbids it or it is per-user (cookies, private). */
-export function cacheable(raw: Buffer[]): boolean {
-  if (rawHeader(raw, 'set-cookie') !== undefined) return false;
-  const cc = rawHeader(raw, 'cache-control')?.toLowerCase();
-  return cc === undefined || !(cc.includes('no-store') || cc.includes('private'));
-}
-
-/** One try against one host. Separate objects so hedged attempts can run side by side. */
-class Attempt implements LegacyHandler {
-  readonly host: Host;
-  readonly request: UpstreamRequest;
-  abortFn: ((err?: Error) => void) | undefined;
-  connected = false;
-  discarded = false;
-  done = false;
-  timer: NodeJS.Timeout | undefined;
-  cancelHedgeTimer: NodeJS.Timeout | undefined;
-  /** Its timer is what is left of the caller's own deadline: timing out is the caller's doing. */
-  callerDeadline = false;
-  /** Holds one of the cluster's pending slots while waiting for a busy host's connection. */
-  pending: ResourceLimits | undefined;
-
-  constructor(request: UpstreamRequest, host: Host) {
-    this.request = request;
-    this.host = host;
-  }
-
-  onConnect(abort: (err?: Error) => void): void {
-    this.abortFn = abort;
-    if (this.discarded || this.done || this.request.finished) {
-      abort(DISCARDED);
-      return;
-    }
-    this.connected = true;
-    this.releasePending();
-    this.request.cluster.recordConnected(this.host);
-  }
-
-  releasePending(): void {
-    if (this.pending) {
-      this.pending.releasePending();
-      this.pending = undefined;
-    }
-  }
-
-  onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
-    if (status < 200) return true;
-    return this.request.onAttemptHeaders(this, status, raw, resume, statusText);
-  }
-
-  onData(chunk: Buffer): boolean {
-    this.request.capture(chunk);
-    return this.request.downstream.onData(chunk);
-  }
-
-  onComplete(trailers: Buffer[] | null): void {
-    this.request.onAttemptComplete(this, trailers);
-  }
-
-  onError(err: Error): void {
-    this.request.onAttemptError(this, err);
-  }
-
-  discard(): void {
-    this.discarded = true;
-    this.abortFn?.(DISCARDED);
-  }
-
-  onTimeout(): void {
-    this.timer = undefined;
-    this.abortFn?.(TIMED_OUT);
-    // Not connected yet: undici has not handed us an abort; fail the attempt ourselves.
-    if (!this.abortFn) this.request.onAttemptError(this, TIMED_OUT);
-  }
-}
-
-function onAttemptTimer(a: Attempt): void {
-  a.onTimeout();
-}
-
 /**
  * One client request's journey through the engine: breaker and cluster-limit admission, host
  * picks per attempt, per-try timeouts, retries with back-off on other hosts, optional hedging, and
  * outcome reporting to outlier detection, the breaker and degradation rules. Once response
  * headers are handed downstream the request is committed: no retry can start after that.
  */
-export class UpstreamRequest {
+export class UpstreamRequest implements AttemptOwner {
   readonly ctx: RequestContext;
   readonly downstream: LegacyHandler;
   readonly cluster: RequestContext['cluster'];
@@ -208,8 +99,9 @@ export class UpstreamRequest {
       this.streaming = true;
       this.attempt();
     } else if (body instanceof Readable) {
-      this.bufferBody(body).then(
-        () => {
+      bufferBody(body, route.config.max_request_body_bytes, contentLength(this.opts.headers)).then(
+        buffered => {
+          this.body = buffered;
           this.attempt();
         },
         (err: unknown) => {
@@ -224,59 +116,6 @@ export class UpstreamRequest {
       }
       this.attempt();
     }
-  }
-
-  /**
-   * Buffers the request body (bounded by the route) so that a retry can replay it. Over the limit
-   * it stops reading — without destroying the socket, so the 413 can still be written (with
-   * `connection: close`).
-   */
-  private bufferBody(stream: Readable): Promise<void> {
-    const limit = this.ctx.route.config.max_request_body_bytes;
-    // With a declared length (already checked against the limit) the body is copied into one
-    // buffer as it arrives: peak memory is the body once, not chunks plus their concatenation.
-    const declared = contentLength(this.opts.headers);
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const whole = declared > 0 && declared <= limit ? Buffer.allocUnsafe(declared) : undefined;
-      let filled = 0;
-      const cleanup = (): void => {
-        stream.off('data', onData);
-        stream.off('end', onEnd);
-        stream.off('error', onError);
-      };
-      const onData = (b: Buffer): void => {
-        size += b.length;
-        if (size > limit) {
-          cleanup();
-          stream.pause();
-          reject(new UpstreamFailure(LOCAL_REPLIES.payloadTooLarge));
-          return;
-        }
-        // Node's parser holds a body to its content-length; the chunk list is only a fallback.
-        if (whole && chunks.length === 0 && size <= whole.length) {
-          b.copy(whole, size - b.length);
-          filled = size;
-        } else {
-          chunks.push(b);
-        }
-      };
-      const onEnd = (): void => {
-        cleanup();
-        if (whole && chunks.length === 0 && filled === whole.length) this.body = whole;
-        else if (whole) this.body = Buffer.concat([whole.subarray(0, filled), ...chunks]);
-        else this.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-        resolve();
-      };
-      const onError = (err: Error): void => {
-        cleanup();
-        reject(err);
-      };
-      stream.on('data', onData);
-      stream.on('end', onEnd);
-      stream.on('error', onError);
-    });
   }
 
   private attempt(): void {
@@ -312,7 +151,7 @@ export class UpstreamRequest {
     host.activeRequests++;
     ctx.attempts++;
     this.inflight.push(a);
-    const headers = (this.headers ??= this.headerList());
+    const headers = (this.headers ??= upstreamHeaderList(this.opts.headers, this.ctx));
     const budget = ctx.deadline.downstreamBudget(now, policy.per_try_timeout, hedging);
     headers[headers.length - 1] = budget === undefined ? undefined : String(budget);
     if (hedging && policy.per_try_timeout < remaining) {
@@ -340,45 +179,6 @@ export class UpstreamRequest {
       },
       a as unknown as Dispatcher.DispatchHandler,
     );
-  }
-
-  /**
-   * The upstream request headers as undici's flat list: reply-from's (hop-by-hop already removed),
-   * then ours. Appending to a list is cheap where adding keys to reply-from's header object is not
-   * (V8 moves it to a new hidden class per added key; measured ≈0.7 µs each). The deadline header
-   * comes last so each attempt rewrites its value in place; undici skips an undefined value.
-   */
-  private headerList(): (string | string[] | undefined)[] {
-    const h = this.opts.headers as Record<string, string | string[] | undefined> | null;
-    const list: (string | string[] | undefined)[] = [];
-    const trusted = this.ctx.trustedPeer;
-    let proto = false;
-    if (h) {
-      // The client's own forwarded-for and deadline are replaced by ours, never sent twice.
-      // Hop-by-hop headers stop here (reply-from already dropped `connection` and the names it
-      // lists); `te: trailers` is the one value kept. x-forwarded-proto/-host and forwarded are
-      // believed only from a trusted proxy, as Envoy and nginx users expect.
-      for (const k in h) {
-        const v = h[k];
-        if (v === undefined) continue;
-        const kind = upstreamHeaderKind(k);
-        if (kind !== undefined) {
-          if (kind === HeaderKind.HopByHop) {
-            if (!(k === 'te' && keepTe(v))) continue;
-          } else if (kind === HeaderKind.Ours || !trusted) {
-            continue;
-          } else if (k === 'x-forwarded-proto') {
-            proto = true;
-          }
-        }
-        list.push(k, v);
-      }
-    }
-    if (this.ctx.forwardedFor !== '') list.push('x-forwarded-for', this.ctx.forwardedFor);
-    // The listener speaks plain HTTP; a trusted proxy in front may say what its client used.
-    if (!proto) list.push('x-forwarded-proto', 'http');
-    list.push(DEADLINE_HEADER, undefined);
-    return list;
   }
 
   onAttemptHeaders(a: Attempt, status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
@@ -618,12 +418,4 @@ export class UpstreamRequest {
     this.finish(undefined);
     this.downstream.onError(err ?? new Error('request aborted by the client'));
   };
-}
-
-/** The declared content-length of the request (reply-from's header copy), or -1. */
-function contentLength(headers: Dispatcher.DispatchOptions['headers']): number {
-  const v = (headers as Record<string, string | string[] | undefined> | null | undefined)?.['content-length'];
-  if (typeof v !== 'string') return -1;
-  const n = Number(v);
-  return Number.isSafeInteger(n) && n >= 0 ? n : -1;
 }
