@@ -3,11 +3,12 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { pino, destination, stdTimeFunctions, type Logger } from 'pino';
-import { ConfigError, Engine, FailOpenLimiter, systemClock, systemRandom } from '@brownout/core';
-import { loadConfigText, type GatewayConfig, type SwitchDocument } from '@brownout/core/config';
-import { SwitchStore, RedisSwitchSync, writeSwitchDocument, type WriteResult, connectRedis, type AnyRedis, FleetReporter } from '@brownout/control-plane';
+import { ConfigError, Engine, systemClock, systemRandom, type FailOpenLimiter } from '@brownout/core';
+import { loadConfigText, type GatewayConfig } from '@brownout/core/config';
+import { SwitchStore, connectRedis, type AnyRedis, FleetReporter, type RedisSwitchSync } from '@brownout/control-plane';
+import { SwitchControl } from './degradation/switch-control.ts';
 import { UpstreamDispatcher } from './proxy/upstream-dispatcher.ts';
-import type { RequestContext } from './proxy/request-context.ts';
+import type { GatewayOptions } from './gateway-options.ts';
 import { TrustedProxies } from './routing/trusted-proxies.ts';
 import type { TargetRules } from './routing/request-target.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
@@ -15,8 +16,10 @@ import { createAccessLog, type AccessLog } from './observability/access-log.ts';
 import { createProbeFactory } from './health/probe-factory.ts';
 import { createAdminServer } from './admin/admin-server.ts';
 import type { AdminSurface, ReloadResult } from './admin/admin-surface.ts';
+import { clusterStatus, fleetSnapshot, routeStatus } from './admin/status-views.ts';
 import { bind, bounded, REDIS_SHUTDOWN_MS } from './lifecycle/listen.ts';
-import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.ts';
+import { keepRestartFields } from './lifecycle/restart-fields.ts';
+import { buildDistributedLimiters } from './rate-limit/distributed-limiters.ts';
 import { ResponseCache } from './cache/response-cache.ts';
 import { DnsRefresher } from './discovery/dns-refresh.ts';
 import { AutomaticDegradationWatcher, automaticDegradations, type AutomaticDegradation } from './degradation/automatic-degradations.ts';
@@ -24,36 +27,6 @@ import { DegradedAnswers } from './degradation/degraded-answers.ts';
 import { Admission } from './admission/admission.ts';
 import { buildPublicApp } from './public-app.ts';
 import type { PipelineHost } from './pipeline-host.ts';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    brownout: RequestContext | null;
-    /** Response flag of a local reply made before routing (no context yet), e.g. `NR`. */
-    brownoutFlag: string;
-  }
-}
-
-export interface GatewayOptions {
-  readonly config: GatewayConfig;
-  /** Where SIGHUP and POST /reload read the config from. */
-  readonly configPath?: string | undefined;
-  /** `stdout`, `off`, or a file path. */
-  readonly accessLog?: string | undefined;
-  /** Admin bearer token (already resolved from `env:NAME`). */
-  readonly adminToken: string;
-  /** Operational log (start-up, reloads, ejections). Defaults to JSON on stderr. */
-  readonly log?: Logger | undefined;
-  /** The switches to enforce; an embedded store by default. */
-  readonly switches?: SwitchStore | undefined;
-  /** Fleet mode: switches come from (and admin writes go to) this Redis (also Sentinel/Cluster URLs ioredis accepts). */
-  readonly redisUrl?: string | undefined;
-  /** Where the last applied switch document is kept for restarts during a Redis outage. */
-  readonly snapshotPath?: string | undefined;
-  /** Full switch reconcile period in fleet mode (default 5 s). */
-  readonly reconcileMs?: number | undefined;
-  /** Fleet status heartbeat (default 2 s; the entry lives for three). */
-  readonly heartbeatMs?: number | undefined;
-}
 
 
 /**
@@ -68,6 +41,7 @@ export class Gateway implements AdminSurface, PipelineHost {
   draining = false;
   readonly switches: SwitchStore;
   readonly switchSync: RedisSwitchSync | undefined;
+  private readonly switchControl: SwitchControl;
   /** Distributed (Redis) rate limiters by route, each bounded to 20 ms and failing open. */
   readonly distributedLimiters = new Map<string, FailOpenLimiter>();
   private readonly limiterRedis: AnyRedis | undefined;
@@ -95,31 +69,24 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.engine = new Engine(opts.config, { clock: systemClock, random: systemRandom, probeFactory: this.probes.factory });
     this.switches = opts.switches ?? new SwitchStore();
     this.metrics = new GatewayMetrics(() => this.engine);
-    this.switchSync = opts.redisUrl
-      ? new RedisSwitchSync(this.switches, {
-          url: opts.redisUrl,
-          snapshotPath: opts.snapshotPath,
-          reconcileMs: opts.reconcileMs,
-          log: this.log,
-          onInvalid: () => {
-            this.metrics.switchErrors.labels('redis').inc();
-          },
-          onRegression: () => {
-            this.metrics.switchVersionRegressions.inc();
-          },
-        })
-      : undefined;
-    this.metrics.watchSwitches(this.switches, this.switchSync);
-    this.switches.onChange(doc => {
-      this.noteUnknownRoutes(doc);
+    this.switchControl = new SwitchControl(this.switches, {
+      redisUrl: opts.redisUrl,
+      snapshotPath: opts.snapshotPath,
+      reconcileMs: opts.reconcileMs,
+      log: this.log,
+      metrics: this.metrics,
+      routeNames: () => this.engine.routes.map(r => r.name),
+      instanceId: this.instanceId,
+      automatic: () => this.automaticDegradations(),
     });
+    this.switchSync = this.switchControl.sync;
     if (opts.redisUrl) {
       // Its own connection, with no offline queue: while Redis is down a check fails at once and
       // the limiter fails open, instead of queueing requests behind a reconnect.
       this.limiterRedis = connectRedis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: n => Math.min(50 * 2 ** n, 2_000) });
       this.limiterRedis.on('error', () => undefined);
     }
-    this.buildDistributedLimiters(opts.config);
+    buildDistributedLimiters(opts.config, this.limiterRedis, this.distributedLimiters, this.log);
     this.cache = new ResponseCache(this.limiterRedis);
     this.fleet = this.limiterRedis
       ? new FleetReporter(this.instanceId, this.limiterRedis, () => this.fleetSnapshot(), this.log, opts.heartbeatMs, () => {
@@ -143,7 +110,6 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.publicApp = buildPublicApp(this, opts.config.listener, { admission: this.admission, degraded: this.degraded, dispatcher: this.dispatcher, accessLog: this.accessLog });
     this.adminApp = createAdminServer(this, opts.adminToken);
     this.automatic.watchEngine();
-    this.warnUnsupported(opts.config);
   }
 
   private pruneHosts(): void {
@@ -153,26 +119,6 @@ export class Gateway implements AdminSurface, PipelineHost {
   /** Expands host names now (and keeps refreshing them); see discovery/dns-refresh.ts. */
   refreshDns(): Promise<void> {
     return this.dns.refresh();
-  }
-
-  /** Says loudly what a config asks for that this instance cannot do, instead of ignoring it. */
-  private warnUnsupported(cfg: GatewayConfig): void {
-    if (this.limiterRedis) return;
-    for (const r of cfg.routes) {
-      if (r.rate_limit?.scope === 'distributed') {
-        this.log.warn({ route: r.name }, 'rate_limit.scope "distributed" needs REDIS_URL (fleet mode): the route is not rate limited');
-      }
-    }
-  }
-
-  private buildDistributedLimiters(cfg: GatewayConfig): void {
-    this.distributedLimiters.clear();
-    if (!this.limiterRedis) return;
-    for (const r of cfg.routes) {
-      const rl = r.rate_limit;
-      if (rl?.scope !== 'distributed') continue;
-      this.distributedLimiters.set(r.name, new FailOpenLimiter(new RedisRateLimiter(this.limiterRedis, r.name, rl.token_bucket), systemClock, 20, 'open'));
-    }
   }
 
   get currentConfig(): GatewayConfig {
@@ -201,19 +147,10 @@ export class Gateway implements AdminSurface, PipelineHost {
   reload(next: GatewayConfig): ReloadResult {
     const warnings: string[] = [];
     const cur = this.config;
-    // Bound sockets and the admin token cannot change without a restart: keep what is in force (so
-    // /config shows what is really served) and say which fields wait for one.
-    const restart: string[] = [];
-    for (const f of ['address', 'port', 'max_header_bytes'] as const) if (next.listener[f] !== cur.listener[f]) restart.push(`listener.${f}`);
-    for (const f of ['address', 'port', 'token'] as const) if (next.admin[f] !== cur.admin[f]) restart.push(`admin.${f}`);
-    if (restart.length > 0) {
-      warnings.push(`${restart.join(', ')} changed: needs a restart; the running values stay in force`);
-      next = {
-        ...next,
-        listener: { ...next.listener, address: cur.listener.address, port: cur.listener.port, max_header_bytes: cur.listener.max_header_bytes },
-        admin: cur.admin,
-      };
-    }
+    const kept = keepRestartFields(cur, next);
+    next = kept.config;
+    const restart = kept.restart;
+    if (restart.length > 0) warnings.push(`${restart.join(', ')} changed: needs a restart; the running values stay in force`);
     this.pendingRestart = restart;
     const report = this.engine.reload(next);
     this.pruneHosts();
@@ -222,9 +159,8 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.config = next;
     this.dns.forget();
     void this.dns.refresh();
-    this.buildDistributedLimiters(next);
+    buildDistributedLimiters(next, this.limiterRedis, this.distributedLimiters, this.log);
     this.automatic.watchEngine();
-    this.warnUnsupported(next);
     this.log.info({ ...report, warnings }, 'config reloaded');
     return { ok: true, ...report, warnings, restart_required: restart };
   }
@@ -241,77 +177,26 @@ export class Gateway implements AdminSurface, PipelineHost {
     }
   }
 
-  /**
-   * Admin write: through Redis for the whole fleet, or into the embedded store. Refuses switches
-   * for routes this gateway does not have and expiry times already past. The version is above
-   * both Redis' and what this gateway enforces, so a Redis that lost its key cannot hand out a
-   * version the fleet ignores. `enforced` says whether this gateway enforces the written version
-   * when the call returns ("applied" means enforced; "saved" only delivered).
-   */
-  async writeSwitches(doc: unknown): Promise<(WriteResult & { enforced?: number }) | { ok: false; reason: 'unavailable' }> {
-    const rules = { knownRoutes: this.engine.routes.map(r => r.name), now: Date.now() };
-    if (!this.switchSync) return this.switches.write(doc, rules);
-    try {
-      const r = await writeSwitchDocument(this.switchSync.redis, doc, 'admin-api', { floor: this.switches.version, rules });
-      if (!r.ok) return r;
-      await this.switchSync.reconcile('write');
-      return { ...r, enforced: this.switches.version };
-    } catch {
-      return { ok: false, reason: 'unavailable' };
-    }
-  }
-
-  /** Documents that name routes this gateway lacks: said once per version, and counted (the switch is not enforced here). */
-  private unknownRoutesVersion = -1;
-  private noteUnknownRoutes(doc: SwitchDocument): void {
-    if (doc.version === this.unknownRoutesVersion) return;
-    const known = new Set(this.engine.routes.map(r => r.name));
-    const unknown = [...new Set([...Object.keys(doc.routes), ...Object.keys(doc.fallbacks)])].filter(n => !known.has(n));
-    if (unknown.length === 0) return;
-    this.unknownRoutesVersion = doc.version;
-    this.metrics.switchUnknownRoutes.inc(unknown.length);
-    this.log.warn({ version: doc.version, unknown_routes: unknown, known_routes: [...known] }, 'switch document names routes this gateway does not have; those entries are not enforced here');
+  /** Admin write (see SwitchControl.write): "applied" only when this gateway enforces it. */
+  writeSwitches(doc: unknown): ReturnType<SwitchControl['write']> {
+    return this.switchControl.write(doc);
   }
 
   switchStatus(): unknown {
-    const sync = this.switchSync;
-    const stale = sync?.stalenessMs();
-    return {
-      instance: this.instanceId,
-      automatic: this.automaticDegradations(),
-      source: sync ? 'redis' : 'embedded',
-      connected: sync ? sync.connected : null,
-      stale_ms: stale === undefined ? null : Number.isFinite(stale) ? Math.round(stale) : null,
-      version: this.switches.version,
-      regression: sync?.regression ?? null,
-      document: this.switches.document ?? null,
-    };
+    return this.switchControl.status();
   }
 
   clusterStatus(): unknown[] {
-    return [...this.engine.clusters.values()].map(c => ({
-      name: c.name,
-      lb_policy: c.config.lb_policy,
-      outlier_detection: c.outlier
-        ? {
-            ejections_active: c.outlier.stats.ejections_active,
-            success_rate_average: c.outlier.successRateAverage,
-            success_rate_ejection_threshold: c.outlier.successRateEjectionThreshold,
-          }
-        : null,
-      limits: { default: c.limits.default.remaining(), high: c.limits.high.remaining() },
-      hosts: c.hostStatuses(),
-    }));
+    return clusterStatus(this.engine);
   }
 
   routeStatus(): unknown[] {
-    return this.engine.routes.map(r => ({
-      name: r.name,
-      cluster: r.cluster.name,
-      priority: r.config.priority,
-      breaker: r.breaker ? { state: r.breaker.current, retry_after_ms: r.breaker.retryAfterMs(), ...r.breaker.stats } : null,
-      rules_active: r.ruleActive(),
-    }));
+    return routeStatus(this.engine);
+  }
+
+  /** What this instance publishes for the console (see FleetReporter). */
+  fleetSnapshot(): unknown {
+    return fleetSnapshot(this.engine, this.metrics, { instance: this.instanceId, started_at: this.startedAt, draining: this.draining, switches_version: this.switches.version });
   }
 
   /** Fields changed by the last reload that wait for a restart (their old values are in force). */
@@ -351,48 +236,6 @@ export class Gateway implements AdminSurface, PipelineHost {
   automaticDegradations(): AutomaticDegradation[] {
     return automaticDegradations(this.engine);
   }
-
-  /** What this instance publishes for the console (see FleetReporter). */
-  fleetSnapshot(): unknown {
-    return {
-      instance: this.instanceId,
-      started_at: this.startedAt,
-      heartbeat_at: new Date().toISOString(),
-      draining: this.draining,
-      switches_version: this.switches.version,
-      automatic: this.automaticDegradations(),
-      clusters: [...this.engine.clusters.values()].map(c => ({
-        name: c.name,
-        hosts: c.hostStatuses().map(h => ({
-          address: h.address,
-          port: h.port,
-          health_flags: h.health_flags,
-          ejected: h.ejected,
-          ejected_for: h.ejected_for,
-          ejection_count: h.ejection_count,
-          ejection_time_left_ms: h.ejection_time_left_ms,
-        })),
-      })),
-      routes: this.metrics.routeCounts(),
-    };
-  }
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 }

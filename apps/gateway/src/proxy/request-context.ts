@@ -47,3 +47,11 @@ export class RequestContext {
     this.flags = this.flags === '' ? flag : `${this.flags},${flag}`;
   }
 }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    brownout: RequestContext | null;
+    /** Response flag of a local reply made before routing (no context yet), e.g. `NR`. */
+    brownoutFlag: string;
+  }
+}
