@@ -1,4 +1,4 @@
-import type { AnyRedis } from '@brownout/control-plane';
+import { CACHE_PREFIX, type AnyRedis } from '@brownout/control-plane';
 
 /** A stored response: only what is needed to answer again, never hop-by-hop or per-client headers. */
 export interface CachedResponse {
@@ -40,7 +40,7 @@ export class ResponseCache {
   }
 
   static key(route: string, method: string, path: string, query: string, varyValues: string): string {
-    return `brownout:v1:cache:${route}:${method}:${path}${query}${varyValues === '' ? '' : `|${varyValues}`}`;
+    return `${CACHE_PREFIX}${route}:${method}:${path}${query}${varyValues === '' ? '' : `|${varyValues}`}`;
   }
 
   /** Synchronous lookup in the in-process layer; undefined when absent or older than `maxAgeMs`. */

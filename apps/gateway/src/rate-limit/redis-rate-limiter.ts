@@ -1,4 +1,4 @@
-import type { AnyRedis } from '@brownout/control-plane';
+import { RATE_LIMIT_PREFIX, type AnyRedis } from '@brownout/control-plane';
 import type { DistributedRateLimiter, RateLimitResult, TokenBucketConfig } from '@brownout/core';
 
 /**
@@ -39,7 +39,7 @@ export class RedisRateLimiter implements DistributedRateLimiter {
   constructor(redis: AnyRedis, route: string, bucket: TokenBucketConfig) {
     if (!('brownoutGcra' in redis)) redis.defineCommand('brownoutGcra', { numberOfKeys: 1, lua: GCRA });
     this.redis = redis as GcraRedis;
-    this.prefix = `brownout:v1:rl:${route}:`;
+    this.prefix = `${RATE_LIMIT_PREFIX}${route}:`;
     this.intervalUs = Math.round((bucket.fill_interval * 1000) / bucket.tokens_per_fill);
     this.burst = bucket.max_tokens;
   }
