@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginCallback } from 'fastify';
 import type { AdminSurface } from './admin-surface.ts';
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -9,13 +9,16 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return given.length === want.length && timingSafeEqual(given, want);
 }
 
-/**
- * The admin API, on its own listener (never the public one). Everything but `/ready` needs the
- * bearer token: `/ready` is what load balancers poll, and it reveals nothing.
- */
-export function createAdminServer(gw: AdminSurface, token: string): FastifyInstance {
-  const app = Fastify({ logger: false });
+export interface AdminApiOptions {
+  readonly surface: AdminSurface;
+  readonly token: string;
+}
 
+/**
+ * The admin API as a Fastify plugin over the narrow `AdminSurface`. Everything but `/ready` needs
+ * the bearer token: `/ready` is what load balancers poll, and it reveals nothing.
+ */
+export const adminApi: FastifyPluginCallback<AdminApiOptions> = (app, { surface: gw, token }, done) => {
   app.addHook('onRequest', async (req, reply) => {
     if (req.url === '/ready') return;
     if (!tokenMatches(req.headers.authorization, token)) {
@@ -70,5 +73,12 @@ export function createAdminServer(gw: AdminSurface, token: string): FastifyInsta
     return result;
   });
 
+  done();
+};
+
+/** The admin API on its own listener (never the public one). */
+export function createAdminServer(surface: AdminSurface, token: string): FastifyInstance {
+  const app = Fastify({ logger: false });
+  void app.register(adminApi, { surface, token });
   return app;
 }
