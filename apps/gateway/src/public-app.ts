@@ -31,12 +31,13 @@ export interface PublicAppParts {
  * `connection: close`, counted by flag. Never Fastify's JSON body.
  */
 function clientError(metrics: GatewayMetrics, err: Error & { code?: string }, socket: Duplex): void {
-  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  metrics.localReply('-', 'DPE');
-  if (!socket.writable) {
+  // A client that reset or closed its connection is not a malformed request: nothing to answer or count.
+  if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  metrics.localReply('-', 'DPE');
   const body = tooLarge ? 'request headers too large' : `bad request: ${err.code ?? 'malformed HTTP'}`;
   const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
   socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);

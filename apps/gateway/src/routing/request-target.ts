@@ -71,8 +71,12 @@ export function canonicalTarget(raw: string, rules: TargetRules, out: CanonicalT
   let target = raw;
   if (raw.charCodeAt(0) !== 0x2f) {
     const m = /^https?:\/\/([^/?#]*)/i.exec(raw);
-    if (!m || m[1] === '') return refuse(out, 'invalid request target');
-    out.authority = m[1];
+    if (!m || m[1] === undefined || m[1] === '') return refuse(out, 'invalid request target');
+    // Userinfo (`user:pw@`) has no place in a request target (RFC 9112 §3.2.2): never forwarded as Host.
+    const authority = m[1];
+    const at = authority.lastIndexOf('@');
+    out.authority = at < 0 ? authority : authority.slice(at + 1);
+    if (out.authority === '') return refuse(out, 'invalid request target');
     target = raw.slice(m[0].length);
     if (target === '' || target.charCodeAt(0) === 0x3f) target = '/' + target;
     else if (target.charCodeAt(0) !== 0x2f) return refuse(out, 'invalid request target');
