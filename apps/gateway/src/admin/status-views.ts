@@ -24,7 +24,9 @@ export function routeStatus(engine: Engine): unknown[] {
     name: r.name,
     cluster: r.cluster.name,
     priority: r.config.priority,
-    breaker: r.breaker ? { state: r.breaker.current, retry_after_ms: r.breaker.retryAfterMs(), ...r.breaker.stats } : null,
+    breaker: r.breaker
+      ? { type: r.breaker.config.type, state: r.breaker.current, retry_after_ms: r.breaker.retryAfterMs(), ...(r.breaker.config.type === 'RED' && { decayed_error_rate: r.breaker.decayedRate() }), ...r.breaker.stats }
+      : null,
     rules_active: r.ruleActive(),
   }));
 }

@@ -306,6 +306,16 @@ export class GatewayMetrics {
       },
     });
     new Gauge({
+      name: 'brownout_breaker_decayed_error_rate',
+      help: 'RED breakers: the time-decayed error rate compared with rr_high_threshold / rr_low_threshold',
+      labelNames: ['route'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of self.engine().routes) if (r.breaker?.config.type === 'RED') this.labels(r.name).set(r.breaker.decayedRate());
+      },
+    });
+    new Gauge({
       name: 'brownout_breaker_rejected_total',
       help: 'Calls rejected by the route breaker (shadow: would have been rejected)',
       labelNames: ['route', 'shadow'],

@@ -150,3 +150,63 @@ describe('CircuitBreaker', () => {
     assert.throws(() => new CircuitBreaker({ failure_ratio: 0.3, close_failure_ratio: 0.5 }, new ManualClock()), /close_failure_ratio/);
   });
 });
+
+describe('CircuitBreaker, type RED (Rolling Exponential Decay)', () => {
+  const red = { type: 'RED' as const, rr_high_threshold: 0.5, rr_low_threshold: 0.1, open_duration: 30_000, rr_half_life: 10_000, minimum_requests: 10 };
+
+  it('a burst of errors opens it at the high mark; a few errors on a quiet route do not', () => {
+    const { b, changes } = setup(red);
+    calls(b, 'xxxx');
+    assert.equal(b.current, 'closed', 'four failures are 4/10 of the floored volume');
+    assert.ok(Math.abs(b.decayedRate() - 0.4) < 1e-9);
+    calls(b, 'x');
+    assert.equal(b.current, 'open');
+    assert.equal(changes[0]!.reason, 'decayed_error_rate');
+    assert.equal(b.tryAcquire(), false);
+  });
+
+  it('idle time decays the rate: halves every half-life, so an old verdict fades', () => {
+    const { b, clock } = setup(red);
+    calls(b, '....xxxx');
+    const before = b.decayedRate();
+    clock.advance(10_000);
+    assert.ok(Math.abs(b.decayedRate() - before / 2) < 1e-9, `${b.decayedRate()} vs ${before / 2}`);
+    clock.advance(60_000);
+    assert.ok(b.decayedRate() < 0.01);
+    calls(b, 'xx');
+    assert.equal(b.current, 'closed', 'two fresh failures after a quiet spell do not trip it');
+  });
+
+  it('after rr_reset_interval it probes; successes do not close it until the rate has decayed to the low mark', () => {
+    const { b, clock, changes } = setup(red);
+    // 40 calls in flight at once fail: the 5th opens it; the rest finish while open and still count.
+    for (let i = 0; i < 40; i++) assert.equal(b.tryAcquire(), true);
+    for (let i = 0; i < 40; i++) b.onFailure();
+    assert.equal(b.current, 'open');
+    clock.advance(30_000);
+    assert.equal(b.current, 'half_open');
+    const rateAtProbe = b.decayedRate();
+    assert.ok(rateAtProbe > 0.1, `still above the low mark after one reset interval: ${rateAtProbe}`);
+    calls(b, '.');
+    assert.equal(b.current, 'half_open', 'a successful probe with the rate above the low mark lets the next probe through');
+    let probes = 1;
+    while (b.current === 'half_open' && probes < 200) {
+      clock.advance(1_000);
+      calls(b, '.');
+      probes++;
+    }
+    assert.equal(b.current, 'closed');
+    assert.ok(b.decayedRate() <= 0.1);
+    assert.ok(probes > 5, `closed only after the rate decayed (${probes} probes)`);
+    assert.equal(changes.at(-1)!.reason, 'probes_succeeded');
+  });
+
+  it('a failed probe re-opens it', () => {
+    const { b, clock } = setup(red);
+    calls(b, 'xxxxx');
+    clock.advance(30_000);
+    assert.equal(b.current, 'half_open');
+    calls(b, 'x');
+    assert.equal(b.current, 'open');
+  });
+});

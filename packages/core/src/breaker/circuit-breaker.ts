@@ -31,6 +31,18 @@ export interface CircuitBreakerConfig {
   readonly half_open_max_calls: number;
   /** `shadow`: the state machine runs and counts, but never rejects a call. */
   readonly mode: 'enforce' | 'shadow';
+  /**
+   * `ROLLING_WINDOW` (default): the consecutive, failure-ratio and slow-call rules over the bucketed
+   * window. `RED` (Rolling Exponential Decay): one rule, the decayed error rate (see `decayedRate`)
+   * against `rr_high_threshold` / `rr_low_threshold`.
+   */
+  readonly type: 'ROLLING_WINDOW' | 'RED';
+  /** RED: open when the decayed error rate reaches this. */
+  readonly rr_high_threshold: number;
+  /** RED: close (after successful probes) only once the decayed rate is at or below this. */
+  readonly rr_low_threshold: number;
+  /** RED: half-life of the decay, in ms (time, not calls: an idle route's rate fades). */
+  readonly rr_half_life: number;
 }
 
 export const BREAKER_DEFAULTS: CircuitBreakerConfig = Object.freeze({
@@ -47,6 +59,10 @@ export const BREAKER_DEFAULTS: CircuitBreakerConfig = Object.freeze({
   max_open_duration: 300_000,
   half_open_max_calls: 1,
   mode: 'enforce',
+  type: 'ROLLING_WINDOW',
+  rr_high_threshold: 0.5,
+  rr_low_threshold: 0.1,
+  rr_half_life: 10_000,
 });
 
 export const CircuitState = {
@@ -58,7 +74,7 @@ export const CircuitState = {
 } as const;
 export type CircuitState = (typeof CircuitState)[keyof typeof CircuitState];
 
-export type TripReason = 'consecutive_failures' | 'failure_ratio' | 'slow_call_ratio' | 'half_open_failure' | 'manual';
+export type TripReason = 'consecutive_failures' | 'failure_ratio' | 'slow_call_ratio' | 'decayed_error_rate' | 'half_open_failure' | 'manual';
 
 type State =
   | { readonly kind: 'closed' }
@@ -96,10 +112,15 @@ export class CircuitBreaker {
   private readonly listeners = new Listeners<StateChange>();
   private cfg: CircuitBreakerConfig;
   private readonly clock: Clock;
+  /** RED: time-decayed weights of failed and of all calls, as of `decayedAt`. */
+  private decayedFailures = 0;
+  private decayedCalls = 0;
+  private decayedAt = 0;
 
   constructor(config: Partial<CircuitBreakerConfig>, clock: Clock) {
     this.cfg = validate(config);
     this.clock = clock;
+    this.decayedAt = clock.now();
     this.window = new RollingWindow(this.cfg.window, this.cfg.window_buckets);
   }
 
@@ -120,6 +141,27 @@ export class CircuitBreaker {
   get current(): CircuitState {
     this.advance();
     return this.state.kind;
+  }
+
+  /**
+   * RED's error rate: the time-decayed weight of failed calls over that of all calls, the latter
+   * floored at `minimum_requests`. Both weights halve every `rr_half_life` ms, so a quiet route's
+   * rate fades toward 0 (its old verdict does not stand forever) and a handful of calls cannot
+   * reach the threshold on their own. 0 for the ROLLING_WINDOW type.
+   */
+  decayedRate(): number {
+    if (this.cfg.type !== 'RED') return 0;
+    this.decay(this.clock.now());
+    return this.decayedFailures / Math.max(this.decayedCalls, this.cfg.minimum_requests, 1);
+  }
+
+  private decay(now: number): void {
+    const dt = now - this.decayedAt;
+    if (dt <= 0) return;
+    const f = Math.pow(2, -dt / this.cfg.rr_half_life);
+    this.decayedFailures *= f;
+    this.decayedCalls *= f;
+    this.decayedAt = now;
   }
 
   /** Milliseconds until an open breaker starts probing (for Retry-After); 0 otherwise. */
@@ -194,6 +236,10 @@ export class CircuitBreaker {
   }
 
   private record(failure: boolean, durationMs: number): void {
+    if (this.cfg.type === 'RED') {
+      this.recordRed(failure);
+      return;
+    }
     const s = this.state;
     const slow = this.cfg.slow_call_duration > 0 && durationMs >= this.cfg.slow_call_duration;
     const bad = failure || slow;
@@ -239,6 +285,36 @@ export class CircuitBreaker {
     }
   }
 
+  /**
+   * RED: every outcome (probes included) moves the decayed rate. Closed opens at the high mark;
+   * half-open re-opens on a failed probe, closes once a batch of probes succeeded and the rate is
+   * at or below the low mark, and otherwise lets the next batch through — so a trickle of
+   * successes closes it only when the rate has decayed far enough.
+   */
+  private recordRed(failure: boolean): void {
+    const s = this.state;
+    if (s.kind === 'forced_open' || s.kind === 'forced_closed') return;
+    this.decay(this.clock.now());
+    this.decayedCalls += 1;
+    if (failure) this.decayedFailures += 1;
+    const rate = this.decayedFailures / Math.max(this.decayedCalls, this.cfg.minimum_requests, 1);
+    if (s.kind === 'closed') {
+      if (rate >= this.cfg.rr_high_threshold) this.open(this.cfg.open_duration, 'decayed_error_rate');
+    } else if (s.kind === 'half_open') {
+      s.done++;
+      if (failure) {
+        this.open(Math.min(s.openFor * this.cfg.open_backoff_multiplier, this.cfg.max_open_duration), 'half_open_failure');
+      } else if (s.done >= this.cfg.half_open_max_calls && s.done >= s.issued) {
+        if (rate <= this.cfg.rr_low_threshold) {
+          this.transition({ kind: 'closed' }, 'probes_succeeded');
+        } else {
+          s.issued = 0;
+          s.done = 0;
+        }
+      }
+    }
+  }
+
   private open(openFor: number, reason: TripReason): void {
     this.stats.opened++;
     this.transition({ kind: 'open', openedAt: this.clock.now(), openFor }, reason);
@@ -273,5 +349,8 @@ function validate(partial: Partial<CircuitBreakerConfig>): CircuitBreakerConfig 
   assertRange('open_duration', c.open_duration, 1);
   assertRange('open_backoff_multiplier', c.open_backoff_multiplier, 1);
   assertRange('max_open_duration', c.max_open_duration, c.open_duration);
+  assertRange('rr_high_threshold', c.rr_high_threshold, Number.MIN_VALUE, 1);
+  assertRange('rr_low_threshold', c.rr_low_threshold, Number.MIN_VALUE, c.rr_high_threshold);
+  assertRange('rr_half_life', c.rr_half_life, 1);
   return Object.freeze(c);
 }

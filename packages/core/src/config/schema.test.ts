@@ -92,6 +92,29 @@ describe('config schema', () => {
     assert.equal(parseConfig({ ...minimal(), routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'a', timeout: '24h' }] }).routes[0]!.timeout, 86_400_000);
   });
 
+  it("accepts the seed's RED breaker as written, and validates 0 < low < high <= 1", () => {
+    const seed = loadConfigText(`
+clusters: [{ name: a, hosts: ["127.0.0.1:9000"] }]
+routes:
+  - name: r
+    match: { prefix: / }
+    cluster: a
+    circuit_breaker:
+      spec:
+        type: RED                 # Rolling Exponential Decay
+        rr_high_threshold: 0.5
+        rr_low_threshold: 0.1
+        rr_reset_interval: 30s
+`);
+    const b = seed.routes[0]!.circuit_breaker!;
+    assert.deepEqual([b.type, b.rr_high_threshold, b.rr_low_threshold, b.open_duration, b.rr_half_life], ['RED', 0.5, 0.1, 30_000, 10_000]);
+    const bad = (cb: unknown) => issuesOf(() => parseConfig({ ...minimal(), routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'a', circuit_breaker: cb }] })).map(i => i.path);
+    assert.deepEqual(bad({ type: 'RED', rr_high_threshold: 0.3, rr_low_threshold: 0.3 }), ['routes.0.circuit_breaker.rr_low_threshold']);
+    assert.deepEqual(bad({ type: 'RED', rr_high_threshold: 1.5 }), ['routes.0.circuit_breaker.rr_high_threshold']);
+    assert.deepEqual(bad({ type: 'RED', rr_low_threshold: 0 }), ['routes.0.circuit_breaker.rr_low_threshold']);
+    assert.deepEqual(bad({ rr_reset_interval: '30s' }), ['routes.0.circuit_breaker.rr_reset_interval']);
+  });
+
   it('refuses an admin listener on the public port', () => {
     const issues = issuesOf(() => parseConfig({ ...minimal(), listener: { port: 8080 }, admin: { port: 8080 } }));
     assert.deepEqual(issues.map(i => i.path), ['admin.port']);

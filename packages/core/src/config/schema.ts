@@ -207,8 +207,14 @@ const retryPolicySchema = z
     return { ...r, retry_back_off: { base_interval: r.retry_back_off.base_interval, max_interval: max } };
   });
 
-const breakerSchema = z
+const breakerObject = z
   .strictObject({
+    /**
+     * ROLLING_WINDOW (default): consecutive / failure-ratio / slow-call rules over a bucketed window.
+     * RED (Rolling Exponential Decay, the seed's breaker): a time-decayed error rate with
+     * `rr_high_threshold` / `rr_low_threshold` hysteresis; open for `rr_reset_interval`.
+     */
+    type: z.enum(['ROLLING_WINDOW', 'RED']).default('ROLLING_WINDOW'),
     consecutive_failures: count.default(5),
     failure_ratio: z.number().min(0).max(1).default(0.5),
     close_failure_ratio: z.number().min(0).max(1).optional(),
@@ -222,16 +228,51 @@ const breakerSchema = z
     max_open_duration: positiveDuration.default(300_000),
     half_open_max_calls: z.number().int().min(1).default(1),
     mode: z.enum(['enforce', 'shadow']).default('enforce'),
+    rr_high_threshold: z.number().optional(),
+    rr_low_threshold: z.number().optional(),
+    rr_reset_interval: positiveDuration.optional(),
+    /** RED's decay half-life; by default a third of rr_reset_interval (the rate falls 8× while open). */
+    rr_half_life: positiveDuration.optional(),
   })
   .superRefine((b, ctx) => {
     if (b.close_failure_ratio !== undefined && b.close_failure_ratio > b.failure_ratio) {
       ctx.addIssue({ code: 'custom', path: ['close_failure_ratio'], message: 'must not exceed failure_ratio (it is the low hysteresis mark)' });
     }
-    if (b.max_open_duration < b.open_duration) {
-      ctx.addIssue({ code: 'custom', path: ['max_open_duration'], message: 'must be at least open_duration' });
+    const red = b.type === 'RED';
+    for (const f of ['rr_high_threshold', 'rr_low_threshold', 'rr_reset_interval', 'rr_half_life'] as const) {
+      if (!red && b[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: 'only with type: RED' });
+    }
+    if (red) {
+      const high = b.rr_high_threshold ?? 0.5;
+      const low = b.rr_low_threshold ?? 0.1;
+      if (!(high > 0 && high <= 1)) ctx.addIssue({ code: 'custom', path: ['rr_high_threshold'], message: 'must be in (0, 1]' });
+      if (!(low > 0 && low < high)) ctx.addIssue({ code: 'custom', path: ['rr_low_threshold'], message: `must be above 0 and below rr_high_threshold (${high})` });
+    }
+    const open = red ? (b.rr_reset_interval ?? 30_000) : b.open_duration;
+    if (b.max_open_duration < open) {
+      ctx.addIssue({ code: 'custom', path: ['max_open_duration'], message: `must be at least ${red ? 'rr_reset_interval' : 'open_duration'}` });
     }
   })
-  .transform(b => ({ ...b, close_failure_ratio: b.close_failure_ratio ?? b.failure_ratio }));
+  .transform(b => {
+    const { rr_reset_interval, ...rest } = b;
+    if (b.type !== 'RED') return { ...rest, close_failure_ratio: b.close_failure_ratio ?? b.failure_ratio, rr_high_threshold: 0.5, rr_low_threshold: 0.1, rr_half_life: 10_000 };
+    const reset = rr_reset_interval ?? 30_000;
+    return {
+      ...rest,
+      close_failure_ratio: b.close_failure_ratio ?? b.failure_ratio,
+      // RED's reset interval is how long the breaker stays open before probing.
+      open_duration: reset,
+      rr_high_threshold: b.rr_high_threshold ?? 0.5,
+      rr_low_threshold: b.rr_low_threshold ?? 0.1,
+      rr_half_life: b.rr_half_life ?? Math.max(1, Math.round(reset / 3)),
+    };
+  });
+
+/** A route's breaker; the seed's form, wrapped in `spec:`, is accepted as written. */
+const breakerSchema = z.preprocess(
+  v => (typeof v === 'object' && v !== null && 'spec' in v && Object.keys(v).length === 1 ? v.spec : v),
+  breakerObject,
+);
 
 const rateLimitSchema = z.strictObject({
   token_bucket: z.strictObject({
