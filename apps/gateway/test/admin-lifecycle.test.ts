@@ -29,6 +29,7 @@ describe('admin API', () => {
     const g = await gateway({ admin: { token: 'secret-in-config' }, clusters: [{ name: 'api', hosts: hostsOf(ups) }], routes: [{ name: 'all', match: { prefix: '/' }, cluster: 'api' }] });
     assert.equal((await g.adminGet('/clusters', 'wrong')).status, 401);
     assert.equal((await request(`${g.admin}/clusters`)).statusCode, 401);
+    assert.equal((await request(`${g.admin}/no-such-endpoint`)).statusCode, 401, 'unknown paths do not reveal themselves without the token');
     assert.equal((await g.adminGet('/clusters')).status, 200);
     const ready = await request(`${g.admin}/ready`);
     assert.equal(ready.statusCode, 200);
