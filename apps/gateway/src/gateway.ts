@@ -17,7 +17,7 @@ import { createProbeFactory } from './health/probe-factory.ts';
 import { createAdminServer } from './admin/admin-server.ts';
 import type { AdminSurface, ReloadResult } from './admin/admin-surface.ts';
 import { clusterStatus, fleetSnapshot, routeStatus } from './admin/status-views.ts';
-import { bind, bounded, REDIS_SHUTDOWN_MS } from './lifecycle/listen.ts';
+import { bind } from './lifecycle/listen.ts';
 import { keepRestartFields } from './lifecycle/restart-fields.ts';
 import { buildDistributedLimiters } from './rate-limit/distributed-limiters.ts';
 import { ResponseCache } from './cache/response-cache.ts';
@@ -40,7 +40,6 @@ export class Gateway implements AdminSurface, PipelineHost {
   readonly log: Logger;
   draining = false;
   readonly switches: SwitchStore;
-  readonly switchSync: RedisSwitchSync | undefined;
   private readonly switchControl: SwitchControl;
   /** Distributed (Redis) rate limiters by route, each bounded to 20 ms and failing open. */
   readonly distributedLimiters = new Map<string, FailOpenLimiter>();
@@ -79,7 +78,6 @@ export class Gateway implements AdminSurface, PipelineHost {
       instanceId: this.instanceId,
       automatic: () => this.automaticDegradations(),
     });
-    this.switchSync = this.switchControl.sync;
     if (opts.redisUrl) {
       // Its own connection, with no offline queue: while Redis is down a check fails at once and
       // the limiter fails open, instead of queueing requests behind a reconnect.
@@ -116,9 +114,9 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.dispatcher.prune(this.engine.clusters.values());
   }
 
-  /** Expands host names now (and keeps refreshing them); see discovery/dns-refresh.ts. */
-  refreshDns(): Promise<void> {
-    return this.dns.refresh();
+  /** Fleet mode's Redis sync (owned by the switch control). */
+  get switchSync(): RedisSwitchSync | undefined {
+    return this.switchControl.sync;
   }
 
   get currentConfig(): GatewayConfig {
@@ -127,7 +125,7 @@ export class Gateway implements AdminSurface, PipelineHost {
 
   /** Starts health checks and both listeners; returns their bound addresses. */
   async listen(): Promise<{ public: string; admin: string }> {
-    await this.refreshDns();
+    await this.dns.refresh();
     this.engine.start();
     await this.switchSync?.start();
     this.fleet?.start();
@@ -223,9 +221,9 @@ export class Gateway implements AdminSurface, PipelineHost {
     await this.adminApp.close();
     this.dns.stop();
     this.engine.stop();
-    // Redis may be unreachable: shutdown never waits on it for more than a short bound.
-    await bounded(Promise.all([this.switchSync?.stop(), this.fleet?.stop()]), REDIS_SHUTDOWN_MS);
-    this.switchSync?.redis.disconnect();
+    // Neither waits on an unreachable Redis: the sync disconnects, the reporter's stop is bounded.
+    await this.switchSync?.stop();
+    await this.fleet?.stop();
     this.limiterRedis?.disconnect();
     await this.dispatcher.close();
     await this.probes.close();

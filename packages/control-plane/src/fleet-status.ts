@@ -4,6 +4,9 @@ import { INSTANCE_PREFIX } from './redis-keys.ts';
 import { appendAutoEvent, type AutoEvent } from './change-log.ts';
 import type { ControlPlaneLog } from './log.ts';
 
+/** The longest `FleetReporter.stop()` waits for Redis to remove the entry. */
+export const STOP_WAIT_MS = 500;
+
 /**
  * Publishes this gateway's view for the console: host health (ejections with reason, count, time
  * left), the switches version it enforces, automatic degradations and per-route counters, under
@@ -39,9 +42,22 @@ export class FleetReporter {
     void this.publish();
   }
 
+  /**
+   * Stops publishing and removes this instance's entry. Waits on Redis at most `STOP_WAIT_MS`: a
+   * Redis that accepts connections but never answers must not hold up a shutdown (the entry then
+   * expires by its TTL).
+   */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.redis.del(this.key).catch(() => undefined);
+    let wait: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.redis.del(this.key).catch(() => undefined),
+      new Promise<void>(resolve => {
+        wait = setTimeout(resolve, STOP_WAIT_MS);
+        wait.unref();
+      }),
+    ]);
+    clearTimeout(wait);
   }
 
   async publish(): Promise<void> {

@@ -24,23 +24,3 @@ export async function bind(app: FastifyInstance, section: 'listener' | 'admin', 
     throw new ListenError(section, `${section}: cannot listen on ${where}: ${e instanceof Error ? e.message : String(e)}`, e);
   }
 }
-
-/** The longest shutdown waits for Redis (removing the fleet entry) before it disconnects anyway. */
-export const REDIS_SHUTDOWN_MS = 500;
-
-/** Resolves when `p` settles or after `ms`, whichever is first; never rejects. */
-export function bounded(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.then(
-      () => undefined,
-      () => undefined,
-    ),
-    new Promise<void>(resolve => {
-      timer = setTimeout(resolve, ms);
-      timer.unref();
-    }),
-  ]).finally(() => {
-    clearTimeout(timer);
-  });
-}
