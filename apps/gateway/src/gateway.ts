@@ -189,12 +189,20 @@ export class Gateway implements AdminSurface, PipelineHost {
   }
 
   routeStatus(): unknown[] {
-    return routeStatus(this.engine);
+    return routeStatus(this.engine, this.metrics);
   }
 
   /** What this instance publishes for the console (see FleetReporter). */
   fleetSnapshot(): unknown {
-    return fleetSnapshot(this.engine, this.metrics, { instance: this.instanceId, started_at: this.startedAt, draining: this.draining, switches_version: this.switches.version });
+    const stale = this.switchControl.sync?.stalenessMs();
+    return fleetSnapshot(this.engine, this.metrics, {
+      instance: this.instanceId,
+      started_at: this.startedAt,
+      draining: this.draining,
+      switches_version: this.switches.version,
+      switches_stale_ms: stale === undefined || !Number.isFinite(stale) ? null : Math.round(stale),
+      heartbeat_ms: this.fleet?.heartbeatMs ?? 2_000,
+    });
   }
 
   /** Fields changed by the last reload that wait for a restart (their old values are in force). */

@@ -17,7 +17,7 @@ export class FleetReporter {
   readonly instanceId: string;
   private readonly redis: AnyRedis;
   private readonly snapshot: () => unknown;
-  private readonly heartbeatMs: number;
+  readonly heartbeatMs: number;
   private readonly log: ControlPlaneLog;
   private timer: NodeJS.Timeout | undefined;
 

@@ -19,11 +19,14 @@ export function clusterStatus(engine: Engine): unknown[] {
   }));
 }
 
-export function routeStatus(engine: Engine): unknown[] {
+export function routeStatus(engine: Engine, metrics: GatewayMetrics): unknown[] {
+  const counts = metrics.routeCounts();
   return engine.routes.map(r => ({
     name: r.name,
     cluster: r.cluster.name,
     priority: r.config.priority,
+    // Cumulative client answers by status class: the console derives rates from two reads.
+    requests: counts[r.name] ?? { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
     breaker: r.breaker
       ? { type: r.breaker.config.type, state: r.breaker.current, retry_after_ms: r.breaker.retryAfterMs(), ...(r.breaker.config.type === 'RED' && { decayed_error_rate: r.breaker.decayedRate() }), ...r.breaker.stats }
       : null,
@@ -32,9 +35,15 @@ export function routeStatus(engine: Engine): unknown[] {
 }
 
 /** What this instance publishes for the console (see FleetReporter). */
-export function fleetSnapshot(engine: Engine, metrics: GatewayMetrics, self: { instance: string; started_at: string; draining: boolean; switches_version: number }): unknown {
+export function fleetSnapshot(
+  engine: Engine,
+  metrics: GatewayMetrics,
+  self: { instance: string; started_at: string; draining: boolean; switches_version: number; switches_stale_ms: number | null; heartbeat_ms: number },
+): unknown {
   return {
     ...self,
+    // What the console needs to show a route's blast radius: its cluster and priority tier.
+    route_meta: engine.routes.map(r => ({ name: r.name, cluster: r.cluster.name, priority: r.config.priority })),
     heartbeat_at: new Date().toISOString(),
     automatic: automaticDegradations(engine),
     clusters: [...engine.clusters.values()].map(c => ({

@@ -1,0 +1,89 @@
+import { pageUser } from '@/server/request.ts';
+import { ready } from '@/server/ready.ts';
+import { Shell } from '@/features/auth/components/shell.tsx';
+import { AUDIT_ACTIONS, queryAudit } from '@/features/audit/audit-log.ts';
+import { fleetMonitor } from '@/features/fleet/monitor.ts';
+
+export const dynamic = 'force-dynamic';
+
+const date = (s: string | undefined): Date | undefined => {
+  if (!s) return undefined;
+  const t = Date.parse(/[zZ]$/.test(s) ? s : `${s}Z`);
+  return Number.isFinite(t) ? new Date(t) : undefined;
+};
+
+export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+  const user = await pageUser();
+  const q = await searchParams;
+  // Pull the gateways' latest automatic degradations in before reading.
+  await fleetMonitor().view().catch(() => undefined);
+  const rows = await queryAudit(await ready(), { route: q.route || undefined, actor: q.actor || undefined, action: q.action || undefined, from: date(q.from), to: date(q.to), limit: 500 });
+  return (
+    <Shell user={user} active="/audit">
+      <h1>Audit log</h1>
+      <form className="filters" method="get">
+        <label className="field">
+          <span>Route</span>
+          <input name="route" defaultValue={q.route ?? ''} />
+        </label>
+        <label className="field">
+          <span>Actor</span>
+          <input name="actor" defaultValue={q.actor ?? ''} />
+        </label>
+        <label className="field">
+          <span>Action</span>
+          <select name="action" defaultValue={q.action ?? ''}>
+            <option value="">any</option>
+            {AUDIT_ACTIONS.map(a => (
+              <option key={a}>{a}</option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span>From (UTC)</span>
+          <input name="from" type="datetime-local" defaultValue={q.from ?? ''} />
+        </label>
+        <label className="field">
+          <span>To (UTC)</span>
+          <input name="to" type="datetime-local" defaultValue={q.to ?? ''} />
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      <p className="muted">Append-only: entries cannot be edited or deleted (the database refuses). {rows.length} shown, newest first.</p>
+      <table data-testid="audit">
+        <thead>
+          <tr>
+            <th>Time (UTC)</th>
+            <th>Actor</th>
+            <th>Action</th>
+            <th>Route / target</th>
+            <th>Reason</th>
+            <th>Before → after</th>
+            <th>Outcome</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(r => (
+            <tr key={r.id} data-action={r.action} className={r.action.endsWith('failed') || r.action === 'switch_refused' ? 'row-warn' : ''}>
+              <td className="mono nowrap">{r.at.toISOString().replace('T', ' ').slice(0, 19)}</td>
+              <td>{r.actor}</td>
+              <td>{r.action}</td>
+              <td className="mono">{r.route ?? r.target ?? ''}</td>
+              <td>
+                {r.reason}
+                {r.ticket && (
+                  <>
+                    {' '}
+                    <a href={r.ticket}>ticket</a>
+                  </>
+                )}
+              </td>
+              <td className="mono small">{r.before || r.after ? `${r.before ?? '—'} → ${r.after ?? '—'}` : ''}</td>
+              <td className="small">{r.outcome}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Shell>
+  );
+}

@@ -1,0 +1,12 @@
+/** Console roles, least to most privileged. Each includes what the ones before it may do. */
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export function isRole(v: unknown): v is Role {
+  return typeof v === 'string' && (ROLES as readonly string[]).includes(v);
+}
+
+/** Whether `have` may do what needs `need` (an unknown stored role may do nothing). */
+export function allows(have: string, need: Role): boolean {
+  return isRole(have) && ROLES.indexOf(have) >= ROLES.indexOf(need);
+}

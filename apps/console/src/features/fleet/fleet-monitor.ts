@@ -1,0 +1,132 @@
+import type { Db } from '@/server/db/client.ts';
+import { appendAuditOnce } from '@/features/audit/audit-log.ts';
+import { LinkDown, type FleetRead, type GatewayLink } from './gateway-link.ts';
+import { hostViews, instanceViews, routeViews, type FleetView } from './fleet-view.ts';
+import { RateTracker } from './rate-tracker.ts';
+
+/** Polls closer together than this share one read of Redis / the admin API. */
+const SHARE_MS = 400;
+/** An instance that vanished is shown as gone this long. */
+const GONE_KEEP_MS = 10 * 60 * 1000;
+
+/**
+ * The console's view of the fleet: reads through the link, remembers the last good read (shown
+ * with its age when the link is down), derives rates between reads, remembers instances that went
+ * away, and copies the gateways' automatic degradations into the audit log.
+ */
+export class FleetMonitor {
+  private readonly link: GatewayLink | null;
+  private readonly db: () => Promise<Db>;
+  private readonly rates = new RateTracker();
+  private readonly lastSeen = new Map<string, number>();
+  private last: { view: FleetView; raw: FleetRead | null } | undefined;
+  private inflight: Promise<FleetView> | undefined;
+  private autoFrom = Date.now() - 60 * 60 * 1000;
+  private lastAuto = new Map<string, Set<string>>();
+
+  constructor(link: GatewayLink | null, db: () => Promise<Db>) {
+    this.link = link;
+    this.db = db;
+  }
+
+  get linkMode(): 'fleet' | 'single' | 'none' {
+    return this.link?.mode ?? 'none';
+  }
+
+  async view(now = Date.now()): Promise<FleetView> {
+    if (this.last && now - this.last.view.readAt < SHARE_MS) return this.last.view;
+    this.inflight ??= this.refresh(now).finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  /** The raw read behind the latest view (for writers building on the current document). */
+  async fresh(): Promise<FleetRead> {
+    if (!this.link) throw new LinkDown('no gateway configured: set REDIS_URL (fleet) or BROWNOUT_GATEWAY_URL (single gateway)');
+    return this.link.read();
+  }
+
+  private async refresh(now: number): Promise<FleetView> {
+    const link = this.link;
+    if (!link) {
+      return this.remember(now, null, 'no gateway configured: set REDIS_URL (fleet mode) or BROWNOUT_GATEWAY_URL (single-gateway mode)');
+    }
+    let read: FleetRead;
+    try {
+      read = await link.read();
+    } catch (e) {
+      return this.remember(now, null, e instanceof Error ? e.message : String(e));
+    }
+    this.rates.observe(read.instances, now);
+    await this.recordAutomatic(read).catch(() => undefined);
+    return this.remember(now, read, null);
+  }
+
+  private remember(now: number, read: FleetRead | null, error: string | null): FleetView {
+    const prev = this.last;
+    const base = read ?? prev?.raw ?? { instances: [], document: null };
+    if (read) for (const s of read.instances) this.lastSeen.set(s.instance, now);
+    const present = new Set(base.instances.map(s => s.instance));
+    const gone: string[] = [];
+    for (const [id, at] of this.lastSeen) {
+      if (now - at > GONE_KEEP_MS) this.lastSeen.delete(id);
+      else if (read && !present.has(id)) gone.push(id);
+    }
+    const doc = base.document;
+    const view: FleetView = {
+      mode: this.linkMode,
+      target: this.link?.target ?? null,
+      readAt: now,
+      reachable: read !== null,
+      error,
+      lastGoodAt: read ? now : (prev?.view.lastGoodAt ?? null),
+      document: doc ? { version: doc.version, globalLevel: doc.global_level, globalShadow: doc.global_shadow, updatedAt: doc.updated_at ?? null, updatedBy: doc.updated_by ?? null } : null,
+      switchRoutes: doc?.routes ?? {},
+      instances: instanceViews(base.instances, gone.sort(), now),
+      hosts: hostViews(base.instances),
+      routes: routeViews(base.instances, doc, this.rates),
+    };
+    this.last = { view, raw: read ?? prev?.raw ?? null };
+    return view;
+  }
+
+  /**
+   * Automatic degradations into the audit log: in fleet mode from the shared change log (each
+   * entry once, by its stream id, including those from while the console was down); in single
+   * mode by comparing the gateway's current list with the last read.
+   */
+  private async recordAutomatic(read: FleetRead): Promise<void> {
+    const link = this.link!;
+    const db = await this.db();
+    if (link.mode === 'fleet') {
+      const changes = await link.autoChanges(this.autoFrom);
+      for (const c of changes) {
+        await appendAuditOnce(db, {
+          sourceId: `changelog:${c.id}`,
+          actor: `gateway ${c.instance}`,
+          action: 'auto_degradation',
+          route: c.route,
+          reason: c.reason,
+          outcome: c.active ? 'started' : 'ended',
+          at: new Date(c.at),
+        });
+        this.autoFrom = Math.max(this.autoFrom, c.at);
+      }
+      return;
+    }
+    for (const s of read.instances) {
+      const now = new Set(s.automatic.map(a => `${a.route}\u0000${a.reason}`));
+      const before = this.lastAuto.get(s.instance) ?? new Set<string>();
+      const at = Date.now();
+      for (const k of now) if (!before.has(k)) await this.recordSingle(db, s.instance, k, true, at);
+      for (const k of before) if (!now.has(k)) await this.recordSingle(db, s.instance, k, false, at);
+      this.lastAuto.set(s.instance, now);
+    }
+  }
+
+  private async recordSingle(db: Db, instance: string, key: string, active: boolean, at: number): Promise<void> {
+    const [route, reason] = key.split('\u0000') as [string, string];
+    await appendAuditOnce(db, { sourceId: `single:${instance}:${key}:${active ? 1 : 0}:${at}`, actor: `gateway ${instance}`, action: 'auto_degradation', route, reason, outcome: active ? 'started' : 'ended' });
+  }
+}

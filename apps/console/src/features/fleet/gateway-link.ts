@@ -1,0 +1,46 @@
+import type { SwitchDocument } from '@brownout/core/config';
+import type { ConfigIssue } from '@brownout/core';
+import type { InstanceStatus } from './instance-status.ts';
+
+/** What the console reads from the gateways, one shape in both modes. */
+export interface FleetRead {
+  readonly instances: readonly InstanceStatus[];
+  /** The switch document the fleet is given (Redis) or the gateway enforces (single mode). */
+  readonly document: SwitchDocument | null;
+}
+
+/** An automatic degradation from the shared change log (fleet mode). */
+export interface AutoChange {
+  readonly id: string;
+  readonly at: number;
+  readonly instance: string;
+  readonly route: string;
+  readonly reason: string;
+  readonly active: boolean;
+}
+
+export type SwitchWrite =
+  | { readonly ok: true; readonly version: number }
+  | { readonly ok: false; readonly reason: 'invalid'; readonly issues: readonly ConfigIssue[] }
+  | { readonly ok: false; readonly reason: 'stale'; readonly current: number }
+  | { readonly ok: false; readonly reason: 'unavailable'; readonly message: string };
+
+/**
+ * The console's one way to the gateways. Fleet mode goes through Redis (the control-plane writer
+ * and fleet status); single-gateway mode through one gateway's admin API, for a newcomer without
+ * Redis. Reads throw `LinkDown` when the other side does not answer.
+ */
+export interface GatewayLink {
+  readonly mode: 'fleet' | 'single';
+  /** Where it points, without credentials. */
+  readonly target: string;
+  read(): Promise<FleetRead>;
+  write(doc: SwitchDocument, actor: string, knownRoutes: readonly string[]): Promise<SwitchWrite>;
+  /** Automatic degradations after `afterId` (fleet mode; single mode reports none). */
+  autoChanges(afterMs: number): Promise<AutoChange[]>;
+  close(): Promise<void>;
+}
+
+export class LinkDown extends Error {
+  override readonly name = 'LinkDown';
+}

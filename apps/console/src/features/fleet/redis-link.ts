@@ -1,0 +1,69 @@
+import { Redis } from 'ioredis';
+import { SWITCH_KEY, readChangeLog, readFleet, writeSwitchDocument } from '@brownout/control-plane';
+import { parseSwitchDocument, type SwitchDocument } from '@brownout/core/config';
+import { LinkDown, type AutoChange, type FleetRead, type GatewayLink, type SwitchWrite } from './gateway-link.ts';
+import { parseInstances } from './instance-status.ts';
+
+/**
+ * Fleet mode: switches written through the control-plane writer (validated, versioned, logged and
+ * published atomically), fleet status and change log read from Redis. Commands fail at once while
+ * Redis is down (no offline queue), so the console says so instead of hanging.
+ */
+export class RedisLink implements GatewayLink {
+  readonly mode = 'fleet' as const;
+  readonly target: string;
+  private readonly redis: Redis;
+
+  constructor(url: string) {
+    this.target = url.replace(/\/\/[^@/]*@/, '//');
+    const opts = { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => 500, lazyConnect: false } as const;
+    this.redis = url.startsWith('/') ? new Redis(url, opts) : new Redis(url, opts);
+    this.redis.on('error', () => undefined); // reported through LinkDown on each call
+  }
+
+  private async guard<T>(f: () => Promise<T>): Promise<T> {
+    if (this.redis.status !== 'ready') throw new LinkDown(`Redis at ${this.target} is unreachable (${this.redis.status})`);
+    try {
+      return await f();
+    } catch (e) {
+      throw new LinkDown(`Redis at ${this.target}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  async read(): Promise<FleetRead> {
+    return this.guard(async () => {
+      const [raw, instances] = await Promise.all([this.redis.get(SWITCH_KEY), readFleet(this.redis)]);
+      let document: SwitchDocument | null = null;
+      if (raw !== null) {
+        try {
+          document = parseSwitchDocument(JSON.parse(raw));
+        } catch {
+          document = null; // unreadable: the gateways keep their last good one; the board starts from empty
+        }
+      }
+      return { document, instances: parseInstances(instances) };
+    });
+  }
+
+  async write(doc: SwitchDocument, actor: string, knownRoutes: readonly string[]): Promise<SwitchWrite> {
+    if (this.redis.status !== 'ready') return { ok: false, reason: 'unavailable', message: `Redis at ${this.target} is unreachable; nothing was written` };
+    try {
+      return await writeSwitchDocument(this.redis, doc, actor, { rules: { knownRoutes, now: Date.now() } });
+    } catch (e) {
+      return { ok: false, reason: 'unavailable', message: `Redis at ${this.target} failed during the write (${e instanceof Error ? e.message : String(e)}); check the switch board before retrying` };
+    }
+  }
+
+  async autoChanges(afterMs: number): Promise<AutoChange[]> {
+    return this.guard(async () => {
+      const entries = await readChangeLog(this.redis, { from: afterMs, limit: 1_000 });
+      const out: AutoChange[] = [];
+      for (const e of entries) if (e.type === 'auto') out.push({ id: e.id, at: e.at, instance: e.instance, route: e.route, reason: e.reason, active: e.active });
+      return out.reverse();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,97 @@
+import type { Db } from '@/server/db/client.ts';
+import { appendAudit } from '@/features/audit/audit-log.ts';
+import type { GatewayLink } from '@/features/fleet/gateway-link.ts';
+import { instanceViews } from '@/features/fleet/fleet-view.ts';
+import { changeDiff, nextDocument, type SwitchChange } from './switch-change.ts';
+
+export type ApplyOutcome =
+  | { readonly ok: true; readonly version: number; readonly applied: readonly string[]; readonly pending: readonly string[]; readonly message: string }
+  | { readonly ok: false; readonly status: 400 | 409 | 503; readonly message: string; readonly fields?: Record<string, string> };
+
+export interface ApplyDeps {
+  readonly db: Db;
+  readonly link: GatewayLink;
+  readonly waitMs: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Writes an operator's change for the fleet and reports what really happened: "applied" only when
+ * every live gateway enforces the new version; otherwise which have not after `waitMs`. Unknown
+ * routes, stale versions and an unreachable store are refused with nothing written. Every
+ * outcome, refusals included, goes to the audit log.
+ */
+export async function applySwitchChange(deps: ApplyDeps, change: SwitchChange, actor: string, ip: string): Promise<ApplyOutcome> {
+  const now = deps.now ?? Date.now;
+  const audit = (e: { outcome: string; action?: 'switch_changed' | 'switch_refused'; before?: unknown; after?: unknown; route?: string | null }) =>
+    appendAudit(deps.db, {
+      actor,
+      action: e.action ?? 'switch_refused',
+      route: e.route ?? (change.kind === 'route' ? change.flip.route : null),
+      target: change.kind === 'route' ? `route ${change.flip.route}` : change.kind === 'level' ? 'global level' : 'all switches',
+      reason: change.kind === 'route' ? change.flip.reason : change.kind === 'level' ? change.level.reason : change.restore.reason,
+      ticket: (change.kind === 'route' ? change.flip.ticket : change.kind === 'level' ? change.level.ticket : change.restore.ticket) ?? null,
+      before: e.before,
+      after: e.after,
+      outcome: e.outcome,
+      ip,
+    });
+
+  let read;
+  try {
+    read = await deps.link.read();
+  } catch (e) {
+    const message = `${e instanceof Error ? e.message : String(e)}; nothing was written`;
+    await audit({ outcome: `refused: ${message}` });
+    return { ok: false, status: 503, message };
+  }
+  const known = [...new Set(read.instances.flatMap(s => s.route_meta.map(m => m.name)))];
+  if (change.kind === 'route' && !known.includes(change.flip.route)) {
+    const message = known.length === 0 ? 'no gateway reports any route right now; cannot check the route name' : `unknown route "${change.flip.route}"; known routes: ${known.join(', ')}`;
+    await audit({ outcome: `refused: ${message}` });
+    return { ok: false, status: 400, message, fields: { route: message } };
+  }
+  const next = nextDocument(read.document, change, actor, new Date(now()));
+  const diff = changeDiff(read.document, next, change);
+  const w = await deps.link.write(next, actor, known);
+  if (!w.ok) {
+    const message =
+      w.reason === 'stale'
+        ? `someone else changed the switches meanwhile (now version ${w.current}); nothing was written — review the board and try again`
+        : w.reason === 'unavailable'
+          ? w.message
+          : `refused: ${w.issues.map(i => `${i.path}: ${i.message}`).join('; ')}`;
+    await audit({ outcome: `refused: ${message}`, before: diff.before, after: diff.after });
+    const fields: Record<string, string> = {};
+    if (w.reason === 'invalid') for (const i of w.issues) if (i.path.endsWith('expires_at')) fields.expiresAt = i.message;
+    return { ok: false, status: w.reason === 'stale' ? 409 : w.reason === 'unavailable' ? 503 : 400, message, fields };
+  }
+  const { applied, pending } = await waitApplied(deps, w.version);
+  const message =
+    pending.length === 0 && applied.length > 0
+      ? `version ${w.version} applied on ${applied.length} of ${applied.length} gateway${applied.length === 1 ? '' : 's'}`
+      : applied.length === 0 && pending.length === 0
+        ? `version ${w.version} saved, but no gateway is running to apply it`
+        : `version ${w.version} saved; applied on ${applied.length} of ${applied.length + pending.length} — not yet on ${pending.join(', ')}`;
+  await audit({ action: 'switch_changed', outcome: message, before: diff.before, after: diff.after, route: diff.route });
+  return { ok: true, version: w.version, applied, pending, message };
+}
+
+/** Watches the gateways' reported switch versions until every live one enforces `version`, or time runs out. */
+async function waitApplied(deps: ApplyDeps, version: number): Promise<{ applied: string[]; pending: string[] }> {
+  const deadline = Date.now() + deps.waitMs;
+  for (;;) {
+    let applied: string[] = [];
+    let pending: string[] = [];
+    try {
+      const read = await deps.link.read();
+      const live = instanceViews(read.instances, [], Date.now()).filter(i => i.state === 'alive');
+      applied = live.filter(i => (i.switchesVersion ?? -1) >= version).map(i => i.instance);
+      pending = live.filter(i => (i.switchesVersion ?? -1) < version).map(i => i.instance);
+    } catch {
+      /* a read failing while we wait: keep waiting until the deadline */
+    }
+    if ((pending.length === 0 && applied.length > 0) || Date.now() >= deadline) return { applied, pending };
+    await new Promise(r => setTimeout(r, 150));
+  }
+}

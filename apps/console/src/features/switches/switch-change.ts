@@ -1,0 +1,44 @@
+import type { SwitchDocument } from '@brownout/core/config';
+import type { GlobalLevel, RestoreAll, RouteFlip } from './switch-input.ts';
+
+/** One operator change to the switch document. */
+export type SwitchChange =
+  | { readonly kind: 'route'; readonly flip: RouteFlip }
+  | { readonly kind: 'level'; readonly level: GlobalLevel }
+  | { readonly kind: 'restore-all'; readonly restore: RestoreAll };
+
+const EMPTY: SwitchDocument = { version: 0, global_level: 0, global_shadow: false, routes: {}, fallbacks: {} };
+
+/**
+ * The next document: the current one with the change applied, one version up (so a concurrent
+ * writer's document is never silently overwritten: the writer refuses it as stale). A route set
+ * back to normal loses its override rather than carrying a `normal` entry forever.
+ */
+export function nextDocument(current: SwitchDocument | null, change: SwitchChange, actor: string, now: Date): SwitchDocument {
+  const base = current ?? EMPTY;
+  const doc: SwitchDocument = { ...base, routes: { ...base.routes }, version: base.version + 1, updated_at: now.toISOString(), updated_by: actor };
+  switch (change.kind) {
+    case 'route': {
+      const f = change.flip;
+      if (f.mode === 'normal' && !f.shadow) delete doc.routes[f.route];
+      else doc.routes[f.route] = { mode: f.mode, reason: f.reason, actor, shadow: f.shadow, ...(f.ticket && { ticket: f.ticket }), ...(f.expiresAt && { expires_at: f.expiresAt }) };
+      return doc;
+    }
+    case 'level':
+      return { ...doc, global_level: change.level.level, global_shadow: change.level.shadow };
+    case 'restore-all':
+      return { ...doc, global_level: 0, global_shadow: false, routes: {} };
+  }
+}
+
+/** What a change does, for the audit log: the parts of the document it touches, before and after. */
+export function changeDiff(before: SwitchDocument | null, after: SwitchDocument, change: SwitchChange): { before: unknown; after: unknown; route: string | null } {
+  switch (change.kind) {
+    case 'route':
+      return { route: change.flip.route, before: before?.routes[change.flip.route] ?? { mode: 'normal' }, after: after.routes[change.flip.route] ?? { mode: 'normal' } };
+    case 'level':
+      return { route: null, before: { global_level: before?.global_level ?? 0, global_shadow: before?.global_shadow ?? false }, after: { global_level: after.global_level, global_shadow: after.global_shadow } };
+    case 'restore-all':
+      return { route: null, before: { global_level: before?.global_level ?? 0, routes: before?.routes ?? {} }, after: { global_level: 0, routes: {} } };
+  }
+}
