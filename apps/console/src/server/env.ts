@@ -27,7 +27,8 @@ let cached: ConsoleEnv | undefined;
 
 export function env(): ConsoleEnv {
   if (cached) return cached;
-  const parsed = envSchema.safeParse(process.env);
+  // An empty variable counts as unset (a shell's FOO= must not become an invalid URL).
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== '')));
   if (!parsed.success) {
     const lines = parsed.error.issues.map(i => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new Error(`brownout console: invalid environment\n${lines}`);

@@ -2,6 +2,7 @@ import { cookies, headers } from 'next/headers';
 import { forbidden, redirect } from 'next/navigation';
 import { SESSION_COOKIE, sessionUser, type SessionUser } from '@/features/auth/session.ts';
 import { allows, type Role } from '@/features/auth/roles.ts';
+import { appendAudit } from '@/features/audit/audit-log.ts';
 import { ready } from './ready.ts';
 
 /**
@@ -38,6 +39,10 @@ export async function pageUser(): Promise<SessionUser> {
 export async function requireRole(role: Role): Promise<SessionUser> {
   const u = await currentUser();
   if (!u) redirect('/login');
-  if (!allows(u.role, role)) forbidden();
+  if (!allows(u.role, role)) {
+    // A refused attempt is worth knowing about: the UI never offers it, so someone forged it.
+    await appendAudit(await ready(), { actor: u.email, action: 'access_denied', outcome: `needs role ${role}, has ${u.role}`, ip: await clientIp() });
+    forbidden();
+  }
   return u;
 }

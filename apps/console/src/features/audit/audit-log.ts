@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = [
   'switch_changed',
   'switch_refused',
   'auto_degradation',
+  'access_denied',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

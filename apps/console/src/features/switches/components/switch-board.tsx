@@ -39,6 +39,12 @@ function Result({ state }: { state: ActionState | null }) {
   );
 }
 
+/*
+ * Every type="button" click calls preventDefault: the click re-renders the row synchronously, and
+ * React may reuse the clicked element as the Confirm (submit) button before the browser runs the
+ * click's default action — which would then submit the form without a confirmation.
+ */
+
 /** Reason, ticket, expiry and shadow: asked on every flip. */
 function WhyFields({ state, expiry = true }: { state: ActionState | null; expiry?: boolean }) {
   const v = state?.ok === false ? state.values : undefined;
@@ -97,21 +103,28 @@ function RouteRow({ r, disabled }: { r: RouteView; disabled: boolean }) {
                 <button type="submit" className="danger" disabled={pending || disabled}>
                   {pending ? 'Applying…' : 'Confirm'}
                 </button>
-                <button type="button" onClick={() => setReviewing(false)}>
+                <button type="button" onClick={e => {
+                    e.preventDefault();
+                    setReviewing(false);
+                  }}>
                   Cancel
                 </button>
               </div>
             </div>
           ) : (
             <div className="row">
-              <button type="button" disabled={disabled} onClick={() => setReviewing(true)}>
+              <button type="button" disabled={disabled} onClick={e => {
+            e.preventDefault();
+            setReviewing(true);
+          }}>
                 Review…
               </button>
               {current && (
                 <button
                   type="button"
                   disabled={disabled}
-                  onClick={() => {
+                  onClick={e => {
+                    e.preventDefault();
                     setMode('normal');
                     setReviewing(true);
                   }}
@@ -169,13 +182,19 @@ function GlobalLevel({ view, disabled }: { view: FleetView; disabled: boolean })
             <button type="submit" className="danger" disabled={pending || disabled}>
               {pending ? 'Applying…' : `Confirm level ${n}`}
             </button>
-            <button type="button" onClick={() => setReviewing(false)}>
+            <button type="button" onClick={e => {
+                    e.preventDefault();
+                    setReviewing(false);
+                  }}>
               Cancel
             </button>
           </div>
         </div>
       ) : (
-        <button type="button" disabled={disabled} onClick={() => setReviewing(true)}>
+        <button type="button" disabled={disabled} onClick={e => {
+            e.preventDefault();
+            setReviewing(true);
+          }}>
           Review…
         </button>
       )}
@@ -199,13 +218,19 @@ function RestoreAll({ view, disabled }: { view: FleetView; disabled: boolean }) 
             <button type="submit" className="danger" disabled={pending || disabled}>
               {pending ? 'Applying…' : 'Confirm restore'}
             </button>
-            <button type="button" onClick={() => setReviewing(false)}>
+            <button type="button" onClick={e => {
+                    e.preventDefault();
+                    setReviewing(false);
+                  }}>
               Cancel
             </button>
           </div>
         </div>
       ) : (
-        <button type="button" disabled={disabled} onClick={() => setReviewing(true)}>
+        <button type="button" disabled={disabled} onClick={e => {
+            e.preventDefault();
+            setReviewing(true);
+          }}>
           Review…
         </button>
       )}

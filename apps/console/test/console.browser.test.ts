@@ -1,0 +1,189 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { SWITCH_KEY } from '@brownout/control-plane';
+import { ADMIN_TOKEN, startStack, stopStack, type Stack } from './stack.ts';
+
+/**
+ * The console end to end: a real Chromium (Debian's) driving the built console against a real
+ * gateway process and a real Redis. Screenshots go to test-results/ (every failure, and one of
+ * each main page, which the README shows from docs/screenshots/).
+ */
+const RESULTS = new URL('../test-results/', import.meta.url).pathname;
+const DOCS = new URL('../../../docs/screenshots/', import.meta.url).pathname;
+mkdirSync(RESULTS, { recursive: true });
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+describe('console in a browser', { timeout: 180_000 }, () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+  let redis: Redis;
+
+  before(async () => {
+    stack = await startStack();
+    redis = new Redis(stack.redis.url);
+    redis.on('error', () => undefined); // Redis is stopped on purpose in one step
+    browser = await chromium.launch({ executablePath: process.env.BROWNOUT_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  });
+  after(async () => {
+    await browser?.close();
+    redis?.disconnect();
+    await stopStack();
+  });
+
+  /** Runs a step; on failure saves a screenshot named after it before failing. */
+  async function step(name: string, f: () => Promise<void>): Promise<void> {
+    try {
+      await f();
+    } catch (e) {
+      await page.screenshot({ path: `${RESULTS}failed-${name}.png`, fullPage: true }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Submits a form whose buttons the page disabled, as a forger would (the server action is still called). */
+  async function forceSubmit(scope: ReturnType<Page['locator']>): Promise<void> {
+    await scope.locator('form').evaluate(f => {
+      (f as HTMLFormElement).requestSubmit();
+    });
+  }
+
+  async function signIn(email: string, password: string): Promise<void> {
+    await page.goto(`${stack.consoleUrl}/login`);
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', password);
+    await page.click('button[type=submit]');
+  }
+
+  async function switchVersion(): Promise<number> {
+    const raw = await redis.get(SWITCH_KEY);
+    return raw === null ? 0 : (JSON.parse(raw) as { version: number }).version;
+  }
+
+  it('refuses a wrong password, then signs the admin in and shows the fleet in fleet mode', () =>
+    step('sign-in', async () => {
+      await signIn(stack.adminEmail, 'not-the-password');
+      await page.getByText('Wrong email or password.').waitFor();
+      await signIn(stack.adminEmail, stack.adminPassword);
+      await page.waitForURL(`${stack.consoleUrl}/`);
+      assert.match((await page.getByTestId('mode').textContent()) ?? '', /Fleet mode/);
+      await page.locator('[data-testid=instances] td', { hasText: /^gw-|-/ }).first().waitFor();
+      await page.locator('[data-testid=routes] tr[data-route=products]').waitFor();
+    }));
+
+  it('shows a host ejected after its upstream starts failing, without a reload', () =>
+    step('ejection', async () => {
+      stack.a.failing = true;
+      for (let i = 0; i < 30; i++) await fetch(`${stack.gatewayUrl}/api/reports/${i}`).then(r => r.arrayBuffer());
+      const row = page.locator('[data-testid=ejected] tr', { hasText: `127.0.0.1:${stack.a.port}` });
+      await row.waitFor({ timeout: 10_000 });
+      assert.match((await row.textContent()) ?? '', /ejected on 1 of 1 gateway/);
+      assert.match((await row.textContent()) ?? '', /consecutive_5xx/i);
+      // The route's request rate comes from two fleet reads of the gateway's counters.
+      const rps = page.locator('[data-testid=routes] tr[data-route=reports] td.num').first();
+      await page.waitForFunction(el => el !== null && /^\d/.test(el.textContent ?? ''), await rps.elementHandle(), { timeout: 8_000 });
+      await page.screenshot({ path: `${DOCS}overview.png`, fullPage: true });
+    }));
+
+  it('refuses a flip without a reason at the server action, naming the field, and writes nothing', () =>
+    step('no-reason', async () => {
+      const v = await switchVersion();
+      await page.goto(`${stack.consoleUrl}/switches`);
+      const row = page.locator('tr[data-route=products]');
+      await row.locator('select[name=mode]').selectOption('default');
+      await row.getByRole('button', { name: 'Review…' }).click();
+      await row.getByRole('button', { name: 'Confirm' }).click();
+      await row.locator('[data-field-error=reason]').waitFor();
+      assert.match((await row.locator('[data-field-error=reason]').textContent()) ?? '', /say why/);
+      assert.equal(await switchVersion(), v);
+    }));
+
+  it('flips a route to default with a reason; the console says applied only once the gateway enforces it, and a real client gets the fallback', () =>
+    step('flip', async () => {
+      await page.goto(`${stack.consoleUrl}/switches`);
+      const row = page.locator('tr[data-route=products]');
+      await row.locator('select[name=mode]').selectOption('default');
+      await row.locator('input[name=reason]').fill('catalog DB failover (test)');
+      await row.locator('input[name=ticket]').fill('https://tickets.example.com/INC-42');
+      await row.getByRole('button', { name: 'Review…' }).click();
+      const blast = row.getByTestId('blast-radius');
+      assert.match((await blast.textContent()) ?? '', /products.*high.*normal.*default/s);
+      await page.screenshot({ path: `${DOCS}switch-board.png`, fullPage: true });
+      await row.getByRole('button', { name: 'Confirm' }).click();
+      const result = row.getByTestId('result');
+      await result.waitFor({ timeout: 10_000 });
+      assert.match((await result.textContent()) ?? '', /applied on 1 of 1 gateway/);
+      // "Applied" was said: the gateway must be enforcing it right now.
+      const r = await fetch(`${stack.gatewayUrl}/api/products/1`);
+      assert.match(r.headers.get('x-brownout-degraded') ?? '', /^default\b/);
+      assert.deepEqual(await r.json(), { products: [], degraded: true });
+      const sw = (await (await fetch(`${stack.adminUrl}/switches`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { document: { routes: Record<string, { reason: string; actor: string }> } };
+      assert.equal(sw.document.routes.products?.reason, 'catalog DB failover (test)');
+      assert.equal(sw.document.routes.products?.actor, stack.adminEmail);
+    }));
+
+  it('lets the admin add a viewer, whose forged flip is refused with 403 and changes nothing', () =>
+    step('viewer', async () => {
+      await page.goto(`${stack.consoleUrl}/users`);
+      await page.fill('input[name=email]', 'viewer@example.com');
+      await page.fill('input[name=password]', 'viewer-password-123');
+      await page.selectOption('select[name=role]', 'viewer');
+      await page.getByRole('button', { name: 'Add' }).click();
+      await page.getByText('Created viewer@example.com (viewer).').waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL(/\/login/);
+      await signIn('viewer@example.com', 'viewer-password-123');
+      await page.waitForURL(`${stack.consoleUrl}/`);
+      await page.goto(`${stack.consoleUrl}/switches`);
+      await page.getByText('Your role is viewer').waitFor();
+      const v = await switchVersion();
+      const row = page.locator('tr[data-route=reports]');
+      // The board offers the viewer nothing; forge the call: enable the controls and submit anyway.
+      await row.locator('select[name=mode]').selectOption('reject');
+      await row.locator('input[name=reason]').fill('forged by a viewer');
+      const [response] = await Promise.all([page.waitForResponse(r => r.request().method() === 'POST' && r.request().headers()['next-action'] !== undefined), forceSubmit(row)]);
+      assert.equal(response.status(), 403);
+      assert.equal(await switchVersion(), v, 'nothing was written');
+      const fetched = await fetch(`${stack.gatewayUrl}/api/reports/1`);
+      assert.equal(fetched.headers.get('x-brownout-degraded'), null);
+    }));
+
+  it('with Redis stopped: a banner, and a write is refused with nothing claimed', () =>
+    step('redis-down', async () => {
+      await page.goto(`${stack.consoleUrl}/switches`);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL(/\/login/);
+      await signIn(stack.adminEmail, stack.adminPassword);
+      await page.waitForURL(`${stack.consoleUrl}/`);
+      await page.goto(`${stack.consoleUrl}/switches`);
+      await stack.redis.stop();
+      const banner = page.getByTestId('link-down');
+      await banner.waitFor({ timeout: 10_000 });
+      assert.match((await banner.textContent()) ?? '', /Redis unreachable — read-only/);
+      const row = page.locator('tr[data-route=reports]');
+      assert.equal(await row.getByRole('button', { name: 'Review…' }).isDisabled(), true);
+      // The server refuses too, whatever the page shows.
+      await row.locator('input[name=reason]').fill('during the Redis outage');
+      await forceSubmit(row);
+      const result = row.getByTestId('result');
+      await result.waitFor();
+      assert.match((await result.textContent()) ?? '', /✕.*unreachable.*nothing was written/);
+    }));
+
+  it('keeps every step in the audit log', () =>
+    step('audit', async () => {
+      await page.goto(`${stack.consoleUrl}/audit`);
+      const actions = await page.locator('[data-testid=audit] tbody tr').evaluateAll(rows => rows.map(r => r.getAttribute('data-action')));
+      for (const a of ['signin_failed', 'signin', 'switch_changed', 'user_created', 'access_denied', 'switch_refused', 'signout']) assert.ok(actions.includes(a), `audit has ${a}: ${actions.join(',')}`);
+      const flip = page.locator('[data-testid=audit] tr[data-action=switch_changed]').first();
+      assert.match((await flip.textContent()) ?? '', /products.*catalog DB failover.*"mode":"normal".*"mode":"default".*applied on 1 of 1/s);
+      await page.goto(`${stack.consoleUrl}/audit?action=access_denied`);
+      assert.match((await page.locator('[data-testid=audit] tbody').textContent()) ?? '', /viewer@example.com.*needs role operator/s);
+      await page.screenshot({ path: `${DOCS}audit-log.png`, fullPage: true });
+    }));
+});
