@@ -19,16 +19,17 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 
 describe('console in a browser', { timeout: 180_000 }, () => {
   let stack: Stack;
-  let browser: Browser;
+  let browser: Browser | undefined;
   let page: Page;
-  let redis: Redis;
+  let redis: Redis | undefined;
 
   before(async () => {
     stack = await startStack();
     redis = new Redis(stack.redis.url);
     redis.on('error', () => undefined); // Redis is stopped on purpose in one step
-    browser = await chromium.launch({ executablePath: process.env.BROWNOUT_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const b = await chromium.launch({ executablePath: process.env.BROWNOUT_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = b;
+    page = await b.newPage({ viewport: { width: 1280, height: 900 } });
   });
   after(async () => {
     await browser?.close();
@@ -61,7 +62,7 @@ describe('console in a browser', { timeout: 180_000 }, () => {
   }
 
   async function switchVersion(): Promise<number> {
-    const raw = await redis.get(SWITCH_KEY);
+    const raw = await redis!.get(SWITCH_KEY);
     return raw === null ? 0 : (JSON.parse(raw) as { version: number }).version;
   }
 
@@ -86,7 +87,7 @@ describe('console in a browser', { timeout: 180_000 }, () => {
       assert.match((await row.textContent()) ?? '', /consecutive_5xx/i);
       // The route's request rate comes from two fleet reads of the gateway's counters.
       const rps = page.locator('[data-testid=routes] tr[data-route=reports] td.num').first();
-      await page.waitForFunction(el => el !== null && /^\d/.test(el.textContent ?? ''), await rps.elementHandle(), { timeout: 8_000 });
+      await page.waitForFunction(el => /^\d/.test(el.textContent), await rps.elementHandle(), { timeout: 8_000 });
       await page.screenshot({ path: `${DOCS}overview.png`, fullPage: true });
     }));
 
@@ -122,9 +123,61 @@ describe('console in a browser', { timeout: 180_000 }, () => {
       const r = await fetch(`${stack.gatewayUrl}/api/products/1`);
       assert.match(r.headers.get('x-brownout-degraded') ?? '', /^default\b/);
       assert.deepEqual(await r.json(), { products: [], degraded: true });
-      const sw = (await (await fetch(`${stack.adminUrl}/switches`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { document: { routes: Record<string, { reason: string; actor: string }> } };
+      const sw = (await (await fetch(`${stack.adminUrl}/switches`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { document: { routes: Partial<Record<string, { reason: string; actor: string }>> } };
       assert.equal(sw.document.routes.products?.reason, 'catalog DB failover (test)');
-      assert.equal(sw.document.routes.products?.actor, stack.adminEmail);
+      assert.equal(sw.document.routes.products.actor, stack.adminEmail);
+    }));
+
+  it('refuses bad input at the server action (the form is bypassed), with a message next to the field, and writes nothing', () =>
+    step('bad-input', async () => {
+      await page.goto(`${stack.consoleUrl}/switches`);
+      const v = await switchVersion();
+      const row = page.locator('tr[data-route=reports]');
+      // Each case edits the DOM as a forger would (past the browser's own checks), then submits.
+      const cases = [
+        { name: 'expiry in the past', field: 'expiresAt', message: /already in the past/ },
+        { name: 'unknown route', field: 'route', message: /unknown route "nope"/ },
+        { name: 'over-long reason', field: 'reason', message: /at most 500 characters/ },
+        { name: 'unknown mode', field: 'mode', message: /one of normal, cache, default, fallback_service, reject/ },
+      ] as const;
+      for (const c of cases) {
+        await page.goto(`${stack.consoleUrl}/switches`);
+        await row.locator('input[name=reason]').fill('a good reason');
+        await row.locator('form').evaluate((form, name) => {
+          const f = form as HTMLFormElement;
+          const el = (n: string) => f.elements.namedItem(n) as HTMLInputElement;
+          if (name === 'expiry in the past') el('expiresAt').value = '2020-01-01T00:00';
+          if (name === 'unknown route') el('route').value = 'nope';
+          if (name === 'over-long reason') {
+            el('reason').removeAttribute('maxlength');
+            el('reason').value = 'x'.repeat(501);
+          }
+          if (name === 'unknown mode') {
+            const sel = f.elements.namedItem('mode') as HTMLSelectElement;
+            sel.append(new Option('drop_tables', 'drop_tables'));
+            sel.value = 'drop_tables';
+          }
+          f.requestSubmit();
+        }, c.name);
+        const err = c.field === 'route' ? row.locator('p.field-error') : row.locator(`[data-field-error=${c.field}]`);
+        await err.waitFor({ timeout: 10_000 });
+        assert.match((await err.textContent()) ?? '', c.message, c.name);
+        assert.equal(await switchVersion(), v, `${c.name}: nothing written`);
+      }
+      // The global level outside 0–3, forged the same way.
+      const level = page.locator('form', { has: page.locator('select[name=level]') });
+      await level.locator('input[name=reason]').fill('a good reason');
+      await level.evaluate(f => {
+        const sel = (f as HTMLFormElement).elements.namedItem('level') as HTMLSelectElement;
+        const o = document.createElement('option');
+        o.value = '7';
+        sel.append(o);
+        sel.value = '7';
+        (f as HTMLFormElement).requestSubmit();
+      });
+      await level.locator('[data-field-error=level]').waitFor({ timeout: 10_000 });
+      assert.match((await level.locator('[data-field-error=level]').textContent()) ?? '', /a level from 0 to 3/);
+      assert.equal(await switchVersion(), v);
     }));
 
   it('lets the admin add a viewer, whose forged flip is refused with 403 and changes nothing', () =>

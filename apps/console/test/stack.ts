@@ -75,30 +75,8 @@ async function waitFor(url: string, what: string, headers: Record<string, string
   }
 }
 
-export interface Stack {
-  readonly redis: TestRedis;
-  readonly a: Upstream;
-  readonly b: Upstream;
-  readonly gatewayUrl: string;
-  readonly adminUrl: string;
-  readonly consoleUrl: string;
-  readonly adminEmail: string;
-  readonly adminPassword: string;
-}
-
-export const ADMIN_TOKEN = 'test-admin-token';
-
-/** Real Redis, two real upstreams, a real gateway process in fleet mode, and the built console. */
-export async function startStack(): Promise<Stack> {
-  const redis = await new TestRedis().start();
-  cleanups.push(() => redis.stop());
-  const [a, b] = await Promise.all([new Upstream('a').start(), new Upstream('b').start()]);
-  const [gwPort, adminPort, consolePort] = [await freePort(), await freePort(), await freePort()];
-  const dir = mkdtempSync(path.join(tmpdir(), 'brownout-console-e2e-'));
-  const config = path.join(dir, 'gateway.yaml');
-  writeFileSync(
-    config,
-    `listener: { address: 127.0.0.1, port: ${gwPort} }
+function gatewayConfig(gwPort: number, adminPort: number, a: Upstream, b: Upstream): string {
+  return `listener: { address: 127.0.0.1, port: ${gwPort} }
 admin: { address: 127.0.0.1, port: ${adminPort}, token: env:BROWNOUT_ADMIN_TOKEN }
 clusters:
   - name: catalog
@@ -117,13 +95,45 @@ routes:
     match: { prefix: /api/reports }
     cluster: catalog
     priority: low
-`,
-  );
+`;
+}
+
+export interface Stack {
+  readonly redis: TestRedis;
+  readonly a: Upstream;
+  readonly b: Upstream;
+  readonly gatewayUrl: string;
+  readonly adminUrl: string;
+  readonly consoleUrl: string;
+  readonly adminEmail: string;
+  readonly adminPassword: string;
+}
+
+export const ADMIN_TOKEN = 'test-admin-token';
+
+/** A gateway process on a config naming the two upstreams; fleet mode when `redisUrl` is given. */
+export async function startGateway(a: Upstream, b: Upstream, redisUrl: string | undefined): Promise<{ gatewayUrl: string; adminUrl: string; dir: string }> {
+  const [gwPort, adminPort] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(path.join(tmpdir(), 'brownout-console-e2e-'));
+  const config = path.join(dir, 'gateway.yaml');
+  writeFileSync(config, gatewayConfig(gwPort, adminPort, a, b));
   const gw = spawn(process.execPath, ['--import', 'tsx', GATEWAY_MAIN, '--config', config], {
-    env: { ...process.env, REDIS_URL: redis.url, BROWNOUT_ADMIN_TOKEN: ADMIN_TOKEN, BROWNOUT_ACCESS_LOG: 'off', BROWNOUT_SWITCH_SNAPSHOT: path.join(dir, 'switches.snapshot.json') },
+    env: { ...process.env, REDIS_URL: redisUrl ?? '', BROWNOUT_ADMIN_TOKEN: ADMIN_TOKEN, BROWNOUT_ACCESS_LOG: 'off', BROWNOUT_SWITCH_SNAPSHOT: path.join(dir, 'switches.snapshot.json') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   track(gw, 'gateway');
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  await waitFor(`${adminUrl}/ready`, 'gateway', { authorization: `Bearer ${ADMIN_TOKEN}` });
+  return { gatewayUrl: `http://127.0.0.1:${gwPort}`, adminUrl, dir };
+}
+
+/** Real Redis, two real upstreams, a real gateway process in fleet mode, and the built console. */
+export async function startStack(): Promise<Stack> {
+  const redis = await new TestRedis().start();
+  cleanups.push(() => redis.stop());
+  const [a, b] = await Promise.all([new Upstream('a').start(), new Upstream('b').start()]);
+  const consolePort = await freePort();
+  const { gatewayUrl, adminUrl, dir } = await startGateway(a, b, redis.url);
   const adminEmail = 'admin@example.com';
   const adminPassword = 'correct-horse-battery-staple';
   const con = spawn(process.execPath, ['server.mjs'], {
@@ -142,8 +152,7 @@ routes:
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   track(con, 'console');
-  const adminUrl = `http://127.0.0.1:${adminPort}`;
   const consoleUrl = `http://127.0.0.1:${consolePort}`;
-  await Promise.all([waitFor(`${adminUrl}/ready`, 'gateway', { authorization: `Bearer ${ADMIN_TOKEN}` }), waitFor(`${consoleUrl}/login`, 'console')]);
-  return { redis, a, b, gatewayUrl: `http://127.0.0.1:${gwPort}`, adminUrl, consoleUrl, adminEmail, adminPassword };
+  await waitFor(`${consoleUrl}/login`, 'console');
+  return { redis, a, b, gatewayUrl, adminUrl, consoleUrl, adminEmail, adminPassword };
 }

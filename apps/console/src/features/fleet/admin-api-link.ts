@@ -74,11 +74,11 @@ export class AdminApiLink implements GatewayLink {
     return { ok: false, reason: 'unavailable', message: body.error ?? `gateway answered ${r.status}; nothing was written` };
   }
 
-  async autoChanges(): Promise<AutoChange[]> {
-    return [];
+  autoChanges(): Promise<AutoChange[]> {
+    return Promise.resolve([]);
   }
 
-  async close(): Promise<void> {
-    /* nothing held open */
+  close(): Promise<void> {
+    return Promise.resolve(); // nothing held open
   }
 }

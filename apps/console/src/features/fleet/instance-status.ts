@@ -5,7 +5,7 @@ import { z } from 'zod';
  * gateway's admin API. Parsed leniently field by field: a gateway of another version, or garbage
  * in Redis, yields fewer facts, never a crashed page.
  */
-const num = z.number().finite();
+const num = z.number();
 const host = z.object({
   address: z.string(),
   port: z.number().int(),

@@ -63,7 +63,8 @@ export class RedisLink implements GatewayLink {
     });
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.redis.disconnect();
+    return Promise.resolve();
   }
 }

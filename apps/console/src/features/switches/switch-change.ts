@@ -20,9 +20,11 @@ export function nextDocument(current: SwitchDocument | null, change: SwitchChang
   switch (change.kind) {
     case 'route': {
       const f = change.flip;
-      if (f.mode === 'normal' && !f.shadow) delete doc.routes[f.route];
-      else doc.routes[f.route] = { mode: f.mode, reason: f.reason, actor, shadow: f.shadow, ...(f.ticket && { ticket: f.ticket }), ...(f.expiresAt && { expires_at: f.expiresAt }) };
-      return doc;
+      const routes = Object.fromEntries(Object.entries(doc.routes).filter(([name]) => name !== f.route));
+      if (f.mode !== 'normal' || f.shadow) {
+        routes[f.route] = { mode: f.mode, reason: f.reason, actor, shadow: f.shadow, ...(f.ticket && { ticket: f.ticket }), ...(f.expiresAt && { expires_at: f.expiresAt }) };
+      }
+      return { ...doc, routes };
     }
     case 'level':
       return { ...doc, global_level: change.level.level, global_shadow: change.level.shadow };

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ready } from '@/server/ready.ts';
 import { clientIp } from '@/server/request.ts';
 import { fieldErrors } from '@/features/switches/switch-input.ts';
-import type { ActionState } from '@/features/action-state.ts';
+import { formValues, type ActionState } from '@/features/action-state.ts';
 import { adminExists, createFirstAdmin } from '../bootstrap-admin.ts';
 
 const input = z
@@ -16,7 +16,7 @@ export async function setUpAdminAction(_prev: ActionState | null, form: FormData
   const db = await ready();
   if (await adminExists(db)) redirect('/login');
   const p = input.safeParse({ email: form.get('email'), password: form.get('password'), confirm: form.get('confirm') });
-  if (!p.success) return { ok: false, message: 'Check the fields.', fields: fieldErrors(p.error), values: { email: String(form.get('email') ?? '') } };
+  if (!p.success) return { ok: false, message: 'Check the fields.', fields: fieldErrors(p.error), values: { email: formValues(form).email ?? '' } };
   if (!(await createFirstAdmin(db, p.data.email, p.data.password, 'setup page', await clientIp()))) redirect('/login');
   redirect('/login?setup=done');
 }

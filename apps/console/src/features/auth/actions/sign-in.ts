@@ -4,7 +4,7 @@ import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import { ready } from '@/server/ready.ts';
 import { clientIp, isHttps } from '@/server/request.ts';
-import type { ActionState } from '@/features/action-state.ts';
+import { formValues, type ActionState } from '@/features/action-state.ts';
 import { SESSION_COOKIE } from '../session.ts';
 import { signIn } from '../sign-in.ts';
 
@@ -12,7 +12,7 @@ const input = z.object({ email: z.string().trim().toLowerCase().min(1, 'enter yo
 
 export async function signInAction(_prev: ActionState | null, form: FormData): Promise<ActionState> {
   const p = input.safeParse({ email: form.get('email'), password: form.get('password') });
-  if (!p.success) return { ok: false, message: 'Enter your email and password.', values: { email: String(form.get('email') ?? '') } };
+  if (!p.success) return { ok: false, message: 'Enter your email and password.', values: { email: formValues(form).email ?? '' } };
   const db = await ready();
   const r = await signIn(db, p.data.email, p.data.password, { ip: await clientIp(), userAgent: (await headers()).get('user-agent') });
   if (!r.ok) return { ok: false, message: r.message, values: { email: p.data.email } };

@@ -34,8 +34,12 @@ export function useFleet(initial: FleetView): { view: FleetView; fetchedAt: numb
 export function useNow(): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1_000);
-    return () => clearInterval(t);
+    const t = setInterval(() => {
+      setNow(Date.now());
+    }, 1_000);
+    return () => {
+      clearInterval(t);
+    };
   }, []);
   return now;
 }

@@ -79,11 +79,15 @@ function RouteRow({ r, disabled }: { r: RouteView; disabled: boolean }) {
         <Degradation r={r} />
       </td>
       <td>
-        <form action={action} className="flip" onSubmit={() => setReviewing(false)}>
+        <form action={action} className="flip" onSubmit={() => {
+        setReviewing(false);
+      }}>
           <input type="hidden" name="route" value={r.name} />
           <div className="row">
             <Field name="mode" label="Mode" state={state}>
-              <select name="mode" value={mode} onChange={e => setMode(e.target.value)}>
+              <select name="mode" value={mode} onChange={e => {
+                  setMode(e.target.value);
+                }}>
                 {MODES.map(m => (
                   <option key={m} value={m}>
                     {m}
@@ -149,12 +153,16 @@ function GlobalLevel({ view, disabled }: { view: FleetView; disabled: boolean })
   const n = Number(level);
   const shed = view.routes.filter(r => ['critical', 'high', 'normal', 'low'].includes(r.priority) && shedByLevel(r.priority as Priority, n));
   return (
-    <form action={action} className="panel" onSubmit={() => setReviewing(false)}>
+    <form action={action} className="panel" onSubmit={() => {
+        setReviewing(false);
+      }}>
       <h2>Global level</h2>
       <p className="muted">Now: level {view.document?.globalLevel ?? 0}. A level sheds whole priority tiers to their degraded mode; critical routes are never shed.</p>
       <div className="row">
         <Field name="level" label="Level" state={state}>
-          <select name="level" value={level} onChange={e => setLevel(e.target.value)}>
+          <select name="level" value={level} onChange={e => {
+              setLevel(e.target.value);
+            }}>
             {LEVELS.map((l, i) => (
               <option key={i} value={i}>
                 {l}
@@ -208,7 +216,9 @@ function RestoreAll({ view, disabled }: { view: FleetView; disabled: boolean }) 
   const [reviewing, setReviewing] = useState(false);
   const overridden = Object.keys(view.switchRoutes);
   return (
-    <form action={action} className="panel" onSubmit={() => setReviewing(false)}>
+    <form action={action} className="panel" onSubmit={() => {
+        setReviewing(false);
+      }}>
       <h2>Restore normal everywhere</h2>
       <WhyFields state={state} expiry={false} />
       {reviewing ? (
