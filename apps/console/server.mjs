@@ -20,6 +20,9 @@ const server = http.createServer((req, res) => {
   const fwd = req.headers['x-forwarded-for'];
   if (trustProxy && typeof fwd === 'string' && fwd.length > 0) ip = fwd.split(',').at(-1).trim();
   req.headers['x-brownout-client-ip'] = ip;
+  // Next compares a server action's Origin with X-Forwarded-Host when present: only a trusted
+  // proxy may set it.
+  if (!trustProxy) delete req.headers['x-forwarded-host'];
   void handle(req, res);
 });
 server.listen(port, hostname, () => {

@@ -4,19 +4,18 @@ import { MAX_LEVEL } from '@brownout/core';
 /** The modes an operator can put a route in (`normal` clears an override). */
 export const ROUTE_MODES = ['normal', 'cache', 'default', 'fallback_service', 'reject'] as const;
 
-const optionalText = z
-  .string()
-  .trim()
-  .transform(s => (s === '' ? undefined : s));
+/** A form field left blank (or not sent at all) is "not given". */
+const blank = (v: unknown): unknown => (v === null || v === undefined || (typeof v === 'string' && v.trim() === '') ? undefined : typeof v === 'string' ? v.trim() : v);
 
 /** Why: required on every flip, so the audit log and the next operator know. */
 const reason = z.string({ error: 'say why' }).trim().min(3, 'say why (at least 3 characters)').max(500, 'at most 500 characters');
-const ticket = optionalText.pipe(z.url({ error: 'must be a URL (https://…)' }).max(500).optional());
+const ticket = z.preprocess(blank, z.url({ error: 'must be a URL (https://…)' }).max(500).optional());
 const shadow = z.preprocess(v => v === true || v === 'on' || v === 'true', z.boolean());
 
 /** Expiry as the browser's datetime-local (UTC) or an ISO time with offset; must be in the future. */
 export function expirySchema(now: () => number) {
-  return optionalText.pipe(
+  return z.preprocess(
+    blank,
     z
       .string()
       .transform((s, ctx) => {
