@@ -1,6 +1,7 @@
 // Fails (exit 1) when files of this repo import each other in a circle, type-only imports
 // included: a circle means two modules are one concern, or one should depend on an interface.
-// Relative imports between the .ts files under packages/*/src and apps/*/src; tests excluded.
+// Relative (and the console's `@/`) imports between the .ts/.tsx files under packages/*/src and
+// apps/*/src; tests and generated code excluded.
 // Run by `npm run lint`.
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, dirname, resolve, relative } from 'node:path';
@@ -9,7 +10,7 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const files = new Set();
 function walk(dir) {
   for (const name of readdirSync(dir)) {
-    if (['node_modules', 'dist', '.next', '.turbo', 'test'].includes(name)) continue;
+    if (['node_modules', 'dist', '.next', '.turbo', 'test', 'generated'].includes(name)) continue;
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walk(p);
     else if (/\.(ts|tsx|mts)$/.test(name) && !/\.test\.|\.d\.ts$/.test(name)) files.add(p);
@@ -23,8 +24,11 @@ for (const top of ['packages', 'apps']) {
 const edges = new Map();
 for (const f of files) {
   const out = new Set();
-  for (const m of readFileSync(f, 'utf8').matchAll(/(?:import|export)\s[^'";]*?from\s+['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g)) {
-    const t = resolve(dirname(f), m[1] ?? m[2]);
+  // `@/x` is the console's alias for its own src/ (tsconfig paths).
+  const srcRoot = f.slice(0, f.indexOf('/src/') + 5);
+  for (const m of readFileSync(f, 'utf8').matchAll(/(?:import|export)\s[^'";]*?from\s+['"]((?:\.{1,2}|@)\/[^'"]+)['"]|import\(\s*['"]((?:\.{1,2}|@)\/[^'"]+)['"]\s*\)/g)) {
+    const spec = m[1] ?? m[2];
+    const t = spec.startsWith('@/') ? join(srcRoot, spec.slice(2)) : resolve(dirname(f), spec);
     const hit = [t, t.replace(/\.js$/, '.ts'), `${t}.ts`, `${t}.tsx`, join(t, 'index.ts')].find(c => files.has(c));
     if (hit) out.add(hit);
   }

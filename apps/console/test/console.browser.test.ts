@@ -257,6 +257,10 @@ describe('console in a browser', { timeout: 180_000 }, () => {
       const result = row.getByTestId('result');
       await result.waitFor();
       assert.match((await result.textContent()) ?? '', /✕.*unreachable.*nothing was written/);
+      // Redis back: the banner goes away on its own and the board is writable again.
+      await stack.redis.start();
+      await banner.waitFor({ state: 'detached', timeout: 10_000 });
+      await page.locator('tr[data-route=reports]').getByRole('button', { name: 'Review…' }).and(page.locator(':enabled')).waitFor({ timeout: 5_000 });
     }));
 
   it('keeps every step in the audit log', () =>

@@ -1,6 +1,6 @@
 import type { Db } from '@/server/db/client.ts';
 import { appendAuditOnce } from '@/features/audit/audit-log.ts';
-import { LinkDown, type FleetRead, type GatewayLink } from './gateway-link.ts';
+import type { FleetRead, GatewayLink } from './gateway-link.ts';
 import { hostViews, instanceViews, routeViews, type FleetView } from './fleet-view.ts';
 import { RateTracker } from './rate-tracker.ts';
 
@@ -39,12 +39,6 @@ export class FleetMonitor {
       this.inflight = undefined;
     });
     return this.inflight;
-  }
-
-  /** The raw read behind the latest view (for writers building on the current document). */
-  async fresh(): Promise<FleetRead> {
-    if (!this.link) throw new LinkDown('no gateway configured: set REDIS_URL (fleet) or BROWNOUT_GATEWAY_URL (single gateway)');
-    return this.link.read();
   }
 
   private async refresh(now: number): Promise<FleetView> {

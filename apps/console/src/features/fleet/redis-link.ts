@@ -16,8 +16,8 @@ export class RedisLink implements GatewayLink {
 
   constructor(url: string) {
     this.target = url.replace(/\/\/[^@/]*@/, '//');
-    const opts = { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => 500, lazyConnect: false } as const;
-    this.redis = url.startsWith('/') ? new Redis(url, opts) : new Redis(url, opts);
+    // redis:// URLs and unix socket paths alike; reconnects every 500 ms while Redis is away.
+    this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => 500 });
     this.redis.on('error', () => undefined); // reported through LinkDown on each call
   }
 
