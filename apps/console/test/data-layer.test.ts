@@ -32,6 +32,14 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
       assert.equal(rows[0]!.after, '{"mode":"default"}');
     });
 
+    it('keeps fallback versions immutable in the database: a change is a new version', async () => {
+      const v = await db.fallbackVersion.create({ data: { route: 'products', version: 1, status: 200, contentType: 'application/json', headers: '{}', body: '[]', message: 'first', author: 'e@example.com' } });
+      await assert.rejects(db.fallbackVersion.update({ where: { id: v.id }, data: { body: '{"rewritten":true}' } }), /immutable/);
+      await assert.rejects(db.$executeRawUnsafe('DELETE FROM fallback_version'), /immutable/);
+      await assert.rejects(db.fallbackVersion.create({ data: { route: 'products', version: 1, status: 200, contentType: 'text/plain', headers: '{}', body: '', message: 'dup', author: 'x' } }));
+      assert.equal((await db.fallbackVersion.findFirst())!.body, '[]');
+    });
+
     it('creates the first admin once; a second attempt (setup page replayed) creates nothing', async () => {
       assert.equal(await createFirstAdmin(db, 'Admin@Example.com', 'correct-horse-battery', 'environment'), true);
       assert.equal(await createFirstAdmin(db, 'evil@example.com', 'correct-horse-battery', 'setup page'), false);

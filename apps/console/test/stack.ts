@@ -75,13 +75,13 @@ async function waitFor(url: string, what: string, headers: Record<string, string
   }
 }
 
-function gatewayConfig(gwPort: number, adminPort: number, a: Upstream, b: Upstream): string {
+function gatewayConfig(gwPort: number, adminPort: number, a: Upstream, b: Upstream, ejectionTime: string): string {
   return `listener: { address: 127.0.0.1, port: ${gwPort} }
 admin: { address: 127.0.0.1, port: ${adminPort}, token: env:BROWNOUT_ADMIN_TOKEN }
 clusters:
   - name: catalog
     hosts: [127.0.0.1:${a.port}, 127.0.0.1:${b.port}]
-    outlier_detection: { consecutive_5xx: 3, interval: 500ms, base_ejection_time: 60s, max_ejection_percent: 50 }
+    outlier_detection: { consecutive_5xx: 3, interval: 500ms, base_ejection_time: ${ejectionTime}, max_ejection_percent: 50 }
 routes:
   - name: products
     match: { prefix: /api/products }
@@ -107,16 +107,18 @@ export interface Stack {
   readonly consoleUrl: string;
   readonly adminEmail: string;
   readonly adminPassword: string;
+  /** The console's SQLite database, for tests that set up users directly. */
+  readonly consoleDbUrl: string;
 }
 
 export const ADMIN_TOKEN = 'test-admin-token';
 
 /** A gateway process on a config naming the two upstreams; fleet mode when `redisUrl` is given. */
-export async function startGateway(a: Upstream, b: Upstream, redisUrl: string | undefined): Promise<{ gatewayUrl: string; adminUrl: string; dir: string }> {
+export async function startGateway(a: Upstream, b: Upstream, redisUrl: string | undefined, ejectionTime = '60s'): Promise<{ gatewayUrl: string; adminUrl: string; dir: string }> {
   const [gwPort, adminPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(path.join(tmpdir(), 'brownout-console-e2e-'));
   const config = path.join(dir, 'gateway.yaml');
-  writeFileSync(config, gatewayConfig(gwPort, adminPort, a, b));
+  writeFileSync(config, gatewayConfig(gwPort, adminPort, a, b, ejectionTime));
   const gw = spawn(process.execPath, ['--import', 'tsx', GATEWAY_MAIN, '--config', config], {
     env: { ...process.env, REDIS_URL: redisUrl ?? '', BROWNOUT_ADMIN_TOKEN: ADMIN_TOKEN, BROWNOUT_ACCESS_LOG: 'off', BROWNOUT_SWITCH_SNAPSHOT: path.join(dir, 'switches.snapshot.json') },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -128,12 +130,19 @@ export async function startGateway(a: Upstream, b: Upstream, redisUrl: string | 
 }
 
 /** Real Redis, two real upstreams, a real gateway process in fleet mode, and the built console. */
-export async function startStack(): Promise<Stack> {
+export interface StackOptions {
+  /** The gateway's outlier base_ejection_time (60s unless a test needs hosts back soon). */
+  readonly ejectionTime?: string;
+  /** More environment for the console. */
+  readonly consoleEnv?: Record<string, string>;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const redis = await new TestRedis().start();
   cleanups.push(() => redis.stop());
   const [a, b] = await Promise.all([new Upstream('a').start(), new Upstream('b').start()]);
   const consolePort = await freePort();
-  const { gatewayUrl, adminUrl, dir } = await startGateway(a, b, redis.url);
+  const { gatewayUrl, adminUrl, dir } = await startGateway(a, b, redis.url, opts.ejectionTime);
   const adminEmail = 'admin@example.com';
   const adminPassword = 'correct-horse-battery-staple';
   const con = spawn(process.execPath, ['server.mjs'], {
@@ -148,11 +157,12 @@ export async function startStack(): Promise<Stack> {
       BROWNOUT_CONSOLE_ADMIN_EMAIL: adminEmail,
       BROWNOUT_CONSOLE_ADMIN_PASSWORD: adminPassword,
       NEXT_TELEMETRY_DISABLED: '1',
+      ...opts.consoleEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   track(con, 'console');
   const consoleUrl = `http://127.0.0.1:${consolePort}`;
   await waitFor(`${consoleUrl}/login`, 'console');
-  return { redis, a, b, gatewayUrl, adminUrl, consoleUrl, adminEmail, adminPassword };
+  return { redis, a, b, gatewayUrl, adminUrl, consoleUrl, adminEmail, adminPassword, consoleDbUrl: `file:${path.join(dir, 'console', 'brownout-console.db')}` };
 }

@@ -202,6 +202,7 @@ export class Gateway implements AdminSurface, PipelineHost {
       switches_version: this.switches.version,
       switches_stale_ms: stale === undefined || !Number.isFinite(stale) ? null : Math.round(stale),
       heartbeat_ms: this.fleet?.heartbeatMs ?? 2_000,
+      fallbacks: this.switches.document?.fallbacks ?? {},
     });
   }
 

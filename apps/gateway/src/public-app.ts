@@ -101,7 +101,7 @@ const { admission, degraded, dispatcher, accessLog } = parts;
     const ctx = req.brownout;
     const ms = reply.elapsedTime;
     const status = reply.statusCode;
-    host.metrics.request(ctx?.route.name ?? '-', status, ms / 1000);
+    host.metrics.request(ctx?.route.name ?? '-', status, ms / 1000, (ctx?.degradedMode ?? '') !== '');
     const q = req.url.indexOf('?');
     accessLog.write(req.method, q < 0 ? req.url : req.url.slice(0, q), ctx ?? undefined, status, ms, req.brownoutFlag);
     if (ctx?.fault?.active) ctx.route.fault!.release(ctx.fault);

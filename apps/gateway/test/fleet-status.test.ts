@@ -63,9 +63,9 @@ describe('fleet status and automatic degradation announcements', () => {
     await new Promise(r => setTimeout(r, 250));
     assert.equal((await g.get('/4')).status, 200);
     const client = redis.client();
-    await eventually(async () => (await client.xlen(SWITCH_LOG)) >= 2, 2_000, 'announcements');
-    const entries = await client.xrange(SWITCH_LOG, '-', '+');
-    const fields = entries.map(([, f]) => Object.fromEntries(f.reduce<[string, string][]>((acc, v, i) => (i % 2 ? acc : [...acc, [v, f[i + 1]!]]), [])));
+    const autoEntries = async () => (await logFields(client)).filter(f => f.type === 'auto');
+    await eventually(async () => (await autoEntries()).length >= 2, 2_000, 'announcements');
+    const fields = await autoEntries();
     assert.deepEqual(
       fields.map(f => [f.type, f.route, f.reason, f.active, f.instance === g.gw.instanceId]),
       [
@@ -91,7 +91,41 @@ describe('fleet status and automatic degradation announcements', () => {
     await eventually(async () => (await reasons()).includes('no-healthy-host:1'), 3_000, 'loss announced');
     await ups[0]!.setMode('healthy');
     await eventually(async () => (await reasons()).includes('no-healthy-host:0'), 3_000, 'recovery announced');
-    const entry = (await client.xrange(SWITCH_LOG, '-', '+'))[0]![1];
-    assert.equal(entry[entry.indexOf('instance') + 1], g.gw.instanceId);
+    const entry = (await logFields(client)).find(f => f.type === 'auto')!;
+    assert.equal(entry.instance, g.gw.instanceId);
+  });
+
+  it('announces host ejections and un-ejections, and the instance starting and stopping, in the change log', async () => {
+    const redis = await redisServer();
+    const ups = await upstreams(2);
+    const g = await gateway(
+      {
+        clusters: [{ name: 'api', hosts: hostsOf(ups), outlier_detection: { consecutive_5xx: 2, interval: '100ms', base_ejection_time: '300ms', max_ejection_percent: 50 } }],
+        routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api' }],
+      },
+      { redisUrl: redis.url, heartbeatMs: 100 },
+    );
+    const client = redis.client();
+    await ups[0]!.setMode('503');
+    for (let i = 0; i < 6; i++) await g.get(`/${i}`);
+    await ups[0]!.setMode('healthy');
+    const hostEvents = async () => (await logFields(client)).filter(f => f.type === 'host').map(f => [f.cluster, f.host, f.ejected, f.reason, f.instance === g.gw.instanceId]);
+    const host = `${hostsOf(ups)[0]}`;
+    await eventually(async () => (await hostEvents()).length >= 2, 3_000, 'ejection and un-ejection announced');
+    assert.deepEqual((await hostEvents()).slice(0, 2), [
+      ['api', host, '1', 'consecutive_5xx', true],
+      ['api', host, '0', '', true],
+    ]);
+    await g.close();
+    const instance = (await logFields(client)).filter(f => f.type === 'instance').map(f => [f.instance === g.gw.instanceId, f.up]);
+    assert.deepEqual(instance, [
+      [true, '1'],
+      [true, '0'],
+    ]);
   });
 });
+
+/** The change log's entries as field maps, oldest first. */
+async function logFields(client: { xrange(key: string, start: string, end: string): Promise<[string, string[]][]> }): Promise<Record<string, string>[]> {
+  return (await client.xrange(SWITCH_LOG, '-', '+')).map(([, f]) => Object.fromEntries(f.reduce<[string, string][]>((acc, v, i) => (i % 2 ? acc : [...acc, [v, f[i + 1]!]]), [])));
+}

@@ -1,7 +1,7 @@
 import { Cluster } from 'ioredis';
 import type { AnyRedis } from './redis-connection.ts';
 import { INSTANCE_PREFIX } from './redis-keys.ts';
-import { appendAutoEvent, type AutoEvent } from './change-log.ts';
+import { appendAutoEvent, appendHostEvent, appendInstanceEvent, type AutoEvent, type HostEvent } from './change-log.ts';
 import type { ControlPlaneLog } from './log.ts';
 
 /** The longest `FleetReporter.stop()` waits for Redis to remove the entry. */
@@ -40,6 +40,7 @@ export class FleetReporter {
     this.timer = setInterval(() => void this.publish(), this.heartbeatMs);
     this.timer.unref();
     void this.publish();
+    appendInstanceEvent(this.redis, this.instanceId, true).catch(() => undefined);
   }
 
   /**
@@ -51,7 +52,7 @@ export class FleetReporter {
     if (this.timer) clearInterval(this.timer);
     let wait: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.redis.del(this.key).catch(() => undefined),
+      Promise.all([this.redis.del(this.key), appendInstanceEvent(this.redis, this.instanceId, false)]).catch(() => undefined),
       new Promise<void>(resolve => {
         wait = setTimeout(resolve, STOP_WAIT_MS);
         wait.unref();
@@ -67,6 +68,13 @@ export class FleetReporter {
     } catch {
       /* Redis down: the entry expires and the console shows this instance as gone, which is true enough */
     }
+  }
+
+  /** Ejections and un-ejections go to the change log too: the console's incident timeline reads them. */
+  announceHost(e: HostEvent): void {
+    appendHostEvent(this.redis, this.instanceId, e).catch(() => {
+      this.log.debug({ ...e }, 'could not announce host ejection (Redis down)');
+    });
   }
 
   announce(e: AutoEvent): void {

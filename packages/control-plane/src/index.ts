@@ -9,6 +9,6 @@ export { MAX_SWITCH_VERSION_STEP, assignVersion, parseWrite, switchWriteIssues, 
 export { currentVersion, writeSwitchDocument, type WriteOptions, type WriteResult } from './switch-writer.ts';
 export { SwitchStore, type ApplyResult } from './switch-store.ts';
 export { RedisSwitchSync, type RedisSyncOptions, type SwitchRegression } from './switch-sync.ts';
-export { CHANGE_LOG_MAX_ENTRIES, appendAutoEvent, readChangeLog, type AutoEvent, type ChangeLogEntry, type ChangeLogQuery } from './change-log.ts';
+export { CHANGE_LOG_MAX_ENTRIES, appendAutoEvent, appendHostEvent, appendInstanceEvent, readChangeLog, type AutoEvent, type ChangeLogEntry, type ChangeLogQuery, type HostEvent } from './change-log.ts';
 export { FleetReporter, mergeHostHealth, readFleet, type FleetHost, type InstanceStatus } from './fleet-status.ts';
 export type { ControlPlaneLog } from './log.ts';

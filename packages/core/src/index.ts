@@ -37,6 +37,7 @@ export { FaultInjector, FaultHeader, emptyFaultDecision, type FaultConfig, type 
 export { LoadBalancer, LbPolicy, LB_DEFAULTS, NO_HEALTHY_HOST, isNoHealthyHost, type PickResult } from './load-balancer/load-balancer.ts';
 
 export { Priority, PRIORITIES, MAX_LEVEL, shedByLevel } from './degradation/priority.ts';
+export { renderFallbackBody } from './degradation/fallback-body.ts';
 export { DegradeMode, DegradeReason, DEGRADE_MODES, resolveChain } from './degradation/degrade-mode.ts';
 export {
   decideDegradation,

@@ -19,6 +19,11 @@ const envSchema = z.object({
   BROWNOUT_CONSOLE_ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
   /** How long a switch write waits for the gateways to enforce it before saying which have not. */
   BROWNOUT_CONSOLE_APPLY_WAIT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /** Largest fallback body an editor may save (the gateway's own limit is 1 MiB). */
+  BROWNOUT_CONSOLE_FALLBACK_MAX_BYTES: z.coerce.number().int().min(1).max(1_048_576).default(64 * 1024),
+  /** How often the console samples the fleet into its history (charts, timeline), and for how long it keeps it. */
+  BROWNOUT_CONSOLE_SAMPLE_MS: z.coerce.number().int().min(1_000).max(60_000).default(5_000),
+  BROWNOUT_CONSOLE_HISTORY_HOURS: z.coerce.number().min(1).max(24 * 30).default(24),
 });
 
 export type ConsoleEnv = z.output<typeof envSchema> & { readonly databaseUrl: string; readonly dataDir: string };

@@ -38,10 +38,11 @@ export function routeStatus(engine: Engine, metrics: GatewayMetrics): unknown[] 
 export function fleetSnapshot(
   engine: Engine,
   metrics: GatewayMetrics,
-  self: { instance: string; started_at: string; draining: boolean; switches_version: number; switches_stale_ms: number | null; heartbeat_ms: number },
+  self: { instance: string; started_at: string; draining: boolean; switches_version: number; switches_stale_ms: number | null; heartbeat_ms: number; fallbacks: Readonly<Record<string, { revision?: number | undefined }>> },
 ): unknown {
+  const { fallbacks: _fallbacks, ...identity } = self;
   return {
-    ...self,
+    ...identity,
     // What the console needs to show a route's blast radius: its cluster and priority tier.
     route_meta: engine.routes.map(r => ({ name: r.name, cluster: r.cluster.name, priority: r.config.priority })),
     heartbeat_at: new Date().toISOString(),
@@ -59,5 +60,8 @@ export function fleetSnapshot(
       })),
     })),
     routes: metrics.routeCounts(),
+    route_detail: metrics.routeDetail(),
+    // Which published fallback revision this instance serves per route (the console's fallback view).
+    fallback_revisions: Object.fromEntries(Object.entries(self.fallbacks).map(([route, f]) => [route, f.revision ?? null])),
   };
 }

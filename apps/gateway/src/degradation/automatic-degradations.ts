@@ -83,6 +83,10 @@ export class AutomaticDegradationWatcher {
       this.watched.add(o);
       o.onEvent(e => {
         this.log.info({ cluster: c.name, host: e.host.id, action: e.action, type: e.type, enforced: e.enforced, overflow: e.overflow, num_ejections: e.numEjections }, `outlier ${e.action}`);
+        // Only what happened: a detection in shadow or stopped by the cap took no host out.
+        if (e.action === 'uneject' || (e.enforced && !e.overflow)) {
+          this.fleet()?.announceHost({ cluster: c.name, host: e.host.id, ejected: e.action === 'eject', reason: e.action === 'eject' ? (e.type ?? 'unknown') : '' });
+        }
       });
     }
   }

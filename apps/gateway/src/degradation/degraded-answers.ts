@@ -4,6 +4,7 @@ import {
   decideDegradation,
   degradedHeader,
   emptyDecision,
+  renderFallbackBody,
   resolveChain,
   type DegradeDecision,
   type DegradeMode,
@@ -13,7 +14,6 @@ import type { GatewayConfig } from '@brownout/core/config';
 import type { RequestContext } from '../proxy/request-context.ts';
 import { sendLocalReply, type LocalReply } from '../proxy/local-reply.ts';
 import { REPLAYED_HEADERS, ResponseCache, type CachedResponse } from '../cache/response-cache.ts';
-import { renderFallbackBody } from './fallback-response.ts';
 import type { PipelineHost } from '../pipeline-host.ts';
 
 /**
@@ -173,7 +173,11 @@ export class DegradedAnswers {
       const f = fallback!;
       reply.code(f.status).headers(f.headers);
       if (this.host.draining) reply.header('connection', 'close');
-      void reply.send(renderFallbackBody(f.body, path, req.method, route.name));
+      const body = renderFallbackBody(f.body, path, req.method, route.name);
+      // With a content type given, a Buffer, so it goes out exactly as the product team wrote it
+      // (Fastify adds "; charset=utf-8" to string payloads): the console's preview is what the
+      // client gets. Without one, the string gets Fastify's text/plain; charset=utf-8.
+      void reply.send(reply.hasHeader('content-type') ? Buffer.from(body) : body);
       return true;
     }
     if (mode === 'reject') {

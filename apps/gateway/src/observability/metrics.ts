@@ -39,7 +39,7 @@ export class GatewayMetrics {
   /** Per cluster, per `address:port`: upstream responses by status class (index = status / 100). */
   private readonly hostCounts = new Map<string, Map<string, Float64Array>>();
   /** Per route: requests by status class (index = status / 100) and the duration series. */
-  private readonly routeStats = new Map<string, { counts: Float64Array; duration: HistogramSeries }>();
+  private readonly routeStats = new Map<string, { counts: Float64Array; duration: HistogramSeries; degraded: number }>();
 
   /** Requests per route by status class since start, for the fleet status. */
   routeCounts(): Record<string, Record<string, number>> {
@@ -158,14 +158,29 @@ export class GatewayMetrics {
     });
   }
 
-  request(route: string, status: number, seconds: number): void {
+  request(route: string, status: number, seconds: number, degraded: boolean): void {
     let m = this.routeStats.get(route);
     if (!m) {
-      m = { counts: new Float64Array(7), duration: this.duration.for(route) };
+      m = { counts: new Float64Array(7), duration: this.duration.for(route), degraded: 0 };
       this.routeStats.set(route, m);
     }
     m.counts[classIndex(status)]!++;
     m.duration.observe(seconds);
+    if (degraded) m.degraded++;
+  }
+
+  /**
+   * Per route, cumulative: degraded answers and the duration histogram's bucket counts (bounds in
+   * seconds, the last bucket +Inf). The console derives degraded-answer rate and p99 from two reads.
+   */
+  routeDetail(): { latency_bounds_s: readonly number[]; routes: Record<string, { degraded: number; latency: number[] }> } {
+    const routes: Record<string, { degraded: number; latency: number[] }> = {};
+    let bounds: readonly number[] = [];
+    for (const [route, m] of this.routeStats) {
+      routes[route] = { degraded: m.degraded, latency: Array.from(m.duration.counts) };
+      bounds = m.duration.bounds;
+    }
+    return { latency_bounds_s: bounds, routes };
   }
 
   upstreamResponse(cluster: string, host: string, status: number): void {

@@ -188,3 +188,31 @@ describe('switch document schema', () => {
     assert.equal(issues.find(i => i.path === 'routes.p.reason')!.message, 'say why');
   });
 });
+
+describe('fallback responses in a switch document (what a gateway accepts from any writer)', () => {
+  const withFallback = (f: Record<string, unknown>) => () => parseSwitchDocument({ version: 1, fallbacks: { products: { status: 200, body: '{}', ...f } } });
+
+  it('refuses CR, LF or NUL in a header value: a header injection into every degraded answer', () => {
+    for (const value of ['a\r\nSet-Cookie: x=1', 'a\nb', 'a\rb', 'a\u0000b']) {
+      const issues = issuesOf(withFallback({ headers: { 'x-note': value } }));
+      assert.deepEqual(
+        issues.map(i => [i.path, i.message]),
+        [['fallbacks.products.headers.x-note', 'no CR, LF or control characters in a header value']],
+        JSON.stringify(value),
+      );
+    }
+  });
+
+  it('refuses hop-by-hop and framing headers, whatever their case, and invalid header names', () => {
+    for (const name of ['Content-Length', 'transfer-encoding', 'Connection', 'keep-alive', 'upgrade', 'TE', 'trailer', 'x-brownout-degraded']) {
+      const issues = issuesOf(withFallback({ headers: { [name]: 'x' } }));
+      assert.match(issues[0]!.message, /cannot be set by a fallback/, name);
+    }
+    assert.match(issuesOf(withFallback({ headers: { 'bad name': 'x' } }))[0]!.message, /not a valid header name/);
+  });
+
+  it('refuses a status outside 200–599 and keeps the revision the console published', () => {
+    for (const status of [99, 199, 600]) assert.equal(issuesOf(withFallback({ status }))[0]!.message, 'a status from 200 to 599');
+    assert.equal(withFallback({ revision: 3, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } })().fallbacks.products!.revision, 3);
+  });
+});

@@ -324,10 +324,33 @@ const ruleSchema = z
     if (r.metric === 'error_ratio' && r.enter > 1) ctx.addIssue({ code: 'custom', path: ['enter'], message: 'an error ratio is between 0 and 1' });
   });
 
+/**
+ * Headers a fallback response may not set: hop-by-hop ones (they describe one connection, not the
+ * answer), framing the server computes (`content-length`, `transfer-encoding`: a wrong value would
+ * desynchronise the client's connection), and the gateway's own degradation marker.
+ */
+export const FORBIDDEN_FALLBACK_HEADERS: readonly string[] = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length', 'x-brownout-degraded'];
+/** RFC 9110 token: what a header name may be made of. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Field values: visible characters, spaces and tabs; never CR, LF or NUL (header injection). */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+export const fallbackHeadersSchema = z
+  .record(z.string(), z.string().max(8_192, 'at most 8 KiB').regex(HEADER_VALUE, 'no CR, LF or control characters in a header value'))
+  .superRefine((headers, ctx) => {
+    for (const name of Object.keys(headers)) {
+      if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not a valid header name` });
+      else if (FORBIDDEN_FALLBACK_HEADERS.includes(name.toLowerCase())) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" cannot be set by a fallback (hop-by-hop or framing header, set by the server)` });
+    }
+    if (Object.keys(headers).length > 50) ctx.addIssue({ code: 'custom', path: [], message: 'at most 50 headers' });
+  });
+
 export const fallbackResponseSchema = z.strictObject({
-  status: z.number().int().min(200).max(599).default(200),
-  headers: z.record(z.string(), z.string()).default({}),
+  status: z.number().int().min(200, 'a status from 200 to 599').max(599, 'a status from 200 to 599').default(200),
+  headers: fallbackHeadersSchema.default({}),
   body: z.string().max(1_048_576, 'at most 1 MiB').default(''),
+  /** The console's version number of this response, so the fleet view can say which one a gateway serves. */
+  revision: z.number().int().min(1).optional(),
 });
 
 const degradationSchema = z.strictObject({

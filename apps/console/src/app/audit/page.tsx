@@ -17,7 +17,8 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const q = await searchParams;
   // Pull the gateways' latest automatic degradations in before reading.
   await fleetMonitor().view().catch(() => undefined);
-  const rows = await queryAudit(await ready(), { route: q.route || undefined, actor: q.actor || undefined, action: q.action || undefined, from: date(q.from), to: date(q.to), limit: 500 });
+  const id = q.id && /^\d+$/.test(q.id) ? Number(q.id) : undefined;
+  const rows = await queryAudit(await ready(), { id, route: q.route || undefined, actor: q.actor || undefined, action: q.action || undefined, from: date(q.from), to: date(q.to), limit: 500 });
   return (
     <Shell user={user} active="/audit">
       <h1>Audit log</h1>
@@ -64,8 +65,10 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         </thead>
         <tbody>
           {rows.map(r => (
-            <tr key={r.id} data-action={r.action} className={r.action.endsWith('failed') || r.action === 'switch_refused' ? 'row-warn' : ''}>
-              <td className="mono nowrap">{r.at.toISOString().replace('T', ' ').slice(0, 19)}</td>
+            <tr key={r.id} id={`audit-${r.id}`} data-action={r.action} className={r.action.endsWith('failed') || r.action === 'switch_refused' ? 'row-warn' : ''}>
+              <td className="mono nowrap">
+                #{r.id} {r.at.toISOString().replace('T', ' ').slice(0, 19)}
+              </td>
               <td>{r.actor}</td>
               <td>{r.action}</td>
               <td className="mono">{r.route ?? r.target ?? ''}</td>

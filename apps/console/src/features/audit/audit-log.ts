@@ -29,6 +29,15 @@ export const AUDIT_ACTIONS = [
   'switch_refused',
   'auto_degradation',
   'access_denied',
+  'fallback_saved',
+  'fallback_published',
+  'fallback_rolled_back',
+  'fallback_schema_changed',
+  'host_ejected',
+  'host_unejected',
+  'instance_up',
+  'instance_down',
+  'instance_gone',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -72,6 +81,7 @@ export async function appendAuditOnce(db: Db, e: AuditEntry & { sourceId: string
 }
 
 export interface AuditQuery {
+  readonly id?: number | undefined;
   readonly route?: string | undefined;
   readonly actor?: string | undefined;
   readonly action?: string | undefined;
@@ -99,6 +109,7 @@ export interface AuditRow {
 export async function queryAudit(db: Db, q: AuditQuery = {}): Promise<AuditRow[]> {
   return db.auditEvent.findMany({
     where: {
+      ...(q.id !== undefined && { id: q.id }),
       ...(q.route && { route: q.route }),
       ...(q.actor && { actor: { contains: q.actor } }),
       ...(q.action && { action: q.action }),

@@ -1,5 +1,8 @@
-/** Console roles, least to most privileged. Each includes what the ones before it may do. */
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
+/**
+ * Console roles, least to most privileged; each includes what the ones before it may do. viewer:
+ * reads; editor (product teams): fallback responses; operator: switches too; admin: users too.
+ */
+export const ROLES = ['viewer', 'editor', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 export function isRole(v: unknown): v is Role {

@@ -1,5 +1,5 @@
 import { parseSwitchDocument, type SwitchDocument } from '@brownout/core/config';
-import { LinkDown, type AutoChange, type FleetRead, type GatewayLink, type SwitchWrite } from './gateway-link.ts';
+import { LinkDown, type ChangeLogEntry, type FleetRead, type GatewayLink, type SwitchWrite } from './gateway-link.ts';
 import { parseInstances } from './instance-status.ts';
 
 const TIMEOUT_MS = 2_000;
@@ -74,8 +74,8 @@ export class AdminApiLink implements GatewayLink {
     return { ok: false, reason: 'unavailable', message: body.error ?? `gateway answered ${r.status}; nothing was written` };
   }
 
-  autoChanges(): Promise<AutoChange[]> {
-    return Promise.resolve([]);
+  changes(): Promise<ChangeLogEntry[]> {
+    return Promise.resolve([]); // no shared log: the monitor compares reads instead
   }
 
   close(): Promise<void> {

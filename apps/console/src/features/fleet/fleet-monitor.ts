@@ -1,8 +1,8 @@
 import type { Db } from '@/server/db/client.ts';
-import { appendAuditOnce } from '@/features/audit/audit-log.ts';
 import type { FleetRead, GatewayLink } from './gateway-link.ts';
 import { hostViews, instanceViews, routeViews, type FleetView } from './fleet-view.ts';
 import { RateTracker } from './rate-tracker.ts';
+import { EventRecorder } from './event-recorder.ts';
 
 /** Polls closer together than this share one read of Redis / the admin API. */
 const SHARE_MS = 400;
@@ -12,7 +12,7 @@ const GONE_KEEP_MS = 10 * 60 * 1000;
 /**
  * The console's view of the fleet: reads through the link, remembers the last good read (shown
  * with its age when the link is down), derives rates between reads, remembers instances that went
- * away, and copies the gateways' automatic degradations into the audit log.
+ * away, and has the gateways' events copied into the audit log (EventRecorder).
  */
 export class FleetMonitor {
   private readonly link: GatewayLink | null;
@@ -21,8 +21,7 @@ export class FleetMonitor {
   private readonly lastSeen = new Map<string, number>();
   private last: { view: FleetView; raw: FleetRead | null } | undefined;
   private inflight: Promise<FleetView> | undefined;
-  private autoFrom = Date.now() - 60 * 60 * 1000;
-  private lastAuto = new Map<string, Set<string>>();
+  private readonly events = new EventRecorder();
 
   constructor(link: GatewayLink | null, db: () => Promise<Db>) {
     this.link = link;
@@ -53,7 +52,9 @@ export class FleetMonitor {
       return this.remember(now, null, e instanceof Error ? e.message : String(e));
     }
     this.rates.observe(read.instances, now);
-    await this.recordAutomatic(read).catch(() => undefined);
+    await this.db()
+      .then(db => this.events.record(db, link, read, now))
+      .catch(() => undefined); // the audit copy retries on the next read; the view must not fail for it
     return this.remember(now, read, null);
   }
 
@@ -77,50 +78,12 @@ export class FleetMonitor {
       lastGoodAt: read ? now : (prev?.view.lastGoodAt ?? null),
       document: doc ? { version: doc.version, globalLevel: doc.global_level, globalShadow: doc.global_shadow, updatedAt: doc.updated_at ?? null, updatedBy: doc.updated_by ?? null } : null,
       switchRoutes: doc?.routes ?? {},
+      publishedFallbacks: Object.fromEntries(Object.entries(doc?.fallbacks ?? {}).map(([r, f]) => [r, f.revision ?? null])),
       instances: instanceViews(base.instances, gone.sort(), now),
       hosts: hostViews(base.instances),
       routes: routeViews(base.instances, doc, this.rates),
     };
     this.last = { view, raw: read ?? prev?.raw ?? null };
     return view;
-  }
-
-  /**
-   * Automatic degradations into the audit log: in fleet mode from the shared change log (each
-   * entry once, by its stream id, including those from while the console was down); in single
-   * mode by comparing the gateway's current list with the last read.
-   */
-  private async recordAutomatic(read: FleetRead): Promise<void> {
-    const link = this.link!;
-    const db = await this.db();
-    if (link.mode === 'fleet') {
-      const changes = await link.autoChanges(this.autoFrom);
-      for (const c of changes) {
-        await appendAuditOnce(db, {
-          sourceId: `changelog:${c.id}`,
-          actor: `gateway ${c.instance}`,
-          action: 'auto_degradation',
-          route: c.route,
-          reason: c.reason,
-          outcome: c.active ? 'started' : 'ended',
-          at: new Date(c.at),
-        });
-        this.autoFrom = Math.max(this.autoFrom, c.at);
-      }
-      return;
-    }
-    for (const s of read.instances) {
-      const now = new Set(s.automatic.map(a => `${a.route}\u0000${a.reason}`));
-      const before = this.lastAuto.get(s.instance) ?? new Set<string>();
-      const at = Date.now();
-      for (const k of now) if (!before.has(k)) await this.recordSingle(db, s.instance, k, true, at);
-      for (const k of before) if (!now.has(k)) await this.recordSingle(db, s.instance, k, false, at);
-      this.lastAuto.set(s.instance, now);
-    }
-  }
-
-  private async recordSingle(db: Db, instance: string, key: string, active: boolean, at: number): Promise<void> {
-    const [route, reason] = key.split('\u0000') as [string, string];
-    await appendAuditOnce(db, { sourceId: `single:${instance}:${key}:${active ? 1 : 0}:${at}`, actor: `gateway ${instance}`, action: 'auto_degradation', route, reason, outcome: active ? 'started' : 'ended' });
   }
 }

@@ -13,6 +13,8 @@ export interface InstanceView {
   /** How long since this instance last heard from the switch store (null: embedded or unknown). */
   readonly switchesStaleMs: number | null;
   readonly draining: boolean;
+  /** Fallback revision served per route (published fallbacks only). */
+  readonly fallbackRevisions: Readonly<Record<string, number | null>>;
 }
 
 export interface HostView {
@@ -44,6 +46,10 @@ export interface RouteView {
   readonly priority: string;
   readonly rps: number | null;
   readonly errorRatio: number | null;
+  /** Degraded answers per second. */
+  readonly degradedRate: number | null;
+  /** p99 latency in ms over the rate window (from the gateways' histograms). */
+  readonly p99Ms: number | null;
   readonly degradations: readonly RouteDegradation[];
 }
 
@@ -58,6 +64,8 @@ export interface FleetView {
   readonly lastGoodAt: number | null;
   readonly document: { readonly version: number; readonly globalLevel: number; readonly globalShadow: boolean; readonly updatedAt: string | null; readonly updatedBy: string | null } | null;
   readonly switchRoutes: SwitchDocument['routes'];
+  /** The published fallback revision per route, in the switch document. */
+  readonly publishedFallbacks: Readonly<Record<string, number | null>>;
   readonly instances: readonly InstanceView[];
   readonly hosts: readonly HostView[];
   readonly routes: readonly RouteView[];
@@ -78,9 +86,10 @@ export function instanceViews(instances: readonly InstanceStatus[], gone: readon
       switchesVersion: s.switches_version ?? null,
       switchesStaleMs: s.switches_stale_ms ?? null,
       draining: s.draining,
+      fallbackRevisions: s.fallback_revisions,
     };
   });
-  const goneViews = gone.map(instance => ({ instance, state: 'gone' as const, heartbeatAgeMs: null, switchesVersion: null, switchesStaleMs: null, draining: false }));
+  const goneViews = gone.map(instance => ({ instance, state: 'gone' as const, heartbeatAgeMs: null, switchesVersion: null, switchesStaleMs: null, draining: false, fallbackRevisions: {} }));
   return [...live, ...goneViews];
 }
 
@@ -131,7 +140,7 @@ export function routeViews(instances: readonly InstanceStatus[], doc: SwitchDocu
         degradations.push({ source: 'automatic', mode: 'automatic', reason, actor: null, at: null, expiresAt: null, shadow: false, ticket: null, instances: on });
       }
       const r = rates.route(name);
-      return { name, cluster: m.cluster, priority: m.priority, rps: r?.rps ?? null, errorRatio: r?.errorRatio ?? null, degradations };
+      return { name, cluster: m.cluster, priority: m.priority, rps: r?.rps ?? null, errorRatio: r?.errorRatio ?? null, degradedRate: r?.degradedRate ?? null, p99Ms: r?.p99Ms ?? null, degradations };
     })
     .sort((a, b) => (PRIORITY_ORDER[a.priority] ?? 9) - (PRIORITY_ORDER[b.priority] ?? 9) || a.name.localeCompare(b.name));
 }

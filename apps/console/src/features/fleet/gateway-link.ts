@@ -1,5 +1,6 @@
 import type { SwitchDocument } from '@brownout/core/config';
 import type { ConfigIssue } from '@brownout/core';
+import type { ChangeLogEntry } from '@brownout/control-plane';
 import type { InstanceStatus } from './instance-status.ts';
 
 /** What the console reads from the gateways, one shape in both modes. */
@@ -9,15 +10,7 @@ export interface FleetRead {
   readonly document: SwitchDocument | null;
 }
 
-/** An automatic degradation from the shared change log (fleet mode). */
-export interface AutoChange {
-  readonly id: string;
-  readonly at: number;
-  readonly instance: string;
-  readonly route: string;
-  readonly reason: string;
-  readonly active: boolean;
-}
+export type { ChangeLogEntry } from '@brownout/control-plane';
 
 export type SwitchWrite =
   | { readonly ok: true; readonly version: number }
@@ -36,8 +29,8 @@ export interface GatewayLink {
   readonly target: string;
   read(): Promise<FleetRead>;
   write(doc: SwitchDocument, actor: string, knownRoutes: readonly string[]): Promise<SwitchWrite>;
-  /** Automatic degradations after `afterId` (fleet mode; single mode reports none). */
-  autoChanges(afterMs: number): Promise<AutoChange[]>;
+  /** Change-log entries at or after `afterMs`, oldest first (fleet mode; single mode has no log). */
+  changes(afterMs: number): Promise<ChangeLogEntry[]>;
   close(): Promise<void>;
 }
 

@@ -27,6 +27,13 @@ export const instanceStatusSchema = z.object({
   clusters: z.array(z.object({ name: z.string(), hosts: z.array(host).catch([]) })).catch([]),
   routes: z.record(z.string(), z.record(z.string(), num.catch(0))).catch({}),
   route_meta: z.array(z.object({ name: z.string(), cluster: z.string(), priority: z.string() })).catch([]),
+  /** Cumulative per-route degraded answers and latency histogram (bounds in seconds, last bucket +Inf). */
+  route_detail: z
+    .object({ latency_bounds_s: z.array(num), routes: z.record(z.string(), z.object({ degraded: num.catch(0), latency: z.array(num).catch([]) })) })
+    .optional()
+    .catch(undefined),
+  /** The published fallback revision this instance serves, per route. */
+  fallback_revisions: z.record(z.string(), num.nullable().catch(null)).catch({}),
 });
 export type InstanceStatus = z.output<typeof instanceStatusSchema>;
 

@@ -1,8 +1,11 @@
 import { Redis } from 'ioredis';
 import { SWITCH_KEY, readChangeLog, readFleet, writeSwitchDocument } from '@brownout/control-plane';
 import { parseSwitchDocument, type SwitchDocument } from '@brownout/core/config';
-import { LinkDown, type AutoChange, type FleetRead, type GatewayLink, type SwitchWrite } from './gateway-link.ts';
+import { LinkDown, type ChangeLogEntry, type FleetRead, type GatewayLink, type SwitchWrite } from './gateway-link.ts';
 import { parseInstances } from './instance-status.ts';
+
+/** Change-log actor prefix of the console's own switch writes (already in its audit log). */
+export const CONSOLE_ACTOR_PREFIX = 'console ';
 
 /**
  * Fleet mode: switches written through the control-plane writer (validated, versioned, logged and
@@ -48,19 +51,15 @@ export class RedisLink implements GatewayLink {
   async write(doc: SwitchDocument, actor: string, knownRoutes: readonly string[]): Promise<SwitchWrite> {
     if (this.redis.status !== 'ready') return { ok: false, reason: 'unavailable', message: `Redis at ${this.target} is unreachable; nothing was written` };
     try {
-      return await writeSwitchDocument(this.redis, doc, actor, { rules: { knownRoutes, now: Date.now() } });
+      // Logged as the console's write: the timeline imports only writes made elsewhere (admin API).
+      return await writeSwitchDocument(this.redis, doc, actor, { rules: { knownRoutes, now: Date.now() }, logAs: `${CONSOLE_ACTOR_PREFIX}${actor}` });
     } catch (e) {
       return { ok: false, reason: 'unavailable', message: `Redis at ${this.target} failed during the write (${e instanceof Error ? e.message : String(e)}); check the switch board before retrying` };
     }
   }
 
-  async autoChanges(afterMs: number): Promise<AutoChange[]> {
-    return this.guard(async () => {
-      const entries = await readChangeLog(this.redis, { from: afterMs, limit: 1_000 });
-      const out: AutoChange[] = [];
-      for (const e of entries) if (e.type === 'auto') out.push({ id: e.id, at: e.at, instance: e.instance, route: e.route, reason: e.reason, active: e.active });
-      return out.reverse();
-    });
+  async changes(afterMs: number): Promise<ChangeLogEntry[]> {
+    return this.guard(async () => (await readChangeLog(this.redis, { from: afterMs, limit: 1_000 })).reverse());
   }
 
   close(): Promise<void> {

@@ -2,7 +2,8 @@ import type { Db } from '@/server/db/client.ts';
 import { appendAudit } from '@/features/audit/audit-log.ts';
 import type { GatewayLink } from '@/features/fleet/gateway-link.ts';
 import { instanceViews } from '@/features/fleet/fleet-view.ts';
-import { changeDiff, nextDocument, type SwitchChange } from './switch-change.ts';
+import type { AuditAction } from '@/features/audit/audit-log.ts';
+import { changeDiff, changeMeta, nextDocument, type SwitchChange } from './switch-change.ts';
 
 export type ApplyOutcome =
   | { readonly ok: true; readonly version: number; readonly applied: readonly string[]; readonly pending: readonly string[]; readonly message: string }
@@ -21,16 +22,17 @@ export interface ApplyDeps {
  * routes, stale versions and an unreachable store are refused with nothing written. Every
  * outcome, refusals included, goes to the audit log.
  */
-export async function applySwitchChange(deps: ApplyDeps, change: SwitchChange, actor: string, ip: string): Promise<ApplyOutcome> {
+export async function applySwitchChange(deps: ApplyDeps, change: SwitchChange, actor: string, ip: string, auditAs: AuditAction = 'switch_changed'): Promise<ApplyOutcome> {
   const now = deps.now ?? Date.now;
-  const audit = (e: { outcome: string; action?: 'switch_changed' | 'switch_refused'; before?: unknown; after?: unknown; route?: string | null }) =>
+  const meta = changeMeta(change);
+  const audit = (e: { outcome: string; action?: AuditAction; before?: unknown; after?: unknown; route?: string | null }) =>
     appendAudit(deps.db, {
       actor,
       action: e.action ?? 'switch_refused',
-      route: e.route ?? (change.kind === 'route' ? change.flip.route : null),
-      target: change.kind === 'route' ? `route ${change.flip.route}` : change.kind === 'level' ? 'global level' : 'all switches',
-      reason: change.kind === 'route' ? change.flip.reason : change.kind === 'level' ? change.level.reason : change.restore.reason,
-      ticket: (change.kind === 'route' ? change.flip.ticket : change.kind === 'level' ? change.level.ticket : change.restore.ticket) ?? null,
+      route: e.route ?? meta.route,
+      target: meta.target,
+      reason: meta.reason,
+      ticket: meta.ticket,
       before: e.before,
       after: e.after,
       outcome: e.outcome,
@@ -46,8 +48,9 @@ export async function applySwitchChange(deps: ApplyDeps, change: SwitchChange, a
     return { ok: false, status: 503, message };
   }
   const known = [...new Set(read.instances.flatMap(s => s.route_meta.map(m => m.name)))];
-  if (change.kind === 'route' && !known.includes(change.flip.route)) {
-    const message = known.length === 0 ? 'no gateway reports any route right now; cannot check the route name' : `unknown route "${change.flip.route}"; known routes: ${known.join(', ')}`;
+  const named = change.kind === 'route' ? change.flip.route : change.kind === 'fallback' ? change.route : undefined;
+  if (named !== undefined && !known.includes(named)) {
+    const message = known.length === 0 ? 'no gateway reports any route right now; cannot check the route name' : `unknown route "${named}"; known routes: ${known.join(', ')}`;
     await audit({ outcome: `refused: ${message}` });
     return { ok: false, status: 400, message, fields: { route: message } };
   }
@@ -73,7 +76,7 @@ export async function applySwitchChange(deps: ApplyDeps, change: SwitchChange, a
       : applied.length === 0 && pending.length === 0
         ? `version ${w.version} saved, but no gateway is running to apply it`
         : `version ${w.version} saved; applied on ${applied.length} of ${applied.length + pending.length} — not yet on ${pending.join(', ')}`;
-  await audit({ action: 'switch_changed', outcome: message, before: diff.before, after: diff.after, route: diff.route });
+  await audit({ action: auditAs, outcome: message, before: diff.before, after: diff.after, route: diff.route });
   return { ok: true, version: w.version, applied, pending, message };
 }
 

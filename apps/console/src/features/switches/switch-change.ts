@@ -1,11 +1,13 @@
-import type { SwitchDocument } from '@brownout/core/config';
+import type { FallbackResponse, SwitchDocument } from '@brownout/core/config';
 import type { GlobalLevel, RestoreAll, RouteFlip } from './switch-input.ts';
 
 /** One operator change to the switch document. */
 export type SwitchChange =
   | { readonly kind: 'route'; readonly flip: RouteFlip }
   | { readonly kind: 'level'; readonly level: GlobalLevel }
-  | { readonly kind: 'restore-all'; readonly restore: RestoreAll };
+  | { readonly kind: 'restore-all'; readonly restore: RestoreAll }
+  /** Publishes a fallback response version for a route (the document's `fallbacks`). */
+  | { readonly kind: 'fallback'; readonly route: string; readonly response: FallbackResponse & { revision: number }; readonly reason: string };
 
 const EMPTY: SwitchDocument = { version: 0, global_level: 0, global_shadow: false, routes: {}, fallbacks: {} };
 
@@ -30,6 +32,8 @@ export function nextDocument(current: SwitchDocument | null, change: SwitchChang
       return { ...doc, global_level: change.level.level, global_shadow: change.level.shadow };
     case 'restore-all':
       return { ...doc, global_level: 0, global_shadow: false, routes: {} };
+    case 'fallback':
+      return { ...doc, fallbacks: { ...doc.fallbacks, [change.route]: change.response } };
   }
 }
 
@@ -42,5 +46,21 @@ export function changeDiff(before: SwitchDocument | null, after: SwitchDocument,
       return { route: null, before: { global_level: before?.global_level ?? 0, global_shadow: before?.global_shadow ?? false }, after: { global_level: after.global_level, global_shadow: after.global_shadow } };
     case 'restore-all':
       return { route: null, before: { global_level: before?.global_level ?? 0, routes: before?.routes ?? {} }, after: { global_level: 0, routes: {} } };
+    case 'fallback':
+      return { route: change.route, before: before?.fallbacks[change.route] ?? null, after: after.fallbacks[change.route] ?? null };
+  }
+}
+
+/** Who/why fields of a change, for the audit log. */
+export function changeMeta(change: SwitchChange): { route: string | null; target: string; reason: string; ticket: string | null } {
+  switch (change.kind) {
+    case 'route':
+      return { route: change.flip.route, target: `route ${change.flip.route}`, reason: change.flip.reason, ticket: change.flip.ticket ?? null };
+    case 'level':
+      return { route: null, target: 'global level', reason: change.level.reason, ticket: change.level.ticket ?? null };
+    case 'restore-all':
+      return { route: null, target: 'all switches', reason: change.restore.reason, ticket: change.restore.ticket ?? null };
+    case 'fallback':
+      return { route: change.route, target: `fallback ${change.route} v${change.response.revision}`, reason: change.reason, ticket: null };
   }
 }

@@ -8,6 +8,9 @@ export function Shell({ user, active, children }: { user: SessionUser; active: s
   const links = [
     ['/', 'Overview'],
     ['/switches', 'Switch board'],
+    ['/fallbacks', 'Fallbacks'],
+    ['/timeline', 'Timeline'],
+    ['/charts', 'Charts'],
     ['/audit', 'Audit log'],
     ...(allows(user.role, 'admin') ? [['/users', 'Users']] : []),
   ];

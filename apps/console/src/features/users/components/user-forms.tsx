@@ -3,7 +3,7 @@ import { useActionState } from 'react';
 import { createUserAction } from '../actions/create-user.ts';
 import { changeUserAction } from '../actions/change-user.ts';
 
-const ROLES = ['viewer', 'operator', 'admin'];
+const ROLES = ['viewer', 'editor', 'operator', 'admin'];
 
 export function UserRow({ user }: { user: { id: string; email: string; role: string; disabled: boolean; since: string } }) {
   const [state, action, pending] = useActionState(changeUserAction, null);

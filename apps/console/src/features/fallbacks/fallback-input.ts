@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { renderFallbackBody } from '@brownout/core';
+import { fallbackHeadersSchema } from '@brownout/core/config';
+
+/** A fallback body may be at most this many bytes unless BROWNOUT_CONSOLE_FALLBACK_MAX_BYTES says otherwise. */
+export const DEFAULT_FALLBACK_MAX_BYTES = 64 * 1024;
+
+/** A response as an editor writes it: content type apart (required), the other headers as a map. */
+export interface FallbackDraft {
+  readonly route: string;
+  readonly status: number;
+  readonly contentType: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly message: string;
+}
+
+export type DraftCheck = { readonly ok: true; readonly draft: FallbackDraft } | { readonly ok: false; readonly fields: Record<string, string> };
+
+/**
+ * The headers textarea: one `Name: value` per line. Browsers submit textareas with CRLF line ends,
+ * which are line ends; a CR or LF anywhere else stays in the value and is refused by the schema.
+ */
+export function parseHeaderLines(text: string): { headers: Record<string, string> } | { error: string } {
+  const headers: Record<string, string> = {};
+  const lines = text.split('\n').map(l => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) return { error: `line ${i + 1}: expected "Name: value"` };
+    const name = line.slice(0, colon).trim();
+    if (name.toLowerCase() === 'content-type') return { error: `line ${i + 1}: set the content type in its own field` };
+    if (Object.keys(headers).some(h => h.toLowerCase() === name.toLowerCase())) return { error: `line ${i + 1}: "${name}" is given twice` };
+    headers[name] = line.slice(colon + 1).trim();
+  }
+  return { headers };
+}
+
+const isJson = (contentType: string): boolean => /^application\/(.+\+)?json\b/i.test(contentType.trim());
+
+const formSchema = (maxBytes: number) =>
+  z.object({
+    route: z.string().trim().min(1, 'pick a route').max(200),
+    status: z.coerce.number({ error: 'a status from 200 to 599' }).int('a status from 200 to 599').min(200, 'a status from 200 to 599').max(599, 'a status from 200 to 599'),
+    contentType: z
+      .string({ error: 'required' })
+      .trim()
+      .min(1, 'required (e.g. application/json)')
+      .max(200)
+      .regex(/^[^\r\n\0]*$/, 'no CR, LF or NUL'),
+    headers: z.string().max(64 * 1024).default(''),
+    body: z
+      .string()
+      .default('')
+      .refine(b => Buffer.byteLength(b) <= maxBytes, `at most ${maxBytes} bytes`),
+    message: z.string({ error: 'say what changed' }).trim().min(3, 'say what changed (at least 3 characters)').max(300, 'at most 300 characters'),
+  });
+
+/**
+ * Checks an editor's draft, field by field: status, content type, headers (the gateway's own header
+ * rules), body size, and — for JSON content types — that the body (rendered with sample values for
+ * `{{path}}`, `{{method}}`, `{{route}}`) parses and satisfies the route's JSON Schema if it has one.
+ */
+export function checkDraft(input: Record<string, unknown>, opts: { maxBytes: number; schema?: ValidateFunction | undefined }): DraftCheck {
+  const p = formSchema(opts.maxBytes).safeParse(input);
+  const fields: Partial<Record<string, string>> = {};
+  if (!p.success) for (const i of p.error.issues) fields[String(i.path[0] ?? 'form')] ??= i.message;
+  const lines = parseHeaderLines(typeof input.headers === 'string' ? input.headers : '');
+  let headers: Record<string, string> = {};
+  if ('error' in lines) fields.headers ??= lines.error;
+  else {
+    const h = fallbackHeadersSchema.safeParse(lines.headers);
+    if (!h.success) fields.headers ??= h.error.issues.map(i => (i.path.length ? `${String(i.path[0])}: ${i.message}` : i.message)).join('; ');
+    else headers = h.data;
+  }
+  if (!p.success || Object.keys(fields).length > 0) return { ok: false, fields: fields as Record<string, string> };
+  const d = p.data;
+  if (isJson(d.contentType)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(renderFallbackBody(d.body, '/sample', 'GET', d.route));
+    } catch (e) {
+      return { ok: false, fields: { body: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` } };
+    }
+    if (opts.schema && !opts.schema(parsed)) {
+      const errs = (opts.schema.errors ?? []).slice(0, 3).map(e => `${e.instancePath || '(body)'} ${e.message ?? 'is invalid'}`);
+      return { ok: false, fields: { body: `does not match the route's JSON Schema: ${errs.join('; ')}` } };
+    }
+  }
+  return { ok: true, draft: { route: d.route, status: d.status, contentType: d.contentType, headers, body: d.body, message: d.message } };
+}
+
+/** Compiles a route's JSON Schema (refusing one that is not JSON or not a valid schema). */
+export function compileSchema(text: string): { ok: true; validate: ValidateFunction } | { ok: false; message: string } {
+  let schema: unknown;
+  try {
+    schema = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, message: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return { ok: false, message: 'a JSON Schema is an object' };
+  try {
+    return { ok: true, validate: new Ajv({ allErrors: true, strict: false }).compile(schema) };
+  } catch (e) {
+    return { ok: false, message: `not a valid JSON Schema: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** The headers field as text, from a stored version. */
+export const headerLines = (headers: Readonly<Record<string, string>>): string =>
+  Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n');

@@ -1,0 +1,23 @@
+import { STATUS_CODES } from 'node:http';
+import { degradedHeader, renderFallbackBody, type DegradeDecision } from '@brownout/core';
+
+export interface Preview {
+  readonly statusLine: string;
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: string;
+}
+
+/**
+ * Exactly what a client receives from a gateway serving this fallback (the route switched to
+ * `default` by an operator at the given global level): the same body renderer and degradation
+ * header the gateway uses, from @brownout/core. The server adds `date` and `connection`.
+ */
+export function previewFallback(f: { status: number; contentType: string; headers: Readonly<Record<string, string>>; body: string }, sample: { path: string; method: string; route: string; level: number }): Preview {
+  const decision: DegradeDecision = { degraded: true, mode: 'default', reason: 'switch', level: sample.level, shadow: false };
+  const body = renderFallbackBody(f.body, sample.path, sample.method, sample.route);
+  return {
+    statusLine: `HTTP/1.1 ${f.status} ${STATUS_CODES[f.status] ?? ''}`.trimEnd(),
+    headers: [['x-brownout-degraded', degradedHeader(decision, 'default')], ['content-type', f.contentType], ...Object.entries(f.headers).map(([k, v]) => [k.toLowerCase(), v] as const), ['content-length', String(Buffer.byteLength(body))]],
+    body,
+  };
+}
