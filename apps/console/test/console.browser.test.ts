@@ -259,8 +259,10 @@ describe('console in a browser', { timeout: 180_000 }, () => {
       await page.goto(`${stack.consoleUrl}/audit`);
       const actions = await page.locator('[data-testid=audit] tbody tr').evaluateAll(rows => rows.map(r => r.getAttribute('data-action')));
       for (const a of ['signin_failed', 'signin', 'switch_changed', 'user_created', 'access_denied', 'switch_refused', 'signout']) assert.ok(actions.includes(a), `audit has ${a}: ${actions.join(',')}`);
-      const flip = page.locator('[data-testid=audit] tr[data-action=switch_changed]').first();
+      const flip = page.locator('[data-testid=audit] tr[data-action=switch_changed]', { hasText: 'catalog DB failover' }).last(); // newest first: the flip itself is the oldest mention
       assert.match((await flip.textContent()) ?? '', /products.*catalog DB failover.*"mode":"normal".*"mode":"default".*applied on 1 of 1/s);
+      // The gateway put its last good switches back into the restarted (empty) Redis: recorded too.
+      assert.match((await page.locator('[data-testid=audit] tr[data-action=switch_changed]', { hasText: 'brownout-restore' }).first().textContent()) ?? '', /outside the console/);
       await page.goto(`${stack.consoleUrl}/audit?action=access_denied`);
       assert.match((await page.locator('[data-testid=audit] tbody').textContent()) ?? '', /viewer@example.com.*needs role operator/s);
       await page.screenshot({ path: `${DOCS}audit-log.png`, fullPage: true });

@@ -304,4 +304,22 @@ describe('fallback responses, timeline and charts in a browser', { timeout: 240_
       }
       await page.screenshot({ path: `${DOCS}charts.png`, fullPage: true });
     }));
+
+  it('renders an hour of history for 50 routes: every route pickable, the busiest eight drawn, all samples on the axis', () =>
+    step('charts-50', async () => {
+      const now = Date.now();
+      const rows = [];
+      for (let r = 0; r < 50; r++) {
+        for (let i = 0; i < 720; i++) rows.push({ at: new Date(now - (720 - i) * 5_000), route: `load-${String(r).padStart(2, '0')}`, rps: r + Math.sin(i / 20) * 3 + 3, errorRatio: 0.01, degradedRate: 0, p99Ms: 20 + r });
+      }
+      await db!.routeSample.createMany({ data: rows });
+      await page.goto(`${stack.consoleUrl}/charts?minutes=60`);
+      const rps = page.getByTestId('chart-rps');
+      await rps.locator('canvas').waitFor();
+      assert.ok(Number(await rps.getAttribute('data-points')) >= 720);
+      assert.ok((await page.locator('.route-picker input').count()) >= 52);
+      assert.equal(await page.locator('.route-picker input:checked').count(), 8);
+      // The busiest are the highest-numbered synthetic routes.
+      assert.equal(await page.locator('.route-picker label', { hasText: 'load-49' }).locator('input').isChecked(), true);
+    }));
 });
