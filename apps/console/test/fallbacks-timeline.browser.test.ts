@@ -290,6 +290,16 @@ describe('fallback responses, timeline and charts in a browser', { timeout: 240_
       await page.waitForURL(/\/audit\?id=\d+/);
       assert.equal(await page.locator('[data-testid=audit] tbody tr').count(), 1);
       assert.equal(await page.locator('[data-testid=audit] tbody tr').getAttribute('data-action'), 'host_ejected');
+      // Filters: a route keeps its own events; a cluster keeps its hosts' events and its routes' events.
+      const actionsAt = async (query: string) => {
+        await page.goto(`${stack.consoleUrl}/timeline?${query}`);
+        return page.locator('[data-testid=timeline] li').evaluateAll(lis => lis.map(li => `${li.getAttribute('data-action') ?? ''} ${li.textContent}`));
+      };
+      const reports = await actionsAt('route=reports');
+      assert.ok(reports.length >= 2 && reports.every(e => e.includes('reports')), reports.join(' | '));
+      const catalog = await actionsAt('cluster=catalog');
+      assert.ok(catalog.some(e => e.startsWith('host_ejected')) && catalog.some(e => e.includes('route reports')), catalog.join(' | '));
+      assert.equal((await actionsAt('cluster=no-such-cluster')).length, 0);
     }));
 
   it('the charts show the sampled history with the events marked', () =>
