@@ -86,6 +86,7 @@ export class Gateway implements AdminSurface, PipelineHost {
     }
     buildDistributedLimiters(opts.config, this.limiterRedis, this.distributedLimiters, this.log);
     this.cache = new ResponseCache(this.limiterRedis);
+    this.metrics.watchCache(this.cache);
     this.fleet = this.limiterRedis
       ? new FleetReporter(this.instanceId, this.limiterRedis, () => this.fleetSnapshot(), this.log, opts.heartbeatMs, () => {
           this.automatic.announceHostLoss();

@@ -2,7 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { redisServer } from '../src/testing/index.ts';
 import { RedisSwitchSync, SwitchStore, writeSwitchDocument } from '../src/index.ts';
-import { appendAutoEvent, readChangeLog } from '../src/change-log.ts';
+import { appendAutoEvent,
+  appendHostEvent,
+  appendInstanceEvent, readChangeLog } from '../src/change-log.ts';
 import { FleetReporter, mergeHostHealth, readFleet } from '../src/fleet-status.ts';
 import type { ControlPlaneLog } from '../src/log.ts';
 
@@ -47,7 +49,8 @@ describe('control plane on a real Redis', () => {
     await appendAutoEvent(c, 'gw-2', { route: 'a', reason: 'rule', active: false });
 
     const all = await readChangeLog(c);
-    assert.deepEqual(all.map(e => (e.type === 'auto' ? `auto:${e.route}` : `switch:v${e.version}:${e.actor}`)), ['auto:a', 'switch:v2:bo', 'auto:b', 'switch:v1:ana']);
+    const label = (e: (typeof all)[number]): string => (e.type === 'auto' ? `auto:${e.route}` : e.type === 'switch' ? `switch:v${e.version}:${e.actor}` : e.type);
+    assert.deepEqual(all.map(label), ['auto:a', 'switch:v2:bo', 'auto:b', 'switch:v1:ana']);
     assert.ok(all.every((e, i) => i === 0 || all[i - 1]!.at >= e.at), 'newest first');
     const aOnly = await readChangeLog(c, { route: 'a' });
     assert.deepEqual(aOnly.map(e => e.type), ['auto', 'switch', 'switch'], 'switch writes that name the route (in routes or fallbacks) and its automatic events');
@@ -56,6 +59,26 @@ describe('control plane on a real Redis', () => {
     const before = await readChangeLog(c, { to: mid });
     assert.equal(before.length, 1);
     assert.equal((await readChangeLog(c, { limit: 2 })).length, 2);
+  });
+
+  it('reads host ejections and instance start/stop entries back as typed entries, and a route filter leaves them out', async () => {
+    const r = await redisServer();
+    const c = r.client();
+    await appendInstanceEvent(c, 'gw-1', true);
+    await appendHostEvent(c, 'gw-1', { cluster: 'api', host: '10.0.0.1:80', ejected: true, reason: 'consecutive_5xx' });
+    await appendHostEvent(c, 'gw-1', { cluster: 'api', host: '10.0.0.1:80', ejected: false, reason: '' });
+    await appendInstanceEvent(c, 'gw-1', false);
+    const all = (await readChangeLog(c)).reverse();
+    assert.deepEqual(
+      all.map(e => (e.type === 'host' ? [e.type, e.instance, e.cluster, e.host, e.ejected, e.reason] : e.type === 'instance' ? [e.type, e.instance, e.up] : [e.type])),
+      [
+        ['instance', 'gw-1', true],
+        ['host', 'gw-1', 'api', '10.0.0.1:80', true, 'consecutive_5xx'],
+        ['host', 'gw-1', 'api', '10.0.0.1:80', false, ''],
+        ['instance', 'gw-1', false],
+      ],
+    );
+    assert.deepEqual(await readChangeLog(c, { route: 'api' }), []);
   });
 
   it('publishes instance status under a heartbeat TTL, reads the live fleet and merges host health', async () => {

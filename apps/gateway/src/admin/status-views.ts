@@ -40,7 +40,7 @@ export function fleetSnapshot(
   metrics: GatewayMetrics,
   self: { instance: string; started_at: string; draining: boolean; switches_version: number; switches_stale_ms: number | null; heartbeat_ms: number; fallbacks: Readonly<Record<string, { revision?: number | undefined }>> },
 ): unknown {
-  const { fallbacks: _fallbacks, ...identity } = self;
+  const { fallbacks, ...identity } = self;
   return {
     ...identity,
     // What the console needs to show a route's blast radius: its cluster and priority tier.
@@ -62,6 +62,6 @@ export function fleetSnapshot(
     routes: metrics.routeCounts(),
     route_detail: metrics.routeDetail(),
     // Which published fallback revision this instance serves per route (the console's fallback view).
-    fallback_revisions: Object.fromEntries(Object.entries(self.fallbacks).map(([route, f]) => [route, f.revision ?? null])),
+    fallback_revisions: Object.fromEntries(Object.entries(fallbacks).map(([route, f]) => [route, f.revision ?? null])),
   };
 }

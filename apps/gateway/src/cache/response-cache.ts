@@ -30,6 +30,16 @@ export const REPLAYED_HEADERS = ['content-type', 'content-language', 'content-en
 export class ResponseCache {
   /** In-process layer: one LRU per route, each bounded by that route's `max_entries`. */
   private readonly memory = new Map<string, Map<string, CachedResponse>>();
+  /** Per route, whether a request that wanted a cached answer found one (read by the metrics at scrape time). */
+  readonly stats = new Map<string, { hit: number; miss: number }>();
+
+  /** Counts one request that wanted a cached answer (degraded to cache, or stale-if-error). */
+  count(route: string, hit: boolean): void {
+    let st = this.stats.get(route);
+    if (!st) this.stats.set(route, (st = { hit: 0, miss: 0 }));
+    if (hit) st.hit++;
+    else st.miss++;
+  }
   private readonly inflight = new Map<string, Promise<CachedResponse | undefined>>();
   private readonly redis: AnyRedis | undefined;
   private readonly timeoutMs: number;

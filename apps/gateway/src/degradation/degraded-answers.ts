@@ -105,6 +105,7 @@ export class DegradedAnswers {
     const cc = ctx.route.config.degradation.cache;
     void this.host.cache.lookup(ctx.route.name, ctx.cacheKey, cc.max_staleness, cc.max_entries).then(e => {
       if (reply.sent) return;
+      this.host.cache.count(ctx.route.name, e !== undefined);
       if (e) {
         const d = emptyDecision();
         d.degraded = true;
@@ -156,6 +157,7 @@ export class DegradedAnswers {
       return true; // reject can always answer
     };
     const mode = resolveChain(d.mode, route.degradation.fallback_chain, canServe);
+    if (ctx.cacheKey !== '' && (d.mode === 'cache' || route.degradation.fallback_chain.includes('cache'))) this.host.cache.count(route.name, cached !== undefined);
     if (mode === 'cache') {
       this.serveCached(reply, cached!, d, ctx);
       return true;

@@ -54,7 +54,11 @@ export class GatewayMetrics {
   constructor(engine: () => Engine) {
     this.engine = engine;
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'brownout_process_' });
+    // Node's process metrics under their usual names (process_*, nodejs_*), so stock Node.js
+    // dashboards work; prom-client's three *_total gauges break Prometheus naming (a gauge must not
+    // end in _total) and repeat the labelled gauges beside them, so they are left out.
+    collectDefaultMetrics({ register: this.registry });
+    for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(n);
     const routeStats = this.routeStats;
     const hostCounts = this.hostCounts;
     new Counter({
@@ -146,14 +150,14 @@ export class GatewayMetrics {
 
   /** Shared (Redis) rate limiter outcomes per route, including how often it failed open. */
   watchLimiters(limiters: ReadonlyMap<string, { readonly stats: FailOpenStats }>): void {
-    new Gauge({
+    new Counter({
       name: 'brownout_distributed_rate_limit_total',
       help: 'Distributed rate-limit decisions: ok, over_limit, failure_mode_allowed (Redis slow or down)',
       labelNames: ['route', 'outcome'],
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const [route, l] of limiters) for (const [k, v] of Object.entries(l.stats) as [string, number][]) this.labels(route, k).set(v);
+        for (const [route, l] of limiters) for (const [k, v] of Object.entries(l.stats) as [string, number][]) this.labels(route, k).inc(v);
       },
     });
   }
@@ -213,8 +217,65 @@ export class GatewayMetrics {
     this.localReplies.labels(route, flag).inc();
   }
 
+  /** Response cache lookups by route and result, read at scrape time. */
+  watchCache(cache: { readonly stats: ReadonlyMap<string, { hit: number; miss: number }> }): void {
+    new Counter({
+      name: 'brownout_cache_lookups_total',
+      help: 'Requests that wanted a cached answer (degraded to cache, or stale-if-error) by route and result; stale answers served are brownout_degraded_responses_total{mode="cache"}',
+      labelNames: ['route', 'result'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [route, s] of cache.stats) {
+          this.labels(route, 'hit').inc(s.hit);
+          this.labels(route, 'miss').inc(s.miss);
+        }
+      },
+    });
+  }
+
   private engineGauges(registers: Registry[]): void {
     const self = this;
+    new Gauge({
+      name: 'brownout_upstream_requests_active',
+      help: 'Requests in flight to each host',
+      labelNames: ['cluster', 'host'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of self.engine().clusters.values()) for (const h of c.hostSet.hosts) this.labels(c.name, h.id).set(h.activeRequests);
+      },
+    });
+    new Gauge({
+      name: 'brownout_upstream_requests_pending',
+      help: 'Requests waiting for a connection under the cluster limits (Envoy upstream_rq_pending_active)',
+      labelNames: ['cluster'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of self.engine().clusters.values()) this.labels(c.name).set(c.limits.default.pending + c.limits.high.pending);
+      },
+    });
+    new Counter({
+      name: 'brownout_lb_healthy_panic_total',
+      help: 'Host picks made in panic mode: too few healthy hosts, so all hosts were used (Envoy lb_healthy_panic)',
+      labelNames: ['cluster'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of self.engine().clusters.values()) this.labels(c.name).inc(c.lb.stats.lb_healthy_panic);
+      },
+    });
+    new Counter({
+      name: 'brownout_upstream_cx_none_healthy_total',
+      help: 'Requests that found no host to send to (Envoy upstream_cx_none_healthy)',
+      labelNames: ['cluster'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of self.engine().clusters.values()) this.labels(c.name).inc(c.lb.stats.upstream_cx_none_healthy);
+      },
+    });
     new Gauge({
       name: 'brownout_outlier_ejections_active',
       help: 'Hosts currently ejected by outlier detection',
@@ -225,7 +286,7 @@ export class GatewayMetrics {
         for (const c of self.engine().clusters.values()) if (c.outlier) this.labels(c.name).set(c.outlier.stats.ejections_active);
       },
     });
-    new Gauge({
+    new Counter({
       name: 'brownout_outlier_ejections_total',
       help: 'Outlier detections by type; enforced="false" counts detect-only (shadow) ones and overflow',
       labelNames: ['cluster', 'type', 'enforced'],
@@ -236,14 +297,14 @@ export class GatewayMetrics {
           const s = c.outlier?.stats;
           if (!s) continue;
           for (const t of EJECTION_TYPES) {
-            this.labels(c.name, t, 'true').set(s.ejections_enforced[t]);
-            this.labels(c.name, t, 'false').set(s.ejections_detected[t] - s.ejections_enforced[t]);
+            this.labels(c.name, t, 'true').inc(s.ejections_enforced[t]);
+            this.labels(c.name, t, 'false').inc(s.ejections_detected[t] - s.ejections_enforced[t]);
           }
-          this.labels(c.name, 'overflow', 'false').set(s.ejections_overflow);
+          this.labels(c.name, 'overflow', 'false').inc(s.ejections_overflow);
         }
       },
     });
-    new Gauge({
+    new Counter({
       name: 'brownout_overflow_total',
       help: 'Cluster limit overflows (Envoy circuit breakers) by kind',
       labelNames: ['cluster', 'kind'],
@@ -257,7 +318,7 @@ export class GatewayMetrics {
         }
       },
     });
-    new Gauge({
+    new Counter({
       name: 'brownout_health_checks_total',
       help: 'Active health check results',
       labelNames: ['cluster', 'result'],
@@ -267,14 +328,14 @@ export class GatewayMetrics {
         for (const c of self.engine().clusters.values()) {
           const s = c.healthChecker?.stats;
           if (!s) continue;
-          this.labels(c.name, 'attempt').set(s.attempt);
-          this.labels(c.name, 'success').set(s.success);
-          this.labels(c.name, 'failure').set(s.failure);
-          this.labels(c.name, 'network_failure').set(s.network_failure);
+          this.labels(c.name, 'attempt').inc(s.attempt);
+          this.labels(c.name, 'success').inc(s.success);
+          this.labels(c.name, 'failure').inc(s.failure);
+          this.labels(c.name, 'network_failure').inc(s.network_failure);
         }
       },
     });
-    new Gauge({
+    new Counter({
       name: 'brownout_retry_outcomes_total',
       help: 'Retry bookkeeping (Envoy upstream_rq_retry_* counters)',
       labelNames: ['cluster', 'outcome'],
@@ -282,7 +343,7 @@ export class GatewayMetrics {
       collect() {
         this.reset();
         for (const c of self.engine().clusters.values()) {
-          for (const [k, v] of Object.entries(c.retryStats) as [string, number][]) this.labels(c.name, k).set(v);
+          for (const [k, v] of Object.entries(c.retryStats) as [string, number][]) this.labels(c.name, k).inc(v);
         }
       },
     });
@@ -330,7 +391,7 @@ export class GatewayMetrics {
         for (const r of self.engine().routes) if (r.breaker?.config.type === 'RED') this.labels(r.name).set(r.breaker.decayedRate());
       },
     });
-    new Gauge({
+    new Counter({
       name: 'brownout_breaker_rejected_total',
       help: 'Calls rejected by the route breaker (shadow: would have been rejected)',
       labelNames: ['route', 'shadow'],
@@ -339,12 +400,12 @@ export class GatewayMetrics {
         this.reset();
         for (const r of self.engine().routes) {
           if (!r.breaker) continue;
-          this.labels(r.name, 'false').set(r.breaker.stats.rejected);
-          this.labels(r.name, 'true').set(r.breaker.stats.shadow_rejected);
+          this.labels(r.name, 'false').inc(r.breaker.stats.rejected);
+          this.labels(r.name, 'true').inc(r.breaker.stats.shadow_rejected);
         }
       },
     });
-    new Gauge({
+    new Counter({
       name: 'brownout_faults_injected_total',
       help: 'Faults injected per route',
       labelNames: ['route', 'kind'],
@@ -353,9 +414,9 @@ export class GatewayMetrics {
         this.reset();
         for (const r of self.engine().routes) {
           if (!r.fault) continue;
-          this.labels(r.name, 'delay').set(r.fault.stats.delays_injected);
-          this.labels(r.name, 'abort').set(r.fault.stats.aborts_injected);
-          this.labels(r.name, 'overflow').set(r.fault.stats.faults_overflow);
+          this.labels(r.name, 'delay').inc(r.fault.stats.delays_injected);
+          this.labels(r.name, 'abort').inc(r.fault.stats.aborts_injected);
+          this.labels(r.name, 'overflow').inc(r.fault.stats.faults_overflow);
         }
       },
     });
