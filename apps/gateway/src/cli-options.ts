@@ -1,20 +1,58 @@
 import { parseArgs } from 'node:util';
 
 export interface CliOptions {
+  readonly command: 'run';
   readonly configPath: string;
   readonly accessLog: string;
 }
 
-/** `--config <file>` (or BROWNOUT_CONFIG) and `--access-log stdout|off|<file>` (or BROWNOUT_ACCESS_LOG). */
-export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliOptions {
-  const { values } = parseArgs({
+/** What the command line asks for: run the gateway, check a config and exit, or print help or the version. */
+export type CliCommand = CliOptions | { readonly command: 'check'; readonly configPath: string } | { readonly command: 'help' } | { readonly command: 'version' };
+
+export const USAGE = `usage:
+  brownout --config <file>            run the gateway (or BROWNOUT_CONFIG=<file>)
+  brownout check <file>               validate a config and exit: every issue by path, exit 1 if any
+  brownout --check --config <file>    the same
+  brownout --help | --version
+
+options:
+  -c, --config <file>       YAML or JSON config (JSON Schema: schema/brownout-config.schema.json)
+      --access-log <where>  stdout (default), off, or a file path (or BROWNOUT_ACCESS_LOG)
+
+environment:
+  REDIS_URL                  fleet mode: switches, shared rate limits and cache, fleet status
+  BROWNOUT_ADMIN_TOKEN       admin API token when the config has none (else one is generated)
+  BROWNOUT_SWITCH_SNAPSHOT   last-known-good switches file (fleet mode)
+
+signals: SIGHUP reloads the config (an invalid one is refused); SIGTERM/SIGINT drain and stop.
+`;
+
+/**
+ * \`brownout [check <file>] [--config <file>] [--check] [--access-log …] [--help] [--version]\`.
+ * Unknown options are refused with a message (never ignored).
+ */
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCommand {
+  const { values, positionals } = parseArgs({
     args: [...argv],
-    options: { config: { type: 'string', short: 'c' }, 'access-log': { type: 'string' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      'access-log': { type: 'string' },
+      check: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+    allowPositionals: true,
     strict: true,
   });
-  const configPath = values.config ?? env.BROWNOUT_CONFIG;
-  if (!configPath) throw new Error('no config: pass --config <file.yaml|json> or set BROWNOUT_CONFIG');
-  return { configPath, accessLog: values['access-log'] ?? env.BROWNOUT_ACCESS_LOG ?? 'stdout' };
+  if (values.help) return { command: 'help' };
+  if (values.version) return { command: 'version' };
+  const [verb, file, ...extra] = positionals;
+  if (verb !== undefined && verb !== 'check') throw new Error(`unknown command "${verb}" (see brownout --help)`);
+  if (extra.length > 0) throw new Error(`unexpected arguments: ${extra.join(' ')}`);
+  const configPath = file ?? values.config ?? env.BROWNOUT_CONFIG;
+  if (!configPath) throw new Error('no config: pass --config <file.yaml|json> (or brownout check <file>) or set BROWNOUT_CONFIG');
+  if (verb === 'check' || values.check) return { command: 'check', configPath };
+  return { command: 'run', configPath, accessLog: values['access-log'] ?? env.BROWNOUT_ACCESS_LOG ?? 'stdout' };
 }
 
 /**

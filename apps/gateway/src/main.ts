@@ -5,7 +5,8 @@ import { ConfigError } from '@brownout/core';
 import { loadConfigText } from '@brownout/core/config';
 import { Gateway } from './gateway.ts';
 import { ListenError } from './lifecycle/listen.ts';
-import { parseCli, resolveSecret } from './cli-options.ts';
+import { USAGE, parseCli, resolveSecret } from './cli-options.ts';
+import { checkConfigFile, gatewayVersion } from './lifecycle/config-check.ts';
 
 /**
  * `npm run gateway -- --config <file>`. A bad config stops start-up with every error listed by
@@ -13,13 +14,25 @@ import { parseCli, resolveSecret } from './cli-options.ts';
  * SIGTERM/SIGINT drain: stop accepting, finish in-flight requests, close pools.
  */
 async function main(): Promise<void> {
-  let opts;
+  let cmd;
   try {
-    opts = parseCli(process.argv.slice(2), process.env);
+    cmd = parseCli(process.argv.slice(2), process.env);
   } catch (e) {
-    process.stderr.write(`brownout: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`brownout: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
     process.exit(2);
   }
+  if (cmd.command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (cmd.command === 'version') {
+    process.stdout.write(`brownout ${await gatewayVersion()}\n`);
+    return;
+  }
+  if (cmd.command === 'check') {
+    process.exit(await checkConfigFile(cmd.configPath, process.stdout, process.stderr));
+  }
+  const opts = cmd;
   let config;
   try {
     config = loadConfigText(await readFile(opts.configPath, 'utf8'));

@@ -12,6 +12,67 @@ import { writeSwitchDocument } from '@brownout/control-plane';
 
 const start = startGateway;
 
+/** Runs the CLI to completion: exit code and output. */
+async function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const p = start(args);
+  let out = '';
+  p.child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await p.exit;
+  return { code, out, err: p.stderr() };
+}
+
+describe('brownout check, --help, --version', () => {
+  it('check: a valid config says so and exits 0, starting nothing', async () => {
+    const r = await run(['check', new URL('../../../examples/gateway.yaml', import.meta.url).pathname]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /gateway\.yaml: valid \(\d+ clusters?, \d+ routes?\)/);
+    assert.doesNotMatch(r.err, /listening/);
+  });
+
+  it('check: lists every issue by path in one run and exits 1 (also as --check --config): field errors, then cross-field ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'brownout-check-'));
+    const fields = join(dir, 'fields.yaml');
+    writeFileSync(fields, stringify({ listener: { port: 'eighty' }, clusters: [{ name: 'api', hosts: ['nope'], lb_polcy: 'ROUND_ROBIN' }], routes: [] }));
+    const cross = join(dir, 'cross.yaml');
+    writeFileSync(
+      cross,
+      stringify({
+        clusters: [{ name: 'api', hosts: ['127.0.0.1:1'] }],
+        routes: [
+          { name: 'r', match: { prefix: '/' }, cluster: 'ghost' },
+          { name: 's', match: { prefix: '/s' }, cluster: 'api', degradation: { mode: 'fallback_service', fallback_cluster: 'api' } },
+        ],
+      }),
+    );
+    for (const args of [['check', fields], ['--check', '--config', fields]]) {
+      const r = await run(args);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /fields\.yaml: 4 issues/);
+      assert.match(r.err, /routes: Too small/);
+      assert.match(r.err, /listener\.port: /);
+      assert.match(r.err, /clusters\.0\.hosts\.0: expected "host:port"/);
+      assert.match(r.err, /clusters\.0: .*lb_polcy/);
+    }
+    const r = await run(['check', cross]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /cross\.yaml: 2 issues/);
+    assert.match(r.err, /routes\.0\.cluster: unknown cluster "ghost"/);
+    assert.match(r.err, /routes\.1\.degradation\.fallback_cluster: must differ from the route cluster/);
+  });
+
+  it('--help prints the usage and --version the version; an unknown option is refused, not ignored', async () => {
+    const help = await run(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.out, /brownout check <file>/);
+    const version = await run(['--version']);
+    assert.equal(version.code, 0);
+    assert.match(version.out, /^brownout \d+\.\d+\.\d+\n$/);
+    const bad = await run(['--config', 'x.yaml', '--bogus']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /Unknown option '--bogus'/);
+  });
+});
+
 describe('gateway CLI', () => {
   it('refuses to start on a bad config, listing every error by path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'brownout-cli-'));

@@ -1,2 +1,3 @@
 export * from './schema.ts';
 export * from './load-config.ts';
+export { CONFIG_SCHEMA_PATH, configJsonSchema } from './json-schema.ts';

@@ -45,7 +45,7 @@ const hostObject = z.strictObject({
 });
 
 /** A host is `{address, port, weight}` or the shorthand "address:port". */
-const hostSchema = z.preprocess((v, ctx) => {
+export const hostSchema = z.preprocess((v, ctx) => {
   if (typeof v !== 'string') return v;
   const m = /^(.+):(\d{1,5})$/.exec(v);
   if (!m) {
@@ -269,7 +269,7 @@ const breakerObject = z
   });
 
 /** A route's breaker; the seed's form, wrapped in `spec:`, is accepted as written. */
-const breakerSchema = z.preprocess(
+export const breakerSchema = z.preprocess(
   v => (typeof v === 'object' && v !== null && 'spec' in v && Object.keys(v).length === 1 ? v.spec : v),
   breakerObject,
 );
