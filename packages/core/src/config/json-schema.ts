@@ -20,13 +20,13 @@ export function configJsonSchema(): Record<string, unknown> {
       // A host is also written as the shorthand "address:port" (turned into the object before validation).
       if (ctx.zodSchema === hostSchema) {
         const object = { ...ctx.jsonSchema };
-        for (const k of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[k];
+        for (const k of Object.keys(ctx.jsonSchema)) Reflect.deleteProperty(ctx.jsonSchema, k); // replaced in place, as override requires
         ctx.jsonSchema.anyOf = [{ type: 'string', pattern: '^.+:\\d{1,5}$', description: '"address:port"' }, object];
       }
       // A breaker may also be written in the seed's form, wrapped in `spec:`.
       if (ctx.zodSchema === breakerSchema) {
         const object = { ...ctx.jsonSchema };
-        for (const k of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[k];
+        for (const k of Object.keys(ctx.jsonSchema)) Reflect.deleteProperty(ctx.jsonSchema, k); // replaced in place, as override requires
         ctx.jsonSchema.anyOf = [object, { type: 'object', properties: { spec: object }, required: ['spec'], additionalProperties: false }];
       }
     },
