@@ -11,6 +11,8 @@ export interface GatewayOptions {
   readonly accessLog?: string | undefined;
   /** Admin bearer token (already resolved from `env:NAME`). */
   readonly adminToken: string;
+  /** Read-only admin token (already resolved from `env:NAME`): reads and scrapes, never writes. */
+  readonly adminReadToken?: string | undefined;
   /** Operational log (start-up, reloads, ejections). Defaults to JSON on stderr. */
   readonly log?: Logger | undefined;
   /** The switches to enforce; an embedded store by default. */

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { pino, destination, stdTimeFunctions, type Logger } from 'pino';
 import { ConfigError, Engine, systemClock, systemRandom, type FailOpenLimiter } from '@brownout/core';
-import { loadConfigText, type GatewayConfig } from '@brownout/core/config';
+import { applySwitchPatch, loadConfigText, type GatewayConfig, type SwitchDocument, type SwitchPatch } from '@brownout/core/config';
 import { SwitchStore, connectRedis, type AnyRedis, FleetReporter, type RedisSwitchSync } from '@brownout/control-plane';
 import { SwitchControl } from './degradation/switch-control.ts';
 import { UpstreamDispatcher } from './proxy/upstream-dispatcher.ts';
@@ -15,7 +15,8 @@ import { GatewayMetrics } from './observability/metrics.ts';
 import { createAccessLog, type AccessLog } from './observability/access-log.ts';
 import { createProbeFactory } from './health/probe-factory.ts';
 import { createAdminServer } from './admin/admin-server.ts';
-import type { AdminSurface, ReloadResult } from './admin/admin-surface.ts';
+import type { AdminSurface, ReloadResult, ServerInfo } from './admin/admin-surface.ts';
+import { GATEWAY_VERSION } from './lifecycle/version.ts';
 import { clusterStatus, fleetSnapshot, routeStatus } from './admin/status-views.ts';
 import { bind } from './lifecycle/listen.ts';
 import { keepRestartFields } from './lifecycle/restart-fields.ts';
@@ -107,7 +108,7 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.degraded = new DegradedAnswers(this);
     this.admission = new Admission(this, this.degraded);
     this.publicApp = buildPublicApp(this, opts.config.listener, { admission: this.admission, degraded: this.degraded, dispatcher: this.dispatcher, accessLog: this.accessLog });
-    this.adminApp = createAdminServer(this, opts.adminToken);
+    this.adminApp = createAdminServer(this, opts.adminToken, opts.adminReadToken);
     this.automatic.watchEngine();
   }
 
@@ -181,6 +182,26 @@ export class Gateway implements AdminSurface, PipelineHost {
     return this.switchControl.write(doc);
   }
 
+  patchSwitches(patch: SwitchPatch): ReturnType<SwitchControl['write']> {
+    return this.switchControl.write(applySwitchPatch(this.switches.document, patch));
+  }
+
+  switchDocument(): SwitchDocument | null {
+    return this.switches.document ?? null;
+  }
+
+  serverInfo(): ServerInfo {
+    return {
+      version: GATEWAY_VERSION,
+      instance: this.instanceId,
+      started_at: this.startedAt,
+      uptime_ms: Math.round(Date.now() - Date.parse(this.startedAt)),
+      switch_mode: this.switchControl.sync ? 'fleet' : 'embedded',
+      state: this.draining ? 'draining' : 'live',
+      node_version: process.version,
+    };
+  }
+
   switchStatus(): unknown {
     return this.switchControl.status();
   }
@@ -214,7 +235,11 @@ export class Gateway implements AdminSurface, PipelineHost {
   redactedConfig(): unknown {
     return {
       ...this.config,
-      admin: { ...this.config.admin, token: this.config.admin.token === undefined ? undefined : '[redacted]' },
+      admin: {
+        ...this.config.admin,
+        token: this.config.admin.token === undefined ? undefined : '[redacted]',
+        read_token: this.config.admin.read_token === undefined ? undefined : '[redacted]',
+      },
       restart_required: this.pendingRestart,
     };
   }

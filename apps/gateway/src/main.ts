@@ -6,7 +6,8 @@ import { loadConfigText } from '@brownout/core/config';
 import { Gateway } from './gateway.ts';
 import { ListenError } from './lifecycle/listen.ts';
 import { USAGE, parseCli, resolveSecret } from './cli-options.ts';
-import { checkConfigFile, gatewayVersion } from './lifecycle/config-check.ts';
+import { checkConfigFile } from './lifecycle/config-check.ts';
+import { GATEWAY_VERSION } from './lifecycle/version.ts';
 
 /**
  * `npm run gateway -- --config <file>`. A bad config stops start-up with every error listed by
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
     return;
   }
   if (cmd.command === 'version') {
-    process.stdout.write(`brownout ${await gatewayVersion()}\n`);
+    process.stdout.write(`brownout ${GATEWAY_VERSION}\n`);
     return;
   }
   if (cmd.command === 'check') {
@@ -42,8 +43,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   let token: string | undefined;
+  let readToken: string | undefined;
   try {
     token = resolveSecret(config.admin.token, process.env) ?? process.env.BROWNOUT_ADMIN_TOKEN;
+    readToken = resolveSecret(config.admin.read_token, process.env, 'admin.read_token') ?? (process.env.BROWNOUT_ADMIN_READ_TOKEN || undefined);
   } catch (e) {
     process.stderr.write(`brownout: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
     configPath: opts.configPath,
     accessLog: opts.accessLog,
     adminToken: token!,
+    adminReadToken: readToken,
     redisUrl,
     snapshotPath: process.env.BROWNOUT_SWITCH_SNAPSHOT ?? (redisUrl ? 'brownout-switches.snapshot.json' : undefined),
   });

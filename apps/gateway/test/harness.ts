@@ -58,6 +58,8 @@ export interface GatewayExtras {
   readonly snapshotPath?: string;
   readonly reconcileMs?: number;
   readonly heartbeatMs?: number;
+  /** Read-only admin token. */
+  readonly adminReadToken?: string;
   /** Operational log; silent by default. */
   readonly log?: Logger;
 }
@@ -75,6 +77,7 @@ export async function gateway(input: GatewayConfigInput, extras: string | Gatewa
     heartbeatMs: x.heartbeatMs,
     accessLog: 'off',
     adminToken: ADMIN_TOKEN,
+    adminReadToken: x.adminReadToken,
     log: x.log ?? pino({ level: 'silent' }),
   });
   await gw.listen();

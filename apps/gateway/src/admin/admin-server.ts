@@ -1,9 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyPluginCallback } from 'fastify';
-import type { AdminSurface } from './admin-surface.ts';
+import Fastify, { type FastifyInstance, type FastifyPluginCallback, type FastifyReply } from 'fastify';
+import { switchPatchSchema } from '@brownout/core/config';
+import type { AdminSurface, SwitchWriteOutcome } from './admin-surface.ts';
+import { ADMIN_ENDPOINTS } from './admin-endpoints.ts';
+import { adminError, sendAdminError } from './admin-errors.ts';
+import { adminOpenApi } from './admin-openapi.ts';
 
-function tokenMatches(header: string | undefined, token: string): boolean {
-  if (header === undefined || !header.startsWith('Bearer ')) return false;
+function tokenMatches(header: string | undefined, token: string | undefined): boolean {
+  if (token === undefined || header === undefined || !header.startsWith('Bearer ')) return false;
   const given = Buffer.from(header.slice(7));
   const want = Buffer.from(token);
   return given.length === want.length && timingSafeEqual(given, want);
@@ -11,77 +15,113 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 
 export interface AdminApiOptions {
   readonly surface: AdminSurface;
+  /** Everything: drain, reload, switch writes, and all reads. */
   readonly token: string;
+  /** Reads only (GET): what a Prometheus scraper or a dashboard holds, so it cannot drain the gateway. */
+  readonly readToken?: string | undefined;
 }
 
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
 /**
- * The admin API as a Fastify plugin over the narrow `AdminSurface`. Everything but `/ready` needs
- * the bearer token: `/ready` is what load balancers poll, and it reveals nothing.
+ * The admin API as a Fastify plugin over the narrow `AdminSurface`. `/ready` needs no token (load
+ * balancers poll it; it reveals nothing); reads need the read-only or the admin token; everything
+ * that changes state needs the admin token. JSON is snake_case with integer milliseconds, and every
+ * error is `{ "error": { "code", "message", "issues"? } }`.
  */
-export const adminApi: FastifyPluginCallback<AdminApiOptions> = (app, { surface: gw, token }, done) => {
+export const adminApi: FastifyPluginCallback<AdminApiOptions> = (app, { surface: gw, token, readToken }, done) => {
   app.addHook('onRequest', async (req, reply) => {
     if (req.url === '/ready') return;
-    if (!tokenMatches(req.headers.authorization, token)) {
-      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'missing or invalid bearer token' });
+    const auth = req.headers.authorization;
+    if (tokenMatches(auth, token)) return;
+    if (tokenMatches(auth, readToken)) {
+      if (READ_METHODS.has(req.method)) return;
+      await sendAdminError(reply, 403, 'forbidden', 'the read-only token cannot drain, reload or write switches; use the admin token');
+      return;
     }
+    await sendAdminError(reply.header('www-authenticate', 'Bearer'), 401, 'unauthorized', 'missing or invalid bearer token');
   });
+  app.setNotFoundHandler((req, reply) => sendAdminError(reply, 404, 'not_found', `no ${req.method} ${req.url.split('?')[0] ?? ''}; GET / lists the endpoints`));
+  app.setErrorHandler((err: { statusCode?: number; message?: string }, _req, reply) => {
+    const status = err.statusCode ?? 500;
+    return status < 500 ? sendAdminError(reply, status, 'invalid_request', err.message ?? 'bad request') : sendAdminError(reply, 500, 'internal', 'internal error');
+  });
+
+  const index = (_req: unknown, reply: FastifyReply) => reply.send({ endpoints: ADMIN_ENDPOINTS.map(e => ({ method: e.method, path: e.path, scope: e.scope, summary: e.summary })) });
+  app.get('/', index);
+  app.get('/help', index);
 
   app.get('/ready', (_req, reply) => {
     if (gw.draining) return reply.code(503).type('text/plain').send('DRAINING');
     return reply.type('text/plain').send('LIVE');
   });
 
+  app.get('/server_info', (_req, reply) => reply.send(gw.serverInfo()));
+  app.get('/config', (_req, reply) => reply.send(gw.redactedConfig()));
+  app.get('/config_dump', (_req, reply) => reply.send({ config: gw.redactedConfig(), switches: gw.switchDocument() }));
+  app.get('/clusters', (_req, reply) => reply.send({ clusters: gw.clusterStatus() }));
+  app.get('/routes', (_req, reply) => reply.send({ routes: gw.routeStatus() }));
+  app.get('/switches', (_req, reply) => reply.send(gw.switchStatus()));
+  app.get('/stats', async (_req, reply) => reply.send({ metrics: await gw.metrics.registry.getMetricsAsJSON() }));
+  app.get('/stats/prometheus', async (_req, reply) => {
+    const body = await gw.metrics.registry.metrics();
+    return reply.type(gw.metrics.registry.contentType).send(body);
+  });
+  app.get('/openapi.json', (_req, reply) => reply.send(adminOpenApi()));
+
   app.post('/healthcheck/fail', (_req, reply) => {
     gw.setDraining(true);
     return reply.send({ draining: true });
   });
-
   app.post('/healthcheck/ok', (_req, reply) => {
     gw.setDraining(false);
     return reply.send({ draining: false });
   });
 
-  app.get('/clusters', (_req, reply) => reply.send({ clusters: gw.clusterStatus() }));
-
-  app.get('/routes', (_req, reply) => reply.send({ routes: gw.routeStatus() }));
-
-  app.get('/stats/prometheus', async (_req, reply) => {
-    const body = await gw.metrics.registry.metrics();
-    return reply.type(gw.metrics.registry.contentType).send(body);
-  });
-
-  app.get('/config', (_req, reply) => reply.send(gw.redactedConfig()));
-
-  app.get('/switches', (_req, reply) => reply.send(gw.switchStatus()));
-
-  app.put('/switches', async (req, reply) => {
-    const r = await gw.writeSwitches(req.body);
-    if (r.ok) {
-      // In fleet mode the write is saved in Redis; it is applied only once this gateway enforces it.
-      const enforced = 'enforced' in r ? r.enforced : r.version;
-      if (enforced === r.version) return reply.send({ saved: true, applied: true, version: r.version });
-      return reply.code(202).send({ saved: true, applied: false, version: r.version, enforced_version: enforced, error: 'saved in Redis but not (yet) enforced by this gateway' });
+  app.put('/switches', async (req, reply) => switchWritten(reply, await gw.writeSwitches(req.body)));
+  app.patch('/switches', async (req, reply) => {
+    const p = switchPatchSchema.safeParse(req.body);
+    if (!p.success) {
+      const issues = p.error.issues.map(i => ({ path: i.path.join('.'), message: i.message }));
+      return sendAdminError(reply, 400, 'invalid_switch_document', 'invalid switch patch; the current switches were kept', issues);
     }
-    if (r.reason === 'stale') return reply.code(409).send({ error: 'stale switch document', current_version: r.current });
-    if (r.reason === 'unavailable') return reply.code(503).send({ error: 'switch store (Redis) unreachable; nothing was written' });
-    return reply.code(400).send({ error: 'invalid switch document; the current switches were kept', issues: r.issues });
+    return switchWritten(reply, await gw.patchSwitches(p.data));
+  });
+  app.delete<{ Params: { route: string } }>('/switches/routes/:route', async (req, reply) => switchWritten(reply, await gw.patchSwitches({ routes: { [req.params.route]: null } })));
+  app.post('/switches/restore', async (_req, reply) => {
+    const doc = gw.switchDocument();
+    const routes = Object.fromEntries(Object.keys(doc?.routes ?? {}).map(r => [r, null]));
+    return switchWritten(reply, await gw.patchSwitches({ global_level: 0, global_shadow: false, routes }));
   });
 
   app.post('/reload', async (_req, reply) => {
     const result = await gw.reloadFromFile();
-    if (!result.ok) return reply.code(400).send({ error: 'invalid config; the running config was kept', issues: result.issues });
+    if (!result.ok) return sendAdminError(reply, 400, 'invalid_config', 'invalid config; the running config was kept', result.issues);
     return result;
   });
 
   done();
 };
 
+/** One answer for every switch write: applied (200), saved but not yet enforced here (202), or an error. */
+function switchWritten(reply: FastifyReply, r: SwitchWriteOutcome): FastifyReply {
+  if (r.ok) {
+    // In fleet mode the write is saved in Redis; it is applied only once this gateway enforces it.
+    const enforced = 'enforced' in r ? (r.enforced ?? r.version) : r.version;
+    if (enforced >= r.version) return reply.send({ saved: true, applied: true, version: r.version });
+    return reply.code(202).send({ saved: true, applied: false, version: r.version, enforced_version: enforced, message: 'saved in Redis but not (yet) enforced by this gateway' });
+  }
+  if (r.reason === 'stale') return reply.code(409).send({ ...adminError('stale_switch_document', `stale switch document: version ${r.current} is current; read it and try again`), current_version: r.current });
+  if (r.reason === 'unavailable') return sendAdminError(reply, 503, 'switch_store_unavailable', 'switch store (Redis) unreachable; nothing was written');
+  return sendAdminError(reply, 400, 'invalid_switch_document', 'invalid switch document; the current switches were kept', r.issues);
+}
+
 // Not encapsulated (what fastify-plugin does): the token check also answers unknown paths with 401.
 (adminApi as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
 
 /** The admin API on its own listener (never the public one). */
-export function createAdminServer(surface: AdminSurface, token: string): FastifyInstance {
+export function createAdminServer(surface: AdminSurface, token: string, readToken?: string): FastifyInstance {
   const app = Fastify({ logger: false });
-  void app.register(adminApi, { surface, token });
+  void app.register(adminApi, { surface, token, readToken });
   return app;
 }

@@ -28,7 +28,7 @@ export function routeStatus(engine: Engine, metrics: GatewayMetrics): unknown[] 
     // Cumulative client answers by status class: the console derives rates from two reads.
     requests: counts[r.name] ?? { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
     breaker: r.breaker
-      ? { type: r.breaker.config.type, state: r.breaker.current, retry_after_ms: r.breaker.retryAfterMs(), ...(r.breaker.config.type === 'RED' && { decayed_error_rate: r.breaker.decayedRate() }), ...r.breaker.stats }
+      ? { type: r.breaker.config.type, state: r.breaker.current, retry_after_ms: Math.round(r.breaker.retryAfterMs()), ...(r.breaker.config.type === 'RED' && { decayed_error_rate: r.breaker.decayedRate() }), ...r.breaker.stats }
       : null,
     rules_active: r.ruleActive(),
   }));

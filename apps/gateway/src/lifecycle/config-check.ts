@@ -25,9 +25,3 @@ export async function checkConfigFile(path: string, out: NodeJS.WritableStream, 
     return 1;
   }
 }
-
-/** The gateway's version, from its package.json (one level above both src/ and dist/). */
-export async function gatewayVersion(): Promise<string> {
-  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}

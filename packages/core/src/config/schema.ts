@@ -439,6 +439,8 @@ export const gatewayConfigSchema = z
         port: z.number().int().min(0).max(65535).default(9901),
         /** Bearer token; `env:NAME` reads it from the environment. Redacted by GET /config. */
         token: z.string().min(1).optional(),
+        /** Read-only bearer token (GET endpoints, /stats/prometheus): for scrapers and dashboards. `env:NAME` as above. */
+        read_token: z.string().min(1).optional(),
       })
       .prefault({}),
     clusters: z.array(clusterSchema).min(1),
@@ -531,3 +533,42 @@ export const switchDocumentSchema = z.strictObject({
 
 export type SwitchDocument = z.output<typeof switchDocumentSchema>;
 export type SwitchDocumentInput = z.input<typeof switchDocumentSchema>;
+
+/**
+ * A change to the switch document that keeps everything it does not name (`PATCH /switches`):
+ * the global level and shadow, and per route an override or `null` to remove it (the same for
+ * fallbacks). A whole-document `PUT` replaces everything — `{"global_level": 1}` there drops every
+ * route override, which is what this exists to avoid.
+ */
+export const switchPatchSchema = z.strictObject({
+  global_level: z.number().int().min(0).max(MAX_LEVEL).optional(),
+  global_shadow: z.boolean().optional(),
+  routes: z.record(z.string().min(1), routeSwitchSchema.nullable()).optional(),
+  fallbacks: z.record(z.string().min(1), fallbackResponseSchema.nullable()).optional(),
+  updated_by: z.string().max(200).optional(),
+});
+export type SwitchPatch = z.output<typeof switchPatchSchema>;
+
+/** The document with a patch applied, one version up (so a concurrent writer's change is refused as stale, not overwritten). */
+export function applySwitchPatch(doc: SwitchDocument | undefined, patch: SwitchPatch, now = new Date()): SwitchDocument {
+  const base: SwitchDocument = doc ?? { version: 0, global_level: 0, global_shadow: false, routes: {}, fallbacks: {} };
+  const merge = <T>(cur: Record<string, T>, change: Record<string, T | null> | undefined): Record<string, T> => {
+    if (!change) return cur;
+    const out = { ...cur };
+    for (const [k, v] of Object.entries(change)) {
+      if (v === null) Reflect.deleteProperty(out, k);
+      else out[k] = v;
+    }
+    return out;
+  };
+  return {
+    ...base,
+    version: base.version + 1,
+    updated_at: now.toISOString(),
+    ...(patch.updated_by !== undefined && { updated_by: patch.updated_by }),
+    global_level: patch.global_level ?? base.global_level,
+    global_shadow: patch.global_shadow ?? base.global_shadow,
+    routes: merge(base.routes, patch.routes),
+    fallbacks: merge(base.fallbacks, patch.fallbacks),
+  };
+}

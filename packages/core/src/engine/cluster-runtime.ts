@@ -155,9 +155,9 @@ export class ClusterRuntime {
 
   /** An attempt got final response headers. */
   recordResponse(host: Host, status: number): void {
-    host.stats.rqTotal++;
-    if (status >= 500) host.stats.rqError++;
-    else host.stats.rqSuccess++;
+    host.stats.rq_total++;
+    if (status >= 500) host.stats.rq_error++;
+    else host.stats.rq_success++;
     this.outlier?.putHttpResponseCode(host, status);
   }
 
@@ -168,13 +168,13 @@ export class ClusterRuntime {
 
   /** An attempt ended without response headers. Never call this for a limits overflow. */
   recordReset(host: Host, kind: ResetKind): void {
-    host.stats.rqTotal++;
-    host.stats.rqError++;
+    host.stats.rq_total++;
+    host.stats.rq_error++;
     if (kind === ResetKind.ConnectFailure) {
-      host.stats.cxConnectFail++;
+      host.stats.cx_connect_fail++;
       this.outlier?.putResult(host, LocalOriginResult.ConnectFailed);
     } else if (kind === ResetKind.PerTryTimeout) {
-      host.stats.rqTimeout++;
+      host.stats.rq_timeout++;
       this.outlier?.putResult(host, LocalOriginResult.Timeout);
     } else {
       this.outlier?.putResult(host, LocalOriginResult.ConnectFailed);
@@ -194,7 +194,8 @@ export class ClusterRuntime {
         ejected: o?.ejected ?? false,
         ejected_for: o?.ejectedFor ?? null,
         ejection_count: o?.numEjections ?? 0,
-        ejection_time_left_ms: o?.ejectionTimeLeftMs ?? 0,
+        // Integer milliseconds: the admin API and the fleet status never print float noise.
+        ejection_time_left_ms: Math.round(o?.ejectionTimeLeftMs ?? 0),
         success_rate: o?.successRate ?? -1,
         local_origin_success_rate: o?.localOriginSuccessRate ?? -1,
         stats: { ...h.stats },

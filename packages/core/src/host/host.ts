@@ -23,7 +23,7 @@ export class Host {
   /** Requests currently in flight to this host (least-request LB and `/clusters`). */
   activeRequests = 0;
   /** Lifetime counters shown by the admin API. */
-  readonly stats = { rqTotal: 0, rqSuccess: 0, rqError: 0, rqTimeout: 0, cxConnectFail: 0 };
+  readonly stats = { rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, cx_connect_fail: 0 };
   /** Set by the host set that owns this host. */
   onFlagsChanged: ((host: Host) => void) | undefined;
 

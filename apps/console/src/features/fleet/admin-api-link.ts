@@ -67,11 +67,12 @@ export class AdminApiLink implements GatewayLink {
     } catch (e) {
       return { ok: false, reason: 'unavailable', message: e instanceof Error ? e.message : String(e) };
     }
-    const body = (await r.json().catch(() => ({}))) as { version?: number; current_version?: number; issues?: { path: string; message: string }[]; error?: string };
+    // The admin API's one error shape: { error: { code, message, issues? } } (+ current_version on 409).
+    const body = (await r.json().catch(() => ({}))) as { version?: number; current_version?: number; error?: { code?: string; message?: string; issues?: { path: string; message: string }[] } };
     if (r.ok) return { ok: true, version: body.version ?? doc.version };
     if (r.status === 409) return { ok: false, reason: 'stale', current: body.current_version ?? -1 };
-    if (r.status === 400) return { ok: false, reason: 'invalid', issues: body.issues ?? [{ path: '', message: body.error ?? 'refused' }] };
-    return { ok: false, reason: 'unavailable', message: body.error ?? `gateway answered ${r.status}; nothing was written` };
+    if (r.status === 400) return { ok: false, reason: 'invalid', issues: body.error?.issues ?? [{ path: '', message: body.error?.message ?? 'refused' }] };
+    return { ok: false, reason: 'unavailable', message: body.error?.message ?? `gateway answered ${r.status}; nothing was written` };
   }
 
   changes(): Promise<ChangeLogEntry[]> {
