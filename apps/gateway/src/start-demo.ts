@@ -55,6 +55,13 @@ async function main(): Promise<void> {
     ? `switches        fleet mode on ${redisUrl}`
     : 'switches        EMBEDDED (no Redis answered): single instance only; set REDIS_URL for fleet mode';
   const auth = `-H 'authorization: Bearer ${token}'`;
+  // A newcomer sharing a Redis sees at once why a route is degraded.
+  const doc = gw.switchDocument();
+  const overrides = Object.entries(doc?.routes ?? {});
+  const inForce =
+    !doc || (doc.global_level === 0 && overrides.length === 0)
+      ? 'none (every route normal)'
+      : [`version ${doc.version}, global level ${doc.global_level}${doc.global_shadow ? ' (shadow)' : ''}`, ...overrides.map(([r, o]) => `${r}: ${o.mode}${o.shadow ? ' (shadow)' : ''} — ${o.reason} (${o.actor})${o.expires_at ? `, until ${o.expires_at}` : ''}`)].join('\n                  ');
   process.stdout.write(`
 Brownout is running.
 
@@ -63,16 +70,18 @@ Brownout is running.
   metrics                                          curl ${auth} ${where.admin}/stats/prometheus
   demo upstreams  http://127.0.0.1:${CONTROL_PORT}            curl http://127.0.0.1:${CONTROL_PORT}/
   ${switchesLine}
+  switches now    ${inForce}
 
 Make an upstream fail and watch the gateway route around it:
   curl -X POST http://127.0.0.1:${CONTROL_PORT}/catalog-2/503      (also: slow, hang, refuse, reset, partial, healthy)
   for i in $(seq 20); do curl -s ${where.public}/api/products; done
   curl -s ${auth} ${where.admin}/clusters       # catalog-2 shows /failed_outlier_check, then comes back
 
-Degrade a route by hand (shed low-priority routes, or switch one route to its fallback):
-  curl -X PUT ${auth} -H 'content-type: application/json' ${where.admin}/switches \\
+Degrade a route by hand (PATCH changes only what it names; the console at :3000 does the same with a form):
+  curl -X PATCH ${auth} -H 'content-type: application/json' ${where.admin}/switches \\
     -d '{"routes":{"products":{"mode":"fallback_service","reason":"demo","actor":"you"}}}'
-  (no "version": the next one is assigned; "global_level": 1..3 sheds low, normal, high routes)
+  curl -X DELETE ${auth} ${where.admin}/switches/routes/products      # back to normal
+  ("global_level": 1..3 sheds low, normal, high routes; POST /switches/restore undoes everything)
 
 Config: ${CONFIG} (edit it, then: kill -HUP ${process.pid}). Access log: ${accessLog} (BROWNOUT_ACCESS_LOG=stdout to see it).
 Ctrl-C drains and stops.

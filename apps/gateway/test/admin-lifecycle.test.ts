@@ -104,7 +104,7 @@ describe('config reload', () => {
     writeFileSync(file, 'clusters:\n  - name: api\n    hosts: []\nroutes: []\n');
     const bad = await g.adminPost('/reload');
     assert.equal(bad.status, 400);
-    const issues = bad.json<{ issues: { path: string; message: string }[] }>().issues;
+    const issues = bad.json<{ error: { code: string; issues: { path: string; message: string }[] } }>().error.issues;
     assert.ok(issues.some(i => i.path === 'clusters.0.hosts'), JSON.stringify(issues));
     assert.equal((await g.get('/')).status, 200, 'old config still serving');
     assert.equal(g.gw.currentConfig.clusters[0]!.outlier_detection!.base_ejection_time, 20_000);

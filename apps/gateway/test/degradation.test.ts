@@ -158,7 +158,7 @@ describe('degradation serving (embedded switches)', () => {
     assert.equal((await putSwitches(g.admin, { version: 5, global_level: 3 })).status, 200);
     const bad = await putSwitches(g.admin, { version: 6, global_level: 9, routes: { reviews: { mode: 'teleport', reason: '', actor: 'x' } } });
     assert.equal(bad.status, 400);
-    const paths = (bad.body as { issues: { path: string }[] }).issues.map(i => i.path).sort();
+    const paths = (bad.body as { error: { issues: { path: string }[] } }).error.issues.map(i => i.path).sort();
     assert.deepEqual(paths, ['global_level', 'routes.reviews.mode', 'routes.reviews.reason']);
     const stale = await putSwitches(g.admin, { version: 4, global_level: 0 });
     assert.equal(stale.status, 409);

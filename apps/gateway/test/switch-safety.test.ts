@@ -16,7 +16,7 @@ const cfg = (hosts: string[]): GatewayConfigInput => ({
 
 const degraded = async (g: RunningGateway): Promise<boolean> => (await g.get('/items/1')).text === 'degraded items';
 interface SwitchView { version: number; regression: { redis_version: number | null; enforced_version: number; action: string } | null }
-interface Refusal { issues: { path: string; message: string }[] }
+interface Refusal { error: { code: string; issues: { path: string; message: string }[] } }
 const versionIn = (raw: string | null): number => (JSON.parse(raw ?? '{}') as { version?: number }).version ?? -1;
 const sw = (mode: string, extra: Record<string, unknown> = {}) => ({ mode, reason: 'incident', actor: 'ana', ...extra });
 
@@ -69,10 +69,10 @@ describe('switch safety: versions, lost keys, hostile documents', () => {
     const g = await gateway(cfg(hostsOf(ups)), { redisUrl: redis.url, reconcileMs: 60_000 });
     const huge = await g.adminPut('/switches', { version: Number.MAX_SAFE_INTEGER, global_level: 1 });
     assert.equal(huge.status, 400);
-    assert.equal(huge.json<Refusal>().issues[0]!.path, 'version');
+    assert.equal(huge.json<Refusal>().error.issues[0]!.path, 'version');
     const jump = await g.adminPut('/switches', { version: 5_000_000, global_level: 1 });
     assert.equal(jump.status, 400);
-    assert.match(jump.json<Refusal>().issues[0]!.message, /jumps more than 1000000/);
+    assert.match(jump.json<Refusal>().error.issues[0]!.message, /jumps more than 1000000/);
     // Written straight into Redis, bypassing every writer.
     const writer = redis.client();
     await writer.set(SWITCH_KEY, JSON.stringify({ version: Number.MAX_SAFE_INTEGER, global_level: 3 }));
@@ -89,12 +89,12 @@ describe('switch safety: versions, lost keys, hostile documents', () => {
     for (const g of [await gateway(cfg(hostsOf(ups))), await gateway(cfg(hostsOf(ups)), { redisUrl: redis.url })]) {
       const unknown = await g.adminPut('/switches', { routes: { itmes: sw('reject') }, fallbacks: { nope: { body: 'x' } } });
       assert.equal(unknown.status, 400);
-      const issues = unknown.json<Refusal>().issues;
+      const issues = unknown.json<Refusal>().error.issues;
       assert.deepEqual(issues.map(i => i.path), ['routes.itmes', 'fallbacks.nope']);
       assert.match(issues[0]!.message, /known routes: items, pay/);
       const expired = await g.adminPut('/switches', { routes: { items: sw('reject', { expires_at: new Date(Date.now() - 60_000).toISOString() }) } });
       assert.equal(expired.status, 400);
-      assert.equal(expired.json<Refusal>().issues[0]!.path, 'routes.items.expires_at');
+      assert.equal(expired.json<Refusal>().error.issues[0]!.path, 'routes.items.expires_at');
       assert.equal(await degraded(g), false);
     }
   });
