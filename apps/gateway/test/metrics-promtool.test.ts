@@ -61,6 +61,8 @@ describe('metrics an operator can scrape', () => {
       ['brownout_degraded_responses_total', 'counter'],
       ['brownout_cache_lookups_total', 'counter'],
       ['brownout_request_duration_seconds', 'histogram'],
+      ['brownout_upstream_response_time_seconds', 'histogram'],
+      ['brownout_upstream_connections', 'gauge'],
       ['brownout_switches_version', 'gauge'],
       ['process_cpu_seconds_total', 'counter'],
       ['nodejs_heap_size_used_bytes', 'gauge'],
@@ -70,6 +72,8 @@ describe('metrics an operator can scrape', () => {
     assert.doesNotMatch(scrape, /brownout_process_/, 'process metrics carry their usual names, once');
     assert.match(scrape, /brownout_cache_lookups_total\{route="cached",result="hit"\} [1-9]/);
     assert.match(scrape, /brownout_cache_lookups_total\{route="cached",result="miss"\} [1-9]/);
+    assert.match(scrape, /brownout_upstream_response_time_seconds_count\{cluster="api"\} [1-9]/);
+    assert.match(scrape, /brownout_upstream_connections\{cluster="api",host="[^"]+",state="idle"\} [1-9]/);
     assert.match(scrape, /brownout_outlier_ejections_total\{cluster="api",type="consecutive_5xx",enforced="true"\} [1-9]/);
   });
 

@@ -26,6 +26,7 @@ function classIndex(status: number): number {
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly duration: FastHistogram;
+  private readonly upstreamTime: FastHistogram;
   private readonly resets: Counter<'cluster' | 'host' | 'kind'>;
   private readonly retries: Counter<'cluster'>;
   private readonly localReplies: Counter<'route' | 'flag'>;
@@ -76,6 +77,13 @@ export class GatewayMetrics {
       help: 'Client request duration by route',
       label: 'route',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registry: this.registry,
+    });
+    this.upstreamTime = new FastHistogram({
+      name: 'brownout_upstream_response_time_seconds',
+      help: 'Time from dispatching an upstream attempt to its response headers, by cluster (per host would multiply the series by the host count)',
+      label: 'cluster',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registry: this.registry,
     });
     new Counter({
@@ -187,7 +195,8 @@ export class GatewayMetrics {
     return { latency_bounds_s: bounds, routes };
   }
 
-  upstreamResponse(cluster: string, host: string, status: number): void {
+  upstreamResponse(cluster: string, host: string, status: number, seconds: number): void {
+    this.upstreamTime.for(cluster).observe(seconds);
     let hosts = this.hostCounts.get(cluster);
     if (!hosts) {
       hosts = new Map();
@@ -215,6 +224,23 @@ export class GatewayMetrics {
 
   localReply(route: string, flag: string): void {
     this.localReplies.labels(route, flag).inc();
+  }
+
+  /** Upstream connections from undici's pool stats (open, and idle among them), read at scrape time. */
+  watchPools(pools: () => Iterable<{ cluster: string; host: string; connected: number; free: number }>): void {
+    new Gauge({
+      name: 'brownout_upstream_connections',
+      help: 'Open upstream connections by cluster, host and state (active: carrying a request; idle: kept alive for the next one)',
+      labelNames: ['cluster', 'host', 'state'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const p of pools()) {
+          this.labels(p.cluster, p.host, 'idle').set(p.free);
+          this.labels(p.cluster, p.host, 'active').set(Math.max(0, p.connected - p.free));
+        }
+      },
+    });
   }
 
   /** Response cache lookups by route and result, read at scrape time. */

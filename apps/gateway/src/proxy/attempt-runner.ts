@@ -6,6 +6,8 @@ import type { GatewayMetrics } from '../observability/metrics.ts';
 export interface HostPool {
   readonly pool: Pool;
   readonly connections: number;
+  /** The cluster it was built for (for the connection gauge). */
+  readonly cluster: string;
 }
 
 /**

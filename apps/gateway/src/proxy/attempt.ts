@@ -45,6 +45,8 @@ export class Attempt implements LegacyHandler {
   cancelHedgeTimer: NodeJS.Timeout | undefined;
   /** Its timer is what is left of the caller's own deadline: timing out is the caller's doing. */
   callerDeadline = false;
+  /** When it was dispatched (performance.now()), for the upstream latency histogram. */
+  startedAt = 0;
   /** Holds one of the cluster's pending slots while waiting for a busy host's connection. */
   pending: ResourceLimits | undefined;
 

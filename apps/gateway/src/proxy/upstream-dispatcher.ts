@@ -25,6 +25,15 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
   constructor(metrics: GatewayMetrics) {
     super();
     this.metrics = metrics;
+    metrics.watchPools(() => this.connectionCounts());
+  }
+
+  /** Open upstream connections per cluster and host (undici's pool stats), read at scrape time. */
+  private *connectionCounts(): Generator<{ cluster: string; host: string; connected: number; free: number }> {
+    for (const [host, hp] of this.pools) {
+      const st = hp.pool.stats;
+      yield { cluster: hp.cluster, host: host.id, connected: st.connected, free: st.free };
+    }
   }
 
   /**
@@ -65,7 +74,7 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
         headersTimeout: 15_000,
         bodyTimeout: 15_000,
       });
-      hp = { pool, connections: o.connections };
+      hp = { pool, connections: o.connections, cluster: cluster.name };
       this.pools.set(host, hp);
       this.shapes.set(host, JSON.stringify(o));
     }

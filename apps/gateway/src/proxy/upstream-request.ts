@@ -148,6 +148,7 @@ export class UpstreamRequest implements AttemptOwner {
       a.pending = this.limits;
     }
     a.callerDeadline = ctx.deadline.callerBound && timeout >= remaining;
+    a.startedAt = now;
     host.activeRequests++;
     ctx.attempts++;
     this.inflight.push(a);
@@ -191,7 +192,7 @@ export class UpstreamRequest implements AttemptOwner {
       return false;
     }
     const host = a.host;
-    this.dispatcher.metrics.upstreamResponse(this.cluster.name, host.id, status);
+    this.dispatcher.metrics.upstreamResponse(this.cluster.name, host.id, status, (performance.now() - a.startedAt) / 1000);
     this.cluster.recordResponse(host, status);
     if (this.cluster.healthChecker && rawHeader(raw, IMMEDIATE_FAIL) !== undefined) {
       this.cluster.healthChecker.setUnhealthyImmediately(host);
