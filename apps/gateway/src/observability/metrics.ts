@@ -346,18 +346,22 @@ export class GatewayMetrics {
     });
     new Counter({
       name: 'brownout_health_checks_total',
-      help: 'Active health check results',
-      labelNames: ['cluster', 'result'],
+      help: 'Active health check results by host',
+      labelNames: ['cluster', 'host', 'result'],
       registers,
       collect() {
         this.reset();
         for (const c of self.engine().clusters.values()) {
-          const s = c.healthChecker?.stats;
-          if (!s) continue;
-          this.labels(c.name, 'attempt').inc(s.attempt);
-          this.labels(c.name, 'success').inc(s.success);
-          this.labels(c.name, 'failure').inc(s.failure);
-          this.labels(c.name, 'network_failure').inc(s.network_failure);
+          const hc = c.healthChecker;
+          if (!hc) continue;
+          for (const h of c.hostSet.hosts) {
+            const s = hc.hostStats(h);
+            if (!s) continue;
+            this.labels(c.name, h.id, 'attempt').inc(s.attempt);
+            this.labels(c.name, h.id, 'success').inc(s.success);
+            this.labels(c.name, h.id, 'failure').inc(s.failure);
+            this.labels(c.name, h.id, 'network_failure').inc(s.network_failure);
+          }
         }
       },
     });

@@ -37,6 +37,8 @@ class Session {
   cancelTimeout: Cancel | undefined;
   /** Bumped per check so a late answer after a timeout is ignored. */
   generation = 0;
+  /** This host's share of the checker's stats. */
+  readonly stats: HealthCheckStats = { attempt: 0, success: 0, failure: 0, network_failure: 0, passive_failure: 0 };
 }
 
 /**
@@ -137,6 +139,11 @@ export class HealthChecker {
     return Math.max(1, base);
   }
 
+  /** One host's check counts (undefined for a host this checker does not know). */
+  hostStats(host: Host): Readonly<HealthCheckStats> | undefined {
+    return this.sessions[host.index]?.stats;
+  }
+
   private runCheck(host: Host): void {
     if (!this.running) return;
     const s = this.sessions[host.index]!;
@@ -144,6 +151,7 @@ export class HealthChecker {
     const controller = new AbortController();
     s.inFlight = controller;
     this.stats.attempt++;
+    s.stats.attempt++;
     const cancelTimeout = (s.cancelTimeout = this.clock.setTimer(() => {
       if (s.generation !== gen) return;
       s.generation++;
@@ -215,6 +223,7 @@ export class HealthChecker {
       transition = HealthTransition.Changed;
     }
     this.stats.success++;
+    s.stats.success++;
     s.firstCheck = false;
     this.emit({ host, passed: true, transition, failure: undefined });
     this.schedule(host, s, true, transition);
@@ -240,8 +249,15 @@ export class HealthChecker {
       transition = HealthTransition.Changed;
     }
     this.stats.failure++;
-    if (network) this.stats.network_failure++;
-    if (type === 'passive') this.stats.passive_failure++;
+    s.stats.failure++;
+    if (network) {
+      this.stats.network_failure++;
+      s.stats.network_failure++;
+    }
+    if (type === 'passive') {
+      this.stats.passive_failure++;
+      s.stats.passive_failure++;
+    }
     s.firstCheck = false;
     this.emit({ host, passed: false, transition, failure: type });
     if (scheduleNext) this.schedule(host, s, false, transition);
