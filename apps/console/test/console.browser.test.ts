@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { DOCS, launchChromium, step as runStep, submitSignIn } from './browser.ts';
 import { SWITCH_KEY } from '@brownout/control-plane';
 import { ADMIN_TOKEN, startStack, stopStack, type Stack } from './stack.ts';
 import { callAction } from './actions.ts';
@@ -12,11 +12,6 @@ import { callAction } from './actions.ts';
  * gateway process and a real Redis. Screenshots go to test-results/ (every failure, and one of
  * each main page, which the README shows from docs/screenshots/).
  */
-const RESULTS = new URL('../test-results/', import.meta.url).pathname;
-const DOCS = new URL('../../../docs/screenshots/', import.meta.url).pathname;
-mkdirSync(RESULTS, { recursive: true });
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
 describe('console in a browser', { timeout: 180_000 }, () => {
   let stack: Stack;
@@ -28,7 +23,7 @@ describe('console in a browser', { timeout: 180_000 }, () => {
     stack = await startStack();
     redis = new Redis(stack.redis.url);
     redis.on('error', () => undefined); // Redis is stopped on purpose in one step
-    const b = await chromium.launch({ executablePath: process.env.BROWNOUT_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const b = await launchChromium();
     browser = b;
     page = await b.newPage({ viewport: { width: 1280, height: 900 } });
   });
@@ -38,15 +33,7 @@ describe('console in a browser', { timeout: 180_000 }, () => {
     await stopStack();
   });
 
-  /** Runs a step; on failure saves a screenshot named after it before failing. */
-  async function step(name: string, f: () => Promise<void>): Promise<void> {
-    try {
-      await f();
-    } catch (e) {
-      await page.screenshot({ path: `${RESULTS}failed-${name}.png`, fullPage: true }).catch(() => undefined);
-      throw e;
-    }
-  }
+  const step = (name: string, f: () => Promise<void>): Promise<void> => runStep(page, name, f);
 
   /** Submits a form whose buttons the page disabled, as a forger would (the server action is still called). */
   async function forceSubmit(scope: ReturnType<Page['locator']>): Promise<void> {
@@ -55,12 +42,7 @@ describe('console in a browser', { timeout: 180_000 }, () => {
     });
   }
 
-  async function signIn(email: string, password: string): Promise<void> {
-    await page.goto(`${stack.consoleUrl}/login`);
-    await page.fill('input[name=email]', email);
-    await page.fill('input[name=password]', password);
-    await page.click('button[type=submit]');
-  }
+  const signIn = (email: string, password: string): Promise<void> => submitSignIn(page, stack.consoleUrl, email, password);
 
   async function switchVersion(): Promise<number> {
     const raw = await redis!.get(SWITCH_KEY);

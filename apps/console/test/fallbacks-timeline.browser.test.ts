@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { DOCS, launchChromium, step as runStep, submitSignIn } from './browser.ts';
 import { SWITCH_KEY, writeSwitchDocument } from '@brownout/control-plane';
 import { open, type Db } from '@/server/db/client.ts';
 import { hashPassword } from '@/features/auth/password.ts';
@@ -15,10 +15,6 @@ import { callAction } from './actions.ts';
  * and a real Redis: fallback versions (preview = what a real client receives, publish, edit,
  * rollback, diff, refusals), the incident timeline of a scripted incident, and the charts.
  */
-const RESULTS = new URL('../test-results/', import.meta.url).pathname;
-const DOCS = new URL('../../../docs/screenshots/', import.meta.url).pathname;
-mkdirSync(RESULTS, { recursive: true });
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const PASSWORD = 'a-long-enough-password';
 
 describe('fallback responses, timeline and charts in a browser', { timeout: 240_000 }, () => {
@@ -37,7 +33,7 @@ describe('fallback responses, timeline and charts in a browser', { timeout: 240_
     for (const [email, role] of [['editor@example.com', 'editor'], ['viewer@example.com', 'viewer']] as const) {
       await db.user.create({ data: { id: newUserId(), email, role, passwordHash: await hashPassword(PASSWORD) } });
     }
-    const b = await chromium.launch({ executablePath: process.env.BROWNOUT_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const b = await launchChromium();
     browser = b;
     page = await b.newPage({ viewport: { width: 1280, height: 1000 } });
   });
@@ -48,21 +44,11 @@ describe('fallback responses, timeline and charts in a browser', { timeout: 240_
     await stopStack();
   });
 
-  async function step(name: string, f: () => Promise<void>): Promise<void> {
-    try {
-      await f();
-    } catch (e) {
-      await page.screenshot({ path: `${RESULTS}failed-${name}.png`, fullPage: true }).catch(() => undefined);
-      throw e;
-    }
-  }
+  const step = (name: string, f: () => Promise<void>): Promise<void> => runStep(page, name, f);
 
   async function signInAs(email: string, password = PASSWORD): Promise<void> {
     await page.context().clearCookies();
-    await page.goto(`${stack.consoleUrl}/login`);
-    await page.fill('input[name=email]', email);
-    await page.fill('input[name=password]', password);
-    await page.click('button[type=submit]');
+    await submitSignIn(page, stack.consoleUrl, email, password);
     await page.waitForURL(`${stack.consoleUrl}/`);
   }
 

@@ -1,4 +1,5 @@
 import { pageUser } from '@/server/request.ts';
+import { parseUtcInput } from '@/features/utc-input.ts';
 import { ready } from '@/server/ready.ts';
 import { Shell } from '@/features/auth/components/shell.tsx';
 import { AUDIT_ACTIONS, queryAudit } from '@/features/audit/audit-log.ts';
@@ -6,11 +7,6 @@ import { fleetMonitor } from '@/features/fleet/monitor.ts';
 
 export const dynamic = 'force-dynamic';
 
-const date = (s: string | undefined): Date | undefined => {
-  if (!s) return undefined;
-  const t = Date.parse(/[zZ]$/.test(s) ? s : `${s}Z`);
-  return Number.isFinite(t) ? new Date(t) : undefined;
-};
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const user = await pageUser();
@@ -18,7 +14,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   // Pull the gateways' latest automatic degradations in before reading.
   await fleetMonitor().view().catch(() => undefined);
   const id = q.id && /^\d+$/.test(q.id) ? Number(q.id) : undefined;
-  const rows = await queryAudit(await ready(), { id, route: q.route || undefined, actor: q.actor || undefined, action: q.action || undefined, from: date(q.from), to: date(q.to), limit: 500 });
+  const rows = await queryAudit(await ready(), { id, route: q.route || undefined, actor: q.actor || undefined, action: q.action || undefined, from: parseUtcInput(q.from), to: parseUtcInput(q.to), limit: 500 });
   return (
     <Shell user={user} active="/audit">
       <h1>Audit log</h1>

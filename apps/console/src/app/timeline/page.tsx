@@ -1,5 +1,6 @@
 import Link from 'next/link';
 import { pageUser } from '@/server/request.ts';
+import { parseUtcInput } from '@/features/utc-input.ts';
 import { ready } from '@/server/ready.ts';
 import { Shell } from '@/features/auth/components/shell.tsx';
 import { fleetMonitor } from '@/features/fleet/monitor.ts';
@@ -7,11 +8,6 @@ import { describe, timeline } from '@/features/timeline/timeline.ts';
 
 export const dynamic = 'force-dynamic';
 
-const utc = (s: string | undefined): Date | undefined => {
-  if (!s) return undefined;
-  const t = Date.parse(/[zZ]$/.test(s) ? s : `${s}Z`);
-  return Number.isFinite(t) ? new Date(t) : undefined;
-};
 const KIND: Record<string, string> = {
   host_ejected: 'pill-bad',
   host_unejected: 'pill-ok',
@@ -29,8 +25,8 @@ export default async function TimelinePage({ searchParams }: { searchParams: Pro
   const user = await pageUser();
   const q = await searchParams;
   const view = await fleetMonitor().view(); // also pulls the gateways' latest events in
-  const to = utc(q.to) ?? new Date();
-  const from = utc(q.from) ?? new Date(to.getTime() - 60 * 60 * 1000);
+  const to = parseUtcInput(q.to) ?? new Date();
+  const from = parseUtcInput(q.from) ?? new Date(to.getTime() - 60 * 60 * 1000);
   const routesOfCluster = q.cluster ? view.routes.filter(r => r.cluster === q.cluster).map(r => r.name) : [];
   const entries = await timeline(await ready(), { from, to, route: q.route || undefined, cluster: q.cluster || undefined, routesOfCluster });
   const clusters = [...new Set(view.hosts.map(h => h.cluster))];

@@ -65,6 +65,49 @@ function WhyFields({ state, expiry = true }: { state: ActionState | null; expiry
   );
 }
 
+/**
+ * The two-step change: *Review…* shows the blast radius with *Confirm* and *Cancel*. Every
+ * type="button" click calls preventDefault (see above).
+ */
+function ReviewThenConfirm({ reviewing, setReviewing, disabled, pending, confirmLabel, blast, extra }: { reviewing: boolean; setReviewing: (on: boolean) => void; disabled: boolean; pending: boolean; confirmLabel: string; blast: React.ReactNode; extra?: React.ReactNode }) {
+  if (!reviewing) {
+    return (
+      <div className="row">
+        <button
+          type="button"
+          disabled={disabled}
+          onClick={e => {
+            e.preventDefault();
+            setReviewing(true);
+          }}
+        >
+          Review…
+        </button>
+        {extra}
+      </div>
+    );
+  }
+  return (
+    <div className="blast" data-testid="blast-radius">
+      {blast}
+      <div className="row">
+        <button type="submit" className="danger" disabled={pending || disabled}>
+          {pending ? 'Applying…' : confirmLabel}
+        </button>
+        <button
+          type="button"
+          onClick={e => {
+            e.preventDefault();
+            setReviewing(false);
+          }}
+        >
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
+}
+
 function RouteRow({ r, disabled }: { r: RouteView; disabled: boolean }) {
   const [state, action, pending] = useActionState(flipRouteAction, null);
   const [mode, setMode] = useState<string>('default');
@@ -100,30 +143,19 @@ function RouteRow({ r, disabled }: { r: RouteView; disabled: boolean }) {
             </label>
           </div>
           <WhyFields state={state} />
-          {reviewing ? (
-            <div className="blast" data-testid="blast-radius">
-              <strong>Blast radius:</strong> route <code>{r.name}</code> ({r.priority}, {rps(r)} req/s now) goes from <b>{current ? current.mode : 'normal'}</b> to <b>{mode}</b> on every gateway.
-              <div className="row">
-                <button type="submit" className="danger" disabled={pending || disabled}>
-                  {pending ? 'Applying…' : 'Confirm'}
-                </button>
-                <button type="button" onClick={e => {
-                    e.preventDefault();
-                    setReviewing(false);
-                  }}>
-                  Cancel
-                </button>
-              </div>
-            </div>
-          ) : (
-            <div className="row">
-              <button type="button" disabled={disabled} onClick={e => {
-            e.preventDefault();
-            setReviewing(true);
-          }}>
-                Review…
-              </button>
-              {current && (
+          <ReviewThenConfirm
+            reviewing={reviewing}
+            setReviewing={setReviewing}
+            disabled={disabled}
+            pending={pending}
+            confirmLabel="Confirm"
+            blast={
+              <>
+                <strong>Blast radius:</strong> route <code>{r.name}</code> ({r.priority}, {rps(r)} req/s now) goes from <b>{current ? current.mode : 'normal'}</b> to <b>{mode}</b> on every gateway.
+              </>
+            }
+            extra={
+              current && (
                 <button
                   type="button"
                   disabled={disabled}
@@ -135,9 +167,9 @@ function RouteRow({ r, disabled }: { r: RouteView; disabled: boolean }) {
                 >
                   Restore normal…
                 </button>
-              )}
-            </div>
-          )}
+              )
+            }
+          />
           <Result state={state} />
           {state?.fields?.route && <p className="field-error">{state.fields.route}</p>}
         </form>
@@ -175,37 +207,26 @@ function GlobalLevel({ view, disabled }: { view: FleetView; disabled: boolean })
         </label>
       </div>
       <WhyFields state={state} expiry={false} />
-      {reviewing ? (
-        <div className="blast" data-testid="blast-radius">
-          <strong>Blast radius at level {n}:</strong>{' '}
-          {shed.length === 0 ? 'no route is shed.' : `${shed.length} route${shed.length === 1 ? '' : 's'} shed, ${shed.reduce((s, r) => s + (r.rps ?? 0), 0).toFixed(1)} req/s now:`}
-          <ul>
-            {shed.map(r => (
-              <li key={r.name}>
-                <code>{r.name}</code> ({r.priority}, {rps(r)} req/s)
-              </li>
-            ))}
-          </ul>
-          <div className="row">
-            <button type="submit" className="danger" disabled={pending || disabled}>
-              {pending ? 'Applying…' : `Confirm level ${n}`}
-            </button>
-            <button type="button" onClick={e => {
-                    e.preventDefault();
-                    setReviewing(false);
-                  }}>
-              Cancel
-            </button>
-          </div>
-        </div>
-      ) : (
-        <button type="button" disabled={disabled} onClick={e => {
-            e.preventDefault();
-            setReviewing(true);
-          }}>
-          Review…
-        </button>
-      )}
+      <ReviewThenConfirm
+        reviewing={reviewing}
+        setReviewing={setReviewing}
+        disabled={disabled}
+        pending={pending}
+        confirmLabel={`Confirm level ${n}`}
+        blast={
+          <>
+            <strong>Blast radius at level {n}:</strong>{' '}
+            {shed.length === 0 ? 'no route is shed.' : `${shed.length} route${shed.length === 1 ? '' : 's'} shed, ${shed.reduce((sum, r) => sum + (r.rps ?? 0), 0).toFixed(1)} req/s now:`}
+            <ul>
+              {shed.map(r => (
+                <li key={r.name}>
+                  <code>{r.name}</code> ({r.priority}, {rps(r)} req/s)
+                </li>
+              ))}
+            </ul>
+          </>
+        }
+      />
       <Result state={state} />
     </form>
   );
@@ -221,29 +242,18 @@ function RestoreAll({ view, disabled }: { view: FleetView; disabled: boolean }) 
       }}>
       <h2>Restore normal everywhere</h2>
       <WhyFields state={state} expiry={false} />
-      {reviewing ? (
-        <div className="blast" data-testid="blast-radius">
-          <strong>Blast radius:</strong> level {view.document?.globalLevel ?? 0} → 0; overrides removed from {overridden.length === 0 ? 'no route' : overridden.join(', ')}.
-          <div className="row">
-            <button type="submit" className="danger" disabled={pending || disabled}>
-              {pending ? 'Applying…' : 'Confirm restore'}
-            </button>
-            <button type="button" onClick={e => {
-                    e.preventDefault();
-                    setReviewing(false);
-                  }}>
-              Cancel
-            </button>
-          </div>
-        </div>
-      ) : (
-        <button type="button" disabled={disabled} onClick={e => {
-            e.preventDefault();
-            setReviewing(true);
-          }}>
-          Review…
-        </button>
-      )}
+      <ReviewThenConfirm
+        reviewing={reviewing}
+        setReviewing={setReviewing}
+        disabled={disabled}
+        pending={pending}
+        confirmLabel="Confirm restore"
+        blast={
+          <>
+            <strong>Blast radius:</strong> level {view.document?.globalLevel ?? 0} → 0; overrides removed from {overridden.length === 0 ? 'no route' : overridden.join(', ')}.
+          </>
+        }
+      />
       <Result state={state} />
     </form>
   );
