@@ -7,6 +7,8 @@ import { createFirstAdmin } from '@/features/auth/bootstrap-admin.ts';
 import { signIn } from '@/features/auth/sign-in.ts';
 import { revokeUserSessions, sessionUser } from '@/features/auth/session.ts';
 import { THROTTLE } from '@/features/auth/login-throttle.ts';
+import { recordSample } from '@/features/history/history.ts';
+import type { FleetView } from '@/features/fleet/fleet-view.ts';
 import { postgresUrl, sqliteUrl } from './databases.ts';
 
 // The same migrations and the same data-layer rules on both providers.
@@ -38,6 +40,16 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
       await assert.rejects(db.$executeRawUnsafe('DELETE FROM fallback_version'), /immutable/);
       await assert.rejects(db.fallbackVersion.create({ data: { route: 'products', version: 1, status: 200, contentType: 'text/plain', headers: '{}', body: '', message: 'dup', author: 'x' } }));
       assert.equal((await db.fallbackVersion.findFirst())!.body, '[]');
+    });
+
+    it('writes one history sample per time slot, however many consoles share the database', async () => {
+      const view = { reachable: true, readAt: 1_000_000, routes: [{ name: 'r', rps: 5, errorRatio: 0, degradedRate: 0, p99Ms: 3 }], hosts: [{ cluster: 'c', ejectedOn: [] }] } as unknown as FleetView;
+      const at = new Date(1_000_000);
+      assert.equal(await recordSample(db, view, at), 1);
+      assert.equal(await recordSample(db, view, at), 0, 'a second console finds the slot taken');
+      assert.equal(await db.routeSample.count(), 1);
+      assert.equal(await db.clusterSample.count(), 1);
+      assert.equal(await recordSample(db, { ...view, reachable: false } as FleetView, new Date(2_000_000)), 0, 'an unreachable fleet is a gap, not a repeat');
     });
 
     it('creates the first admin once; a second attempt (setup page replayed) creates nothing', async () => {

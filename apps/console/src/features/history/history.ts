@@ -9,6 +9,10 @@ import type { FleetView } from '@/features/fleet/fleet-view.ts';
  */
 export async function recordSample(db: Db, view: FleetView, at = new Date(view.readAt)): Promise<number> {
   if (!view.reachable) return 0; // a gap in the chart is the truth; repeating the last read is not
+  // Samples are taken at aligned times: a second console on the same database finds this slot
+  // already written and skips it, so the history is not doubled.
+  const taken = (await db.routeSample.findFirst({ where: { at }, select: { id: true } })) ?? (await db.clusterSample.findFirst({ where: { at }, select: { id: true } }));
+  if (taken) return 0;
   const routes = view.routes.filter(r => r.rps !== null).map(r => ({ at, route: r.name, rps: r.rps!, errorRatio: r.errorRatio, degradedRate: r.degradedRate ?? 0, p99Ms: r.p99Ms }));
   const clusters = new Map<string, { ejected: number; hosts: number }>();
   for (const h of view.hosts) {

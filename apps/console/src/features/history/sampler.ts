@@ -16,7 +16,9 @@ export function startSampler(): void {
   let n = 0;
   const tick = async (): Promise<void> => {
     const db = await ready();
-    await recordSample(db, await fleetMonitor().view());
+    const view = await fleetMonitor().view();
+    // Aligned to the sampling period, so consoles sharing a database write each slot once.
+    await recordSample(db, view, new Date(Math.floor(view.readAt / e.BROWNOUT_CONSOLE_SAMPLE_MS) * e.BROWNOUT_CONSOLE_SAMPLE_MS));
     if (n++ % 60 === 0) await pruneHistory(db, e.BROWNOUT_CONSOLE_HISTORY_HOURS * 3_600_000);
   };
   holder.brownoutSampler = setInterval(() => {
