@@ -49,7 +49,7 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
       assert.equal(await recordSample(db, view, at), 0, 'a second console finds the slot taken');
       assert.equal(await db.routeSample.count(), 1);
       assert.equal(await db.clusterSample.count(), 1);
-      assert.equal(await recordSample(db, { ...view, reachable: false } as FleetView, new Date(2_000_000)), 0, 'an unreachable fleet is a gap, not a repeat');
+      assert.equal(await recordSample(db, { ...view, reachable: false }, new Date(2_000_000)), 0, 'an unreachable fleet is a gap, not a repeat');
     });
 
     it('creates the first admin once; a second attempt (setup page replayed) creates nothing', async () => {
