@@ -216,3 +216,21 @@ describe('fallback responses in a switch document (what a gateway accepts from a
     assert.equal(withFallback({ revision: 3, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } })().fallbacks.products!.revision, 3);
   });
 });
+
+describe('upstream host addresses', () => {
+  const withHosts = (hosts: unknown[]) => () => parseConfig({ clusters: [{ name: 'a', hosts }], routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'a' }] });
+
+  it('refuses a URL with a scheme instead of accepting it as a host name that fails every request', () => {
+    for (const h of ['https://api.example.com:443', 'http://api:80']) {
+      const issues = issuesOf(withHosts([h]));
+      assert.equal(issues[0]!.path, 'clusters.0.hosts.0');
+      assert.match(issues[0]!.message, /without a scheme/);
+    }
+    assert.match(issuesOf(withHosts([{ address: 'https://api', port: 443 }]))[0]!.message, /without a scheme or path/);
+  });
+
+  it('accepts names, IPv4 and bracketed IPv6 addresses', () => {
+    const c = withHosts(['api.internal:8080', '10.0.0.1:80', '[::1]:9000'])();
+    assert.deepEqual(c.clusters[0]!.hosts.map(h => [h.address, h.port]), [['api.internal', 8080], ['10.0.0.1', 80], ['[::1]', 9000]]);
+  });
+});

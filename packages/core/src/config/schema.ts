@@ -39,7 +39,8 @@ const addressOrCidr = z.string().refine(v => IP_FORMS.some(f => f.safeParse(v).s
 });
 
 const hostObject = z.strictObject({
-  address: z.string().min(1),
+  // An address, not a URL: "https://api" would be accepted as a host name and fail every request.
+  address: z.string().min(1).regex(/^[^/\s]+$/, 'an address (name, IPv4 or [IPv6]) without a scheme or path'),
   port: z.number().int().min(1).max(65535),
   weight: z.number().int().min(1).max(128).default(1),
 });
@@ -47,6 +48,14 @@ const hostObject = z.strictObject({
 /** A host is `{address, port, weight}` or the shorthand "address:port". */
 export const hostSchema = z.preprocess((v, ctx) => {
   if (typeof v !== 'string') return v;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected "host:port" without a scheme, got ${JSON.stringify(v)}: upstreams speak plain HTTP/1.1 (TLS to upstreams is not supported yet), so an https:// host would be accepted and then fail every request`,
+      input: v,
+    });
+    return z.NEVER;
+  }
   const m = /^(.+):(\d{1,5})$/.exec(v);
   if (!m) {
     ctx.addIssue({ code: 'custom', message: `expected "host:port", got ${JSON.stringify(v)}`, input: v });
