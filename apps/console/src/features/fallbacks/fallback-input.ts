@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { renderFallbackBody } from '@brownout/core';
 import { fallbackHeadersSchema } from '@brownout/core/config';
+import { parseHeaderLines } from './header-lines.ts';
 
-/** A fallback body may be at most this many bytes unless BROWNOUT_CONSOLE_FALLBACK_MAX_BYTES says otherwise. */
-export const DEFAULT_FALLBACK_MAX_BYTES = 64 * 1024;
+export { parseHeaderLines };
 
 /** A response as an editor writes it: content type apart (required), the other headers as a map. */
 export interface FallbackDraft {
@@ -17,25 +17,6 @@ export interface FallbackDraft {
 }
 
 export type DraftCheck = { readonly ok: true; readonly draft: FallbackDraft } | { readonly ok: false; readonly fields: Record<string, string> };
-
-/**
- * The headers textarea: one `Name: value` per line. Browsers submit textareas with CRLF line ends,
- * which are line ends; a CR or LF anywhere else stays in the value and is refused by the schema.
- */
-export function parseHeaderLines(text: string): { headers: Record<string, string> } | { error: string } {
-  const headers: Record<string, string> = {};
-  const lines = text.split('\n').map(l => (l.endsWith('\r') ? l.slice(0, -1) : l));
-  for (const [i, line] of lines.entries()) {
-    if (line.trim() === '') continue;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return { error: `line ${i + 1}: expected "Name: value"` };
-    const name = line.slice(0, colon).trim();
-    if (name.toLowerCase() === 'content-type') return { error: `line ${i + 1}: set the content type in its own field` };
-    if (Object.keys(headers).some(h => h.toLowerCase() === name.toLowerCase())) return { error: `line ${i + 1}: "${name}" is given twice` };
-    headers[name] = line.slice(colon + 1).trim();
-  }
-  return { headers };
-}
 
 const isJson = (contentType: string): boolean => /^application\/(.+\+)?json\b/i.test(contentType.trim());
 

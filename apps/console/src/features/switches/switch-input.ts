@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { MAX_LEVEL } from '@brownout/core';
+import { ROUTE_MODES } from './route-modes.ts';
 
-/** The modes an operator can put a route in (`normal` clears an override). */
-export const ROUTE_MODES = ['normal', 'cache', 'default', 'fallback_service', 'reject'] as const;
 
 /** A form field left blank (or not sent at all) is "not given". */
 const blank = (v: unknown): unknown => (v === null || v === undefined || (typeof v === 'string' && v.trim() === '') ? undefined : typeof v === 'string' ? v.trim() : v);

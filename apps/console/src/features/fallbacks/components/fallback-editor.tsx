@@ -1,8 +1,9 @@
 'use client';
 import { useActionState, useState } from 'react';
-import { degradedHeader, renderFallbackBody } from '@brownout/core';
 import type { ActionState } from '@/features/action-state.ts';
 import { saveFallbackAction } from '../actions/save-fallback.ts';
+import { parseHeaderLines } from '../header-lines.ts';
+import { previewFallback } from '../preview.ts';
 
 export interface Draft {
   readonly status: string;
@@ -32,13 +33,12 @@ export function FallbackEditor({ route, initial, level, statusTexts, maxBytes, c
   const set = (k: keyof Draft) => (e: { target: { value: string } }) => {
     setDraft(d => ({ ...d, [k]: e.target.value }));
   };
-  const body = renderFallbackBody(draft.body, samplePath, 'GET', route);
-  const extra = draft.headers
-    .split('\n')
-    .map(l => l.replace(/\r$/, ''))
-    .filter(l => l.includes(':'))
-    .map(l => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()] as const);
-  const bytes = new TextEncoder().encode(body).length;
+  const lines = parseHeaderLines(draft.headers);
+  const preview = previewFallback(
+    { status: Number(draft.status), contentType: draft.contentType, headers: 'headers' in lines ? lines.headers : {}, body: draft.body },
+    { path: samplePath, method: 'GET', route, level },
+    statusTexts,
+  );
   return (
     <div className="editor">
       <form action={action} className="panel">
@@ -95,14 +95,13 @@ export function FallbackEditor({ route, initial, level, statusTexts, maxBytes, c
           />
         </label>
         <pre className="wire">
-          <span data-testid="preview-status">{`HTTP/1.1 ${draft.status} ${statusTexts[draft.status] ?? ''}`.trimEnd()}</span>
+          <span data-testid="preview-status">{preview.statusLine}</span>
           {'\n'}
-          <span data-testid="preview-headers">
-            {[['x-brownout-degraded', degradedHeader({ degraded: true, mode: 'default', reason: 'switch', level, shadow: false }, 'default')], ['content-type', draft.contentType], ...extra, ['content-length', String(bytes)]].map(([k, val]) => `${k}: ${val}\n`).join('')}
-          </span>
+          <span data-testid="preview-headers">{preview.headers.map(([k, val]) => `${k}: ${val}\n`).join('')}</span>
           {'\n'}
-          <span data-testid="preview-body">{body}</span>
+          <span data-testid="preview-body">{preview.body}</span>
         </pre>
+        {'error' in lines && <p className="field-error">Headers not shown: {lines.error}</p>}
         <p className="small">The gateway also sends date and connection. Shown for an operator switch to default at global level {level}.</p>
       </div>
     </div>

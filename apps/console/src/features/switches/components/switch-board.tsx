@@ -9,8 +9,8 @@ import { useFleet } from '@/features/fleet/components/use-fleet.ts';
 import { flipRouteAction } from '../actions/flip-route.ts';
 import { setGlobalLevelAction } from '../actions/set-global-level.ts';
 import { restoreAllAction } from '../actions/restore-all.ts';
+import { ROUTE_MODES } from '../route-modes.ts';
 
-const MODES = ['normal', 'cache', 'default', 'fallback_service', 'reject'] as const;
 const LEVELS = ['0 — nothing shed', '1 — shed low', '2 — shed low and normal', '3 — shed low, normal and high'];
 const rps = (r: RouteView): string => (r.rps === null ? '—' : r.rps.toFixed(1));
 
@@ -131,7 +131,7 @@ function RouteRow({ r, disabled }: { r: RouteView; disabled: boolean }) {
               <select name="mode" value={mode} onChange={e => {
                   setMode(e.target.value);
                 }}>
-                {MODES.map(m => (
+                {ROUTE_MODES.map(m => (
                   <option key={m} value={m}>
                     {m}
                   </option>

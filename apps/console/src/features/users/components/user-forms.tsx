@@ -2,8 +2,8 @@
 import { useActionState } from 'react';
 import { createUserAction } from '../actions/create-user.ts';
 import { changeUserAction } from '../actions/change-user.ts';
+import { ROLES } from '@/features/auth/roles.ts';
 
-const ROLES = ['viewer', 'editor', 'operator', 'admin'];
 
 export function UserRow({ user }: { user: { id: string; email: string; role: string; disabled: boolean; since: string } }) {
   const [state, action, pending] = useActionState(changeUserAction, null);
