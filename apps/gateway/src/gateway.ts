@@ -101,11 +101,11 @@ export class Gateway implements AdminSurface, PipelineHost {
     });
     this.metrics.watchLimiters(this.distributedLimiters);
     this.metrics.watchAutomatic(() => this.automaticDegradations());
-    this.dispatcher = new UpstreamDispatcher(this.metrics);
+    this.degraded = new DegradedAnswers(this);
+    this.dispatcher = new UpstreamDispatcher(this.metrics, ctx => this.degraded.canAnswerFailure(ctx));
     this.accessLog = createAccessLog(opts.accessLog ?? 'stdout');
     this.trusted = new TrustedProxies(opts.config.listener.trusted_proxies);
     this.targetRules = targetRulesOf(opts.config);
-    this.degraded = new DegradedAnswers(this);
     this.admission = new Admission(this, this.degraded);
     this.publicApp = buildPublicApp(this, opts.config.listener, { admission: this.admission, degraded: this.degraded, dispatcher: this.dispatcher, accessLog: this.accessLog });
     this.adminApp = createAdminServer(this, opts.adminToken, opts.adminReadToken);

@@ -162,8 +162,8 @@ const { admission, degraded, dispatcher, accessLog } = parts;
         if (f) {
           const req = reply.request as FastifyRequest;
           const ctx = req.brownout;
-          if (f.trigger === 'upstream' && ctx && ctx.cacheKey !== '') {
-            degraded.staleIfError(req, reply as FastifyReply, ctx, f.reply);
+          if (f.trigger === 'upstream' && ctx) {
+            degraded.answerFailure(req, reply as FastifyReply, ctx, f.reply);
             return;
           }
           if ((f.trigger === 'breaker' || f.trigger === 'no-healthy-host') && degraded.degradeOnFailure(req, reply as FastifyReply, f.trigger)) return;

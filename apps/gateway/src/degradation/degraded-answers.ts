@@ -100,23 +100,72 @@ export class DegradedAnswers {
     return undefined;
   }
 
-  /** The upstream failed (reset, timeout, connect failure): answer with the last good response if it is fresh enough. */
-  staleIfError(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, otherwise: LocalReply): void {
-    const cc = ctx.route.config.degradation.cache;
-    void this.host.cache.lookup(ctx.route.name, ctx.cacheKey, cc.max_staleness, cc.max_entries).then(e => {
+  /**
+   * Whether the route would replace a failed upstream answer now (trigger `upstream_failure`): the
+   * request went to the route's own cluster and its chain has a cache entry (in this process) or a
+   * default response. Synchronous, for the dispatcher deciding whether to drop a 5xx answer.
+   */
+  canAnswerFailure(ctx: RequestContext): boolean {
+    return this.replacesFailures(ctx) && this.answeringMode(ctx) !== undefined;
+  }
+
+  private replacesFailures(ctx: RequestContext): boolean {
+    const dg = ctx.route.config.degradation;
+    return dg.triggers.upstream_failure && dg.trigger_mode === 'enforce' && ctx.cluster === ctx.route.cluster;
+  }
+
+  /** The first of the route's modes (its mode, then its chain) that can answer a failure now: the cache or the default response. */
+  private answeringMode(ctx: RequestContext): 'cache' | 'default' | undefined {
+    const route = ctx.route;
+    const cc = route.config.degradation.cache;
+    const m = resolveChain(route.degradation.degraded_mode, route.degradation.fallback_chain, mode => {
+      if (mode === 'default') return (this.host.switches.document?.fallbacks[route.name] ?? route.config.degradation.default_response) !== undefined;
+      if (mode === 'cache') return ctx.cacheKey !== '' && this.host.cache.peek(route.name, ctx.cacheKey, cc.max_staleness) !== undefined;
+      return false; // reject is no better than the failure; the fallback service was not asked
+    });
+    return m === 'cache' || m === 'default' ? m : undefined;
+  }
+
+  /**
+   * The upstream failed this request (5xx answer set aside, reset, timeout, connect failure): the
+   * route's chain answers when it can (the cache — shared layer included — or the default
+   * response, marked `x-brownout-degraded` with reason upstream-error); with the trigger off, the
+   * cache still answers stale-if-error; otherwise `otherwise`.
+   */
+  answerFailure(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, otherwise: LocalReply): void {
+    const chain = this.replacesFailures(ctx);
+    const answer = (): void => {
       if (reply.sent) return;
-      this.host.cache.count(ctx.route.name, e !== undefined);
-      if (e) {
-        const d = emptyDecision();
-        d.degraded = true;
+      const mode = chain ? this.answeringMode(ctx) : undefined;
+      if (mode === undefined && ctx.cacheKey === '') {
+        sendLocalReply(this.host, req, reply, otherwise);
+        return;
+      }
+      const cc = ctx.route.config.degradation.cache;
+      const cached = mode === 'default' || ctx.cacheKey === '' ? undefined : this.host.cache.peek(ctx.route.name, ctx.cacheKey, cc.max_staleness);
+      if (ctx.cacheKey !== '' && mode !== 'default') this.host.cache.count(ctx.route.name, cached !== undefined);
+      const d = emptyDecision();
+      d.degraded = true;
+      d.reason = DegradeReason.UpstreamError;
+      d.level = this.host.switches.state.global_level;
+      if (cached) {
         d.mode = 'cache';
-        d.reason = DegradeReason.UpstreamError;
-        d.level = this.host.switches.state.global_level;
-        this.serveCached(reply, e, d, ctx);
+        this.serveCached(reply, cached, d, ctx);
+      } else if (mode === 'default') {
+        d.mode = 'default';
+        const q = req.url.indexOf('?');
+        this.serveDegraded(req, reply, ctx, d, q < 0 ? req.url : req.url.slice(0, q), true);
       } else {
         sendLocalReply(this.host, req, reply, otherwise);
       }
-    });
+    };
+    if (ctx.cacheKey === '') {
+      answer();
+      return;
+    }
+    // Fill the in-process layer from the shared one first: another gateway may hold the answer.
+    const cc = ctx.route.config.degradation.cache;
+    void this.host.cache.lookup(ctx.route.name, ctx.cacheKey, cc.max_staleness, cc.max_entries).then(answer, answer);
   }
 
   /** An upstream-side trigger fired (breaker open, no healthy host): degrade if the route wants that. */

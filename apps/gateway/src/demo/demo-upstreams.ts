@@ -2,21 +2,28 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /** How a demo upstream misbehaves; switchable at runtime. */
-export type UpstreamMode = 'healthy' | '503' | 'slow' | 'hang' | 'refuse' | 'reset' | 'partial' | 'trickle';
-export const UPSTREAM_MODES: readonly UpstreamMode[] = ['healthy', '503', 'slow', 'hang', 'refuse', 'reset', 'partial', 'trickle'];
+export type UpstreamMode = 'healthy' | '503' | 'flaky' | 'slow' | 'hang' | 'refuse' | 'reset' | 'partial' | 'trickle' | 'draining';
+export const UPSTREAM_MODES: readonly UpstreamMode[] = ['healthy', '503', 'flaky', 'slow', 'hang', 'refuse', 'reset', 'partial', 'trickle', 'draining'];
 
 /**
  * A small HTTP server for demos and tests that answers in a chosen failure mode: healthy (200 JSON
  * naming itself), 503s, slow (delay), hang (never answers), refuse (stops listening: connection
  * refused), reset (destroys the socket before answering) or partial (sends headers and half a
  * body, then drops the connection) or trickle (streams a chunk every 50 ms for a second).
- * `/healthz` follows the mode too.
+ * `/healthz` follows the mode too, except in two modes that fool a health check: flaky (a share
+ * `flakyRatio` of requests gets 503, drawn from a seeded sequence; `/healthz` passes) and draining
+ * (`/healthz` answers 503 while traffic is still served — the first step of a graceful shutdown).
  */
 export class DemoUpstream {
   readonly name: string;
   mode: UpstreamMode = 'healthy';
   slowMs = 1_000;
+  flakyRatio = 0.3;
   hits = 0;
+  /** Called for every request that is not a health check (the fault bench counts them over time). */
+  onHit: ((at: number) => void) | undefined;
+  /** Seeded (mulberry32) so a flaky host fails the same requests on every run. */
+  private seed = 0x9e3779b9;
   lastHeaders: IncomingMessage['headers'] = {};
   lastBody = '';
   private server: Server;
@@ -95,6 +102,7 @@ export class DemoUpstream {
     const isHealth = req.url === '/healthz';
     if (!isHealth) {
       this.hits++;
+      this.onHit?.(performance.now());
       this.lastHeaders = req.headers;
       this.lastBody = body;
     }
@@ -104,6 +112,14 @@ export class DemoUpstream {
         return;
       case '503':
         res.writeHead(503, { 'content-type': 'text/plain' }).end(`${this.name}: unavailable\n`);
+        return;
+      case 'flaky':
+        if (!isHealth && this.draw() < this.flakyRatio) res.writeHead(503, { 'content-type': 'text/plain' }).end(`${this.name}: unavailable\n`);
+        else this.ok(res, req, isHealth);
+        return;
+      case 'draining':
+        if (isHealth) res.writeHead(503, { 'content-type': 'text/plain' }).end('draining\n');
+        else this.ok(res, req, isHealth);
         return;
       case 'slow':
         setTimeout(() => {
@@ -138,6 +154,14 @@ export class DemoUpstream {
         req.socket.destroy();
         return;
     }
+  }
+
+  /** mulberry32: a uniform draw in [0, 1) from the upstream's own seed. */
+  private draw(): number {
+    let t = (this.seed = (this.seed + 0x6d2b79f5) | 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
   private ok(res: ServerResponse, req: IncomingMessage, isHealth: boolean): void {

@@ -1,6 +1,7 @@
 import type { Pool } from 'undici';
 import type { ClusterRuntime, Host } from '@brownout/core';
 import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { RequestContext } from './request-context.ts';
 
 /** A host's undici pool and how many connections it may open (to tell when a request must wait). */
 export interface HostPool {
@@ -17,4 +18,6 @@ export interface HostPool {
 export interface AttemptRunner {
   readonly metrics: GatewayMetrics;
   poolFor(host: Host, cluster: ClusterRuntime): HostPool;
+  /** Whether the route's fallback chain would answer instead of a failed upstream answer (degradation trigger `upstream_failure`). */
+  answersFailure(ctx: RequestContext): boolean;
 }

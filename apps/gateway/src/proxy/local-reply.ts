@@ -59,6 +59,14 @@ export function resetReply(reason: string, retried: boolean, connectFailure: boo
   };
 }
 
+/**
+ * An upstream's 5xx answer the gateway set aside for the route's fallback chain; sent only if the
+ * chain turns out unable to answer after all (the answer itself is gone by then).
+ */
+export function failedAnswerReply(status: number): LocalReply {
+  return { status: status === 504 ? 504 : 503, body: `upstream answered ${status}`, flag: 'UR' };
+}
+
 /** The gateway's own failure (see classify-error.ts `isLocalError`): never an upstream's. */
 export function localErrorReply(code: string): LocalReply {
   return { status: 500, body: `gateway error before the upstream: ${code}`, flag: 'LE' };

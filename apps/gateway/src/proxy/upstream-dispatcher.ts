@@ -22,9 +22,12 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
   private closed = false;
   private next: RequestContext | undefined;
 
-  constructor(metrics: GatewayMetrics) {
+  readonly answersFailure: (ctx: RequestContext) => boolean;
+
+  constructor(metrics: GatewayMetrics, answersFailure: (ctx: RequestContext) => boolean = () => false) {
     super();
     this.metrics = metrics;
+    this.answersFailure = answersFailure;
     metrics.watchPools(() => this.connectionCounts());
   }
 

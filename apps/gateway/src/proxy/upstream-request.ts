@@ -14,7 +14,7 @@ import {
 } from '@brownout/core';
 import type { RequestContext } from './request-context.ts';
 import type { AttemptRunner } from './attempt-runner.ts';
-import { LOCAL_REPLIES, localErrorReply, resetReply } from './local-reply.ts';
+import { failedAnswerReply, LOCAL_REPLIES, localErrorReply, resetReply } from './local-reply.ts';
 import { UpstreamFailure } from './upstream-failure.ts';
 import { classifyAttemptError, isLocalError, localErrorCode, resetReason } from './classify-error.ts';
 import { Attempt, DISCARDED, TIMED_OUT, onAttemptTimer, type AttemptOwner, type LegacyHandler } from './attempt.ts';
@@ -53,6 +53,7 @@ export class UpstreamRequest implements AttemptOwner {
   private inflight: Attempt[] = [];
   private tried: Host[] | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private retryImmediate: NodeJS.Immediate | undefined;
   private holdsRequest = false;
   private clientAborted = false;
   /** Body chunks of a cacheable answer, kept while they fit the route's entry limit. */
@@ -202,7 +203,7 @@ export class UpstreamRequest implements AttemptOwner {
     // A streamed body cannot be sent twice: such a request takes its first answer.
     if (policy.retry_on !== 0 && !this.streaming && (status >= 400 || (policy.retry_on & RetryOn['retriable-headers']) !== 0)) {
       const rs = this.retryState();
-      const decision = rs.onResponse(status, name => rawHeader(raw, name), this.ctx.deadline.remaining(performance.now()));
+      const decision = rs.onResponse(status, name => rawHeader(raw, name), this.ctx.deadline.remaining(performance.now()), this.otherHostAfter(host));
       if (decision >= 0) {
         this.endAttempt(a);
         a.discard();
@@ -219,6 +220,16 @@ export class UpstreamRequest implements AttemptOwner {
     } else if (this.retry) {
       // A retried request answered without needing a retry decision (e.g. a 2xx): a retry success.
       this.retry.onAnswered();
+    }
+    // A failed answer the route's fallback chain can replace never reaches the client: the
+    // attempt is dropped and the failure goes the way of a reset (breaker, rules, then the chain).
+    if (status >= 500 && this.cluster === this.ctx.route.cluster && this.dispatcher.answersFailure(this.ctx)) {
+      this.endAttempt(a);
+      a.discard();
+      if (this.inflight.length > 0) return false; // a hedged attempt may still answer well
+      this.ctx.host = host.id;
+      this.fail(new UpstreamFailure(failedAnswerReply(status), 'upstream'));
+      return false;
     }
     this.commit(a, status);
     if (status === 200 && this.ctx.cacheStore && cacheable(raw)) {
@@ -293,7 +304,10 @@ export class UpstreamRequest implements AttemptOwner {
       this.fail(new UpstreamFailure(LOCAL_REPLIES.upstreamTimeout, 'upstream'));
       return;
     }
-    const decision = this.ctx.route.retryPolicy.retry_on === 0 || this.streaming ? NoRetry.NotRetriable : this.retryState().onReset(kind, a.connected, this.ctx.deadline.remaining(now));
+    const decision =
+      this.ctx.route.retryPolicy.retry_on === 0 || this.streaming
+        ? NoRetry.NotRetriable
+        : this.retryState().onReset(kind, a.connected, this.ctx.deadline.remaining(now), this.otherHostAfter(a.host));
     if (decision >= 0) {
       if (this.inflight.length === 0) this.scheduleRetry(a.host, decision);
       return;
@@ -312,7 +326,7 @@ export class UpstreamRequest implements AttemptOwner {
     if (this.finished || this.committed || a.done) return;
     // Charged to outlier detection once, as Envoy does for a soft per-try timeout.
     this.cluster.recordReset(a.host, ResetKind.PerTryTimeout);
-    const d = this.retryState().onReset(ResetKind.PerTryTimeout, true, this.ctx.deadline.remaining(performance.now()));
+    const d = this.retryState().onReset(ResetKind.PerTryTimeout, true, this.ctx.deadline.remaining(performance.now()), this.otherHostAfter(a.host));
     if (d >= 0) this.scheduleRetry(a.host, d);
   }
 
@@ -327,6 +341,17 @@ export class UpstreamRequest implements AttemptOwner {
     return this.retry;
   }
 
+  /**
+   * Whether a retry after `failed` can go to a host this request has not tried (so it need not
+   * back off). Only with avoid_previous_hosts: without it the next pick may be the same host.
+   */
+  private otherHostAfter(failed: Host): boolean {
+    if (!this.ctx.route.retryPolicy.avoid_previous_hosts) return false;
+    const tried = this.tried;
+    if (!tried) return this.cluster.hasUntriedHost([failed]);
+    return this.cluster.hasUntriedHost(tried.includes(failed) ? tried : [...tried, failed]);
+  }
+
   private noteNoRetry(decision: number): void {
     if (decision === NoRetry.LimitExceeded && this.ctx.attempts > 1) this.ctx.addFlag('URX');
     else if (decision === NoRetry.Overflow) this.ctx.addFlag('UO');
@@ -335,6 +360,15 @@ export class UpstreamRequest implements AttemptOwner {
   private scheduleRetry(host: Host, delay: number): void {
     (this.tried ??= []).push(host);
     this.dispatcher.metrics.retry(this.cluster.name);
+    // No back-off (another host): the next turn of the event loop, not a 1 ms timer — and never
+    // synchronously, inside undici's callback for the attempt that just failed.
+    if (delay === 0) {
+      this.retryImmediate = setImmediate(() => {
+        this.retryImmediate = undefined;
+        this.attempt();
+      });
+      return;
+    }
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.attempt();
@@ -385,6 +419,7 @@ export class UpstreamRequest implements AttemptOwner {
     if (this.finished) return;
     this.finished = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.retryImmediate) clearImmediate(this.retryImmediate);
     for (const a of [...this.inflight]) {
       if (a === this.committed) continue;
       this.endAttempt(a);

@@ -26,7 +26,7 @@ describe('config schema', () => {
     const cfg = loadConfigText(example);
     const products = cfg.routes.find(r => r.name === 'products')!;
     assert.equal(products.retry_policy.per_try_timeout, 800);
-    assert.deepEqual(products.retry_policy.retry_back_off, { base_interval: 25, max_interval: 250 });
+    assert.deepEqual(products.retry_policy.retry_back_off, { base_interval: 25, max_interval: 250, apply_to_other_hosts: false });
     assert.equal(cfg.clusters[0]!.outlier_detection!.max_ejection_time, 120_000);
     assert.equal(cfg.clusters[0]!.hosts[2]!.weight, 2);
   });
@@ -47,7 +47,10 @@ describe('config schema', () => {
     assert.equal(od.max_ejection_time, 300_000);
     assert.equal(od.max_ejection_percent, 10);
     assert.equal(od.enforcing_consecutive_gateway_failure, 0);
-    assert.equal(od.enforcing_failure_percentage, 0);
+    // Brownout's own defaults where Envoy's leave a small cluster unprotected.
+    assert.equal(od.enforcing_failure_percentage, 100);
+    assert.equal(od.failure_percentage_minimum_hosts, 3);
+    assert.equal(od.successful_active_health_check_uneject_5xx_host, false);
     const r = cfg.routes[0]!;
     assert.equal(r.timeout, 15_000);
     assert.equal(r.retry_policy.num_retries, 1);

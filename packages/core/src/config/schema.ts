@@ -85,12 +85,15 @@ export const outlierDetectionSchema = z
     success_rate_request_volume: count.default(100),
     success_rate_stdev_factor: count.default(1900),
     failure_percentage_threshold: percent.default(85),
-    enforcing_failure_percentage: percent.default(0),
+    // Unlike Envoy (0 and 5): enforced, and from 3 hosts, so a small cluster is protected too.
+    enforcing_failure_percentage: percent.default(100),
     enforcing_failure_percentage_local_origin: percent.default(0),
-    failure_percentage_minimum_hosts: count.default(5),
+    failure_percentage_minimum_hosts: count.default(3),
     failure_percentage_request_volume: count.default(50),
     split_external_local_origin_errors: z.boolean().default(false),
     successful_active_health_check_uneject_host: z.boolean().default(true),
+    /** Brownout's: false (default) keeps a host ejected for 5xx answers out until its ejection time ends. */
+    successful_active_health_check_uneject_5xx_host: z.boolean().default(false),
   })
   .transform((o, ctx) => {
     const max = o.max_ejection_time ?? Math.max(300_000, o.base_ejection_time);
@@ -141,7 +144,8 @@ const thresholdsSchema = z.strictObject({
   max_connections: z.number().int().min(1).default(1024),
   max_pending_requests: count.default(1024),
   max_requests: z.number().int().min(1).default(1024),
-  max_retries: count.default(3),
+  /** Envoy's fixed limit (its default 3). Left out with no retry_budget: Brownout's default budget (50%, min 32). */
+  max_retries: count.optional(),
   retry_budget: z
     .strictObject({ budget_percent: percent.default(20), min_retry_concurrency: count.default(3) })
     .optional(),
@@ -192,7 +196,12 @@ const retryPolicySchema = z
     num_retries: count.default(1),
     per_try_timeout: duration.default(0),
     retry_back_off: z
-      .strictObject({ base_interval: positiveDuration.default(25), max_interval: positiveDuration.optional() })
+      .strictObject({
+        base_interval: positiveDuration.default(25),
+        max_interval: positiveDuration.optional(),
+        /** false (default, unlike Envoy): a retry to a host not tried yet does not wait. See RetryPolicy. */
+        apply_to_other_hosts: z.boolean().default(false),
+      })
       .prefault({}),
     rate_limited_retry_back_off: z
       .strictObject({
@@ -213,7 +222,7 @@ const retryPolicySchema = z
     if (max < r.retry_back_off.base_interval) {
       ctx.addIssue({ code: 'custom', path: ['retry_back_off', 'max_interval'], message: 'must be at least base_interval' });
     }
-    return { ...r, retry_back_off: { base_interval: r.retry_back_off.base_interval, max_interval: max } };
+    return { ...r, retry_back_off: { base_interval: r.retry_back_off.base_interval, max_interval: max, apply_to_other_hosts: r.retry_back_off.apply_to_other_hosts } };
   });
 
 const breakerObject = z
@@ -382,6 +391,12 @@ const degradationSchema = z.strictObject({
     .strictObject({
       breaker_open: z.boolean().default(true),
       no_healthy_host: z.boolean().default(true),
+      /**
+       * A failed upstream answer after retries (5xx, timeout, reset) — a failing half-open probe
+       * included — is replaced by the route's cache or default response when one can answer, so
+       * a route with a fallback never hands the client a failure it could have replaced.
+       */
+      upstream_failure: z.boolean().default(true),
       rules: z.array(ruleSchema).default([]),
     })
     .prefault({}),
@@ -421,7 +436,7 @@ const routeSchema = z.strictObject({
    * `503 circuit breaker open`): the automatic triggers are off; operator switches still apply.
    * Any block, even `{}`, turns on the triggers' defaults.
    */
-  degradation: degradationSchema.optional().transform(d => d ?? degradationSchema.parse({ triggers: { breaker_open: false, no_healthy_host: false } })),
+  degradation: degradationSchema.optional().transform(d => d ?? degradationSchema.parse({ triggers: { breaker_open: false, no_healthy_host: false, upstream_failure: false } })),
 });
 
 export const gatewayConfigSchema = z

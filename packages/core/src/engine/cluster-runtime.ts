@@ -10,8 +10,9 @@ import { LocalOriginResult } from '../outlier/ejection-type.ts';
 import { HealthChecker } from '../health/health-checker.ts';
 import { resolveHealthCheckConfig, type HealthCheckConfig } from '../health/health-check-config.ts';
 import type { Probe } from '../health/probe.ts';
-import { ClusterLimits, THRESHOLD_DEFAULTS, type ThresholdsConfig } from '../limits/resource-limits.ts';
+import { ClusterLimits, DEFAULT_RETRY_BUDGET, THRESHOLD_DEFAULTS, type ThresholdsConfig } from '../limits/resource-limits.ts';
 import { LoadBalancer, type LoadBalancerConfig, type PickResult } from '../load-balancer/load-balancer.ts';
+import { hasUntriedHost } from '../load-balancer/host-source.ts';
 import { emptyRetryStats, type RetryStats } from '../retry/retry-state.ts';
 import { ResetKind } from '../retry/retry-on.ts';
 
@@ -52,8 +53,9 @@ function thresholds(c: ClusterConfig, priority: 'default' | 'high'): ThresholdsC
     max_connections: t.max_connections,
     max_pending_requests: t.max_pending_requests,
     max_requests: t.max_requests,
-    max_retries: t.max_retries,
-    retry_budget: t.retry_budget,
+    max_retries: t.max_retries ?? THRESHOLD_DEFAULTS.max_retries,
+    // An explicit max_retries means Envoy's fixed limit; with neither, Brownout's default budget.
+    retry_budget: t.retry_budget ?? (t.max_retries === undefined ? DEFAULT_RETRY_BUDGET : undefined),
   };
 }
 
@@ -151,6 +153,11 @@ export class ClusterRuntime {
       this.healthChecker?.markTraffic();
     }
     return this.lb.pick(avoid, maxAttempts);
+  }
+
+  /** Whether a retry that avoids `tried` has another host to go to (see hasUntriedHost). */
+  hasUntriedHost(tried: readonly Host[]): boolean {
+    return hasUntriedHost(this.hostSet, this.cfg.healthy_panic_threshold, tried);
   }
 
   /** An attempt got final response headers. */

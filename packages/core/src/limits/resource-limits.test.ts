@@ -27,12 +27,21 @@ describe('ResourceLimits', () => {
     assert.equal(l.stats.upstream_cx_overflow, 1);
   });
 
-  it('caps concurrent retries at max_retries', () => {
-    const l = new ResourceLimits(THRESHOLD_DEFAULTS);
+  it('caps concurrent retries at max_retries when no budget is set (Envoy\'s fixed limit)', () => {
+    const l = new ResourceLimits({ ...THRESHOLD_DEFAULTS, retry_budget: undefined });
     assert.equal([1, 2, 3, 4].map(() => l.tryAcquireRetry()).join(), 'true,true,true,false');
     assert.equal(l.stats.upstream_rq_retry_overflow, 1);
     l.releaseRetry();
     assert.equal(l.tryAcquireRetry(), true);
+  });
+
+  it('defaults to a budget that takes a burst of 20 concurrent retries and caps at half the traffic', () => {
+    const l = new ResourceLimits(THRESHOLD_DEFAULTS);
+    for (let i = 0; i < 20; i++) l.tryAcquireRequest();
+    assert.equal(Array.from({ length: 20 }, () => l.tryAcquireRetry()).every(Boolean), true);
+    assert.equal(l.stats.upstream_rq_retry_overflow, 0);
+    for (let i = 0; i < 180; i++) l.tryAcquireRequest();
+    assert.equal(l.maxRetries(), 100, '50% of 200 active requests');
   });
 
   it('retry budget: max(floor(budget% × (active + pending)), min_retry_concurrency)', () => {

@@ -10,11 +10,21 @@ export interface ThresholdsConfig {
   readonly retry_budget?: { readonly budget_percent: number; readonly min_retry_concurrency: number } | undefined;
 }
 
+/**
+ * Brownout's default retry limit: a budget of half the active requests, never under 32. Envoy's
+ * default is a fixed `max_retries: 3` per cluster, which overflows (client-visible 503s, flag UO)
+ * in an ordinary burst — one host of three failing while 20 requests are in flight. The budget
+ * still caps retry amplification when concurrency is high: retries never exceed half the traffic.
+ * A cluster that sets `max_retries` (and no `retry_budget`) gets Envoy's fixed limit.
+ */
+export const DEFAULT_RETRY_BUDGET = Object.freeze({ budget_percent: 50, min_retry_concurrency: 32 });
+
 export const THRESHOLD_DEFAULTS: ThresholdsConfig = Object.freeze({
   max_connections: 1024,
   max_pending_requests: 1024,
   max_requests: 1024,
   max_retries: 3,
+  retry_budget: DEFAULT_RETRY_BUDGET,
 });
 
 /**

@@ -50,3 +50,17 @@ export function chooseSource(
   const healthyLoad = Math.min(100, Math.floor((healthPct * 100) / availability));
   return randomInt(random, 100) < healthyLoad ? healthy : degraded;
 }
+
+/**
+ * Whether a pick could land on a host outside `tried`: some host not in `tried` is in the set a
+ * pick draws from now (healthy or degraded; every host in panic). Read-only (no stats), for the
+ * retry path's "is there somewhere else to go" question; O(hosts), only asked on a retry.
+ */
+export function hasUntriedHost(set: HostSet, panicThreshold: number, tried: readonly Host[]): boolean {
+  const n = set.hosts.length - set.excluded;
+  const up = set.healthy.length + set.degraded.length;
+  const availability = n > 0 ? Math.min(100, Math.floor((OVERPROVISIONING * up) / n)) : 0;
+  const panic = panicThreshold > 0 && availability < 100 && (n > 0 ? Math.floor((100 * up) / n) : 0) < panicThreshold;
+  if (panic) return set.hosts.some(h => !tried.includes(h));
+  return set.healthy.some(h => !tried.includes(h)) || set.degraded.some(h => !tried.includes(h));
+}

@@ -49,6 +49,12 @@ export class HostMonitor {
   lastUnejectionTime = -1;
   /** Which detection ejected the host (for the admin API); undefined while not ejected. */
   ejectedFor: EjectionType | undefined;
+  /** The last failure reported was local-origin (connect failure, timeout), not an answer. */
+  lastFailureLocal = false;
+  /** Ejected for the answers it gave (5xx), not for failing to answer. */
+  ejectedForAnswers = false;
+  /** The active health check marked the host failed while it was ejected. */
+  activeHcFailedWhileEjected = false;
 
   /**
    * Envoy's putHttpResponseCode: 1xx–4xx are successes, 429 included. Returns a bitmask of the

@@ -2,9 +2,12 @@ import { assertRange } from '../errors.ts';
 
 /**
  * Outlier detection settings with Envoy's field names and defaults (durations in ms). Includes the
- * surprising defaults on purpose: gateway-failure and failure-percentage detection are detect-only
- * (`enforcing_* = 0`), and with `max_ejection_percent: 10` a cluster needs 10 hosts before any
- * ejection is allowed unless `always_eject_one_host` is set.
+ * surprising defaults on purpose: gateway-failure detection is detect-only
+ * (`enforcing_consecutive_gateway_failure: 0`), and with `max_ejection_percent: 10` a cluster needs
+ * 10 hosts before any ejection is allowed unless `always_eject_one_host` is set. Brownout differs
+ * where Envoy's default leaves small clusters unprotected: failure-percentage detection is enforced
+ * from 3 hosts (Envoy: detect-only, 5 hosts), and a host ejected for 5xx answers is not un-ejected
+ * by one passing health check (`successful_active_health_check_uneject_5xx_host`).
  */
 export interface OutlierDetectionConfig {
   readonly consecutive_5xx: number;
@@ -31,6 +34,13 @@ export interface OutlierDetectionConfig {
   readonly failure_percentage_request_volume: number;
   readonly split_external_local_origin_errors: boolean;
   readonly successful_active_health_check_uneject_host: boolean;
+  /**
+   * Brownout's: whether a passing active health check also un-ejects a host ejected for its answers
+   * (consecutive 5xx / gateway failures, success rate, failure percentage) when the check never saw
+   * it fail. false (default; Envoy behaves as true): such a host serves its ejection time, which
+   * grows with each re-ejection, so a flaky host that passes health checks stays out.
+   */
+  readonly successful_active_health_check_uneject_5xx_host: boolean;
 }
 
 export const OUTLIER_DEFAULTS: OutlierDetectionConfig = Object.freeze({
@@ -52,12 +62,14 @@ export const OUTLIER_DEFAULTS: OutlierDetectionConfig = Object.freeze({
   success_rate_request_volume: 100,
   success_rate_stdev_factor: 1900,
   failure_percentage_threshold: 85,
-  enforcing_failure_percentage: 0,
+  // Brownout's defaults differ here: Envoy's (detect-only, 5 hosts) leave a 3-host cluster unprotected.
+  enforcing_failure_percentage: 100,
   enforcing_failure_percentage_local_origin: 0,
-  failure_percentage_minimum_hosts: 5,
+  failure_percentage_minimum_hosts: 3,
   failure_percentage_request_volume: 50,
   split_external_local_origin_errors: false,
   successful_active_health_check_uneject_host: true,
+  successful_active_health_check_uneject_5xx_host: false,
 });
 
 /**

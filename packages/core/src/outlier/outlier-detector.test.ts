@@ -249,9 +249,9 @@ describe('OutlierDetector: success rate and failure percentage', () => {
     assert.equal(det.successRateAverage, -1);
   });
 
-  it('detects failure percentage ≥ 85% but only enforces when enabled', () => {
-    const shadow = setup(5, { max_ejection_percent: 100, consecutive_5xx: 1000 });
-    const enforced = setup(5, { max_ejection_percent: 100, consecutive_5xx: 1000, enforcing_failure_percentage: 100 });
+  it('detects failure percentage ≥ 85%, enforced by default (Envoy: detect-only), shadow when enforcing is 0', () => {
+    const shadow = setup(5, { max_ejection_percent: 100, consecutive_5xx: 1000, enforcing_failure_percentage: 0 });
+    const enforced = setup(5, { max_ejection_percent: 100, consecutive_5xx: 1000 });
     for (const s of [shadow, enforced]) {
       for (const [i, h] of s.hosts.entries()) {
         for (let r = 0; r < 50; r++) s.det.putHttpResponseCode(h, i === 0 && r < 43 ? 500 : 200); // 86% failures
@@ -270,8 +270,8 @@ describe('OutlierDetector: success rate and failure percentage', () => {
 });
 
 describe('OutlierDetector: active health check interplay', () => {
-  it('a passing active check un-ejects immediately, but not when the host also failed active HC', () => {
-    const { det, hosts } = setup(10);
+  it('a passing active check un-ejects immediately (Envoy\'s behaviour, opted into), but not when the host also failed active HC', () => {
+    const { det, hosts } = setup(10, { successful_active_health_check_uneject_5xx_host: true });
     fail(det, hosts[0]!, 5);
     fail(det, hosts[1]!, 5);
     assert.equal(det.stats.ejections_active, 1, 'second ejection capped');
@@ -283,6 +283,57 @@ describe('OutlierDetector: active health check interplay', () => {
     assert.equal(hosts[1]!.has(HealthFlag.FailedOutlierCheck), true);
     det.onActiveHealthCheck(hosts[1]!, false);
     assert.equal(hosts[1]!.has(HealthFlag.FailedOutlierCheck), true);
+  });
+
+  it('a host ejected for 5xx answers serves its ejection time though health checks pass, and the time grows on re-ejection', () => {
+    const { det, hosts, clock } = setup(3, { max_ejection_percent: 34, interval: 1_000, base_ejection_time: 10_000 });
+    const flaky = hosts[0]!;
+    fail(det, flaky, 5);
+    assert.equal(flaky.has(HealthFlag.FailedOutlierCheck), true);
+    for (let t = 1; t <= 9; t++) {
+      clock.advanceTo(t * 1_000);
+      det.onActiveHealthCheck(flaky, true); // its health-check path answers fine
+    }
+    assert.equal(flaky.has(HealthFlag.FailedOutlierCheck), true, 'a passing check does not un-eject it');
+    clock.advanceTo(10_000);
+    assert.equal(flaky.has(HealthFlag.FailedOutlierCheck), false, 'out after base_ejection_time');
+    fail(det, flaky, 5);
+    clock.advanceTo(25_000);
+    det.onActiveHealthCheck(flaky, true);
+    assert.equal(flaky.has(HealthFlag.FailedOutlierCheck), true, 'second ejection lasts 2 × base');
+    clock.advanceTo(30_000);
+    assert.equal(flaky.has(HealthFlag.FailedOutlierCheck), false);
+  });
+
+  it('a host ejected for 5xx that the health check also saw fail is back as soon as the check passes again', () => {
+    const { det, hosts, clock } = setup(3, { max_ejection_percent: 34, interval: 1_000, base_ejection_time: 30_000 });
+    const down = hosts[0]!;
+    fail(det, down, 5, 503);
+    down.set(HealthFlag.FailedActiveHc);
+    det.onActiveHealthCheck(down, false);
+    clock.advanceTo(3_000);
+    down.clear(HealthFlag.FailedActiveHc); // healthy_threshold passes seen by the checker
+    det.onActiveHealthCheck(down, true);
+    assert.equal(down.has(HealthFlag.FailedOutlierCheck), false);
+  });
+
+  it('a host ejected for connect failures is un-ejected by a passing check (it failed to answer, not answered badly)', () => {
+    const { det, hosts } = setup(3, { max_ejection_percent: 34 });
+    const refused = hosts[0]!;
+    for (let i = 0; i < 5; i++) det.putResult(refused, LocalOriginResult.ConnectFailed);
+    assert.equal(refused.has(HealthFlag.FailedOutlierCheck), true);
+    det.onActiveHealthCheck(refused, true);
+    assert.equal(refused.has(HealthFlag.FailedOutlierCheck), false);
+  });
+
+  it('failure percentage protects a 3-host cluster at the defaults', () => {
+    const { det, hosts, clock } = setup(3, { max_ejection_percent: 34, consecutive_5xx: 1000, failure_percentage_threshold: 25 });
+    for (const [i, h] of hosts.entries()) {
+      for (let r = 0; r < 60; r++) det.putHttpResponseCode(h, i === 0 && r % 10 < 3 ? 503 : 200); // 30% failures
+    }
+    clock.advanceTo(10_000);
+    assert.equal(hosts[0]!.has(HealthFlag.FailedOutlierCheck), true);
+    assert.equal(det.stats.ejections_enforced.failure_percentage, 1);
   });
 
   it('keeps ejection state across a config update', () => {

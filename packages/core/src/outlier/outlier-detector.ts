@@ -52,6 +52,14 @@ const ENFORCING_KEY: Record<EjectionType, keyof OutlierDetectionConfig> = {
   local_origin_failure_percentage: 'enforcing_failure_percentage_local_origin',
 };
 
+/** Detections that judge a host by the answers it gave (as opposed to connect failures and timeouts). */
+const ANSWER_EJECTIONS: ReadonlySet<EjectionType> = new Set([
+  EjectionType.Consecutive5xx,
+  EjectionType.ConsecutiveGatewayFailure,
+  EjectionType.SuccessRate,
+  EjectionType.FailurePercentage,
+]);
+
 function zeroCounts(): Record<EjectionType, number> {
   const out = {} as Record<EjectionType, number>;
   for (const t of EJECTION_TYPES) out[t] = 0;
@@ -120,7 +128,12 @@ export class OutlierDetector {
 
   /** Reports a final upstream HTTP status for `host` (router `putHttpResponseCode`). */
   putHttpResponseCode(host: Host, code: number): void {
+    this.putCode(host, code, false);
+  }
+
+  private putCode(host: Host, code: number, localOrigin: boolean): void {
     const m = this.monitors[host.index]!;
+    if (code >= 500) m.lastFailureLocal = localOrigin;
     const fired = m.putHttpResponseCode(code, this.cfg);
     if (fired === 0) return;
     if (fired & FIRED_GATEWAY) this.onConsecutiveError(host, m, EjectionType.ConsecutiveGatewayFailure);
@@ -143,10 +156,10 @@ export class OutlierDetector {
           this.putHttpResponseCode(host, code ?? 200);
           return;
         case LocalOriginResult.Timeout:
-          this.putHttpResponseCode(host, code ?? 504);
+          this.putCode(host, code ?? 504, true);
           return;
         case LocalOriginResult.ConnectFailed:
-          this.putHttpResponseCode(host, code ?? 503);
+          this.putCode(host, code ?? 503, true);
           return;
         case LocalOriginResult.ExtRequestFailed:
           this.putHttpResponseCode(host, code ?? 500);
@@ -175,12 +188,22 @@ export class OutlierDetector {
 
   /**
    * Called by the active health checker after every check. A passing check un-ejects a host that
-   * active checking itself does not consider failed (`successful_active_health_check_uneject_host`).
+   * active checking itself does not consider failed (`successful_active_health_check_uneject_host`)
+   * — except a host ejected for the answers it gave (5xx in real traffic): one passing check of one
+   * path says nothing about a host that fails a third of its requests, so such a host serves its
+   * ejection time, unless the check itself saw it fail and then recover
+   * (`successful_active_health_check_uneject_5xx_host: false`, Brownout's default).
    */
   onActiveHealthCheck(host: Host, passed: boolean): void {
+    const m = this.monitors[host.index]!;
+    if (!host.has(HealthFlag.FailedOutlierCheck)) return;
+    if (host.has(HealthFlag.FailedActiveHc)) {
+      m.activeHcFailedWhileEjected = true;
+      return;
+    }
     if (!this.cfg.successful_active_health_check_uneject_host || !passed) return;
-    if (host.has(HealthFlag.FailedActiveHc) || !host.has(HealthFlag.FailedOutlierCheck)) return;
-    this.unejectHost(host, this.monitors[host.index]!);
+    if (m.ejectedForAnswers && !m.activeHcFailedWhileEjected && !this.cfg.successful_active_health_check_uneject_5xx_host) return;
+    this.unejectHost(host, m);
   }
 
   hostState(host: Host): HostOutlierState {
@@ -260,6 +283,8 @@ export class OutlierDetector {
     m.numEjections++;
     m.lastEjectionTime = this.clock.now();
     m.ejectedFor = type;
+    m.ejectedForAnswers = ANSWER_EJECTIONS.has(type) && !m.lastFailureLocal;
+    m.activeHcFailedWhileEjected = host.has(HealthFlag.FailedActiveHc);
     m.jitterMs = randomInt(this.random, this.cfg.max_ejection_time_jitter + 1);
     // Grows until base × backoff reaches max; the effective time is capped at max anyway.
     if (m.ejectTimeBackoff * this.cfg.base_ejection_time < this.cfg.max_ejection_time + this.cfg.base_ejection_time) {

@@ -12,7 +12,13 @@ export interface RetryPolicy {
   readonly num_retries: number;
   /** 0 means no per-try timeout. Ignored when ≥ the route timeout, as in Envoy. */
   readonly per_try_timeout: number;
-  readonly retry_back_off: { readonly base_interval: number; readonly max_interval: number };
+  /**
+   * `apply_to_other_hosts: false` (Brownout's default; Envoy always backs off): a retry that goes
+   * to a host this request has not tried yet starts at once. Back-off exists to spare a struggling
+   * host; another host is not struggling, and a client waiting tens of ms for nothing is the cost.
+   * Back-off still applies to the same host, and once every host has been tried.
+   */
+  readonly retry_back_off: { readonly base_interval: number; readonly max_interval: number; readonly apply_to_other_hosts: boolean };
   readonly rate_limited_retry_back_off:
     | { readonly reset_headers: readonly ResetHeader[]; readonly max_interval: number }
     | undefined;
@@ -31,7 +37,7 @@ export const RETRY_POLICY_DEFAULTS: RetryPolicy = Object.freeze({
   retry_on: 0,
   num_retries: 1,
   per_try_timeout: 0,
-  retry_back_off: Object.freeze({ base_interval: 25, max_interval: 250 }),
+  retry_back_off: Object.freeze({ base_interval: 25, max_interval: 250, apply_to_other_hosts: false }),
   rate_limited_retry_back_off: undefined,
   retriable_status_codes: [],
   retriable_headers: [],

@@ -67,21 +67,24 @@ export class RetryState {
     this.enabled = policy.retry_on !== 0 && (policy.retry_non_idempotent || isIdempotent(method));
   }
 
-  /** Decision after an attempt returned final response headers with `status`. */
-  onResponse(status: number, get: (name: string) => string | undefined, remainingMs: number, wallNowMs = Date.now()): RetryDecision {
-    if (!this.enabled || !this.matchesResponse(status, get)) return this.decide(false, 0, remainingMs);
+  /**
+   * Decision after an attempt returned final response headers with `status`. `otherHost`: a host
+   * this request has not tried is available, so (unless `apply_to_other_hosts`) no back-off.
+   */
+  onResponse(status: number, get: (name: string) => string | undefined, remainingMs: number, otherHost = false, wallNowMs = Date.now()): RetryDecision {
+    if (!this.enabled || !this.matchesResponse(status, get)) return this.decide(false, 0, remainingMs, false);
     let delay = -1;
     const rl = this.policy.rate_limited_retry_back_off;
     if (rl) {
       const interval = parseResetInterval(rl.reset_headers, get, rl.max_interval, wallNowMs);
       if (interval !== undefined && interval > 1) delay = rateLimitedDelay(interval, this.random);
     }
-    return this.decide(true, delay, remainingMs);
+    return this.decide(true, delay, remainingMs, otherHost);
   }
 
-  /** Decision after an attempt ended without response headers. */
-  onReset(kind: ResetKind, bytesSent: boolean, remainingMs: number): RetryDecision {
-    return this.decide(this.enabled && this.matchesReset(kind, bytesSent), -1, remainingMs);
+  /** Decision after an attempt ended without response headers (`otherHost` as in onResponse). */
+  onReset(kind: ResetKind, bytesSent: boolean, remainingMs: number, otherHost = false): RetryDecision {
+    return this.decide(this.enabled && this.matchesReset(kind, bytesSent), -1, remainingMs, otherHost);
   }
 
   /**
@@ -106,7 +109,7 @@ export class RetryState {
     return this.retriesRemaining;
   }
 
-  private decide(retriable: boolean, rateLimitedDelayMs: number, remainingMs: number): RetryDecision {
+  private decide(retriable: boolean, rateLimitedDelayMs: number, remainingMs: number, otherHost: boolean): RetryDecision {
     if (this.holdingRetry && !retriable) this.stats.upstream_rq_retry_success++;
     this.release();
     if (!retriable) return NoRetry.NotRetriable;
@@ -116,8 +119,13 @@ export class RetryState {
     }
     this.retriesRemaining--;
     let delay: number;
+    const skipBackOff = rateLimitedDelayMs < 0 && otherHost && !this.policy.retry_back_off.apply_to_other_hosts;
     if (rateLimitedDelayMs >= 0) {
       delay = rateLimitedDelayMs;
+    } else if (skipBackOff) {
+      // The server did not ask us to wait and the retry goes elsewhere: the back-off sequence is
+      // left where it was, so a later same-host retry starts from the base interval.
+      delay = 0;
     } else {
       this.backoff ??= new ExponentialBackoff(
         this.policy.retry_back_off.base_interval,
@@ -132,7 +140,7 @@ export class RetryState {
     this.holdingRetry = true;
     this.stats.upstream_rq_retry++;
     if (rateLimitedDelayMs >= 0) this.stats.upstream_rq_retry_backoff_ratelimited++;
-    else this.stats.upstream_rq_retry_backoff_exponential++;
+    else if (!skipBackOff) this.stats.upstream_rq_retry_backoff_exponential++;
     return delay;
   }
 

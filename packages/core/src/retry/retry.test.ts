@@ -69,6 +69,29 @@ describe('RetryState', () => {
     assert.equal(stats.upstream_rq_retry_limit_exceeded, 1);
   });
 
+  it('a retry to a host not tried yet does not back off; the same host (or every host tried) does', () => {
+    const draw = new ScriptedRandom([0.99, 0.99, 0.99]);
+    const policy: RetryPolicy = { ...RETRY_POLICY_DEFAULTS, num_retries: 3, retry_on: parseRetryOn('5xx') };
+    const stats = emptyRetryStats();
+    const rs = new RetryState(policy, 'GET', new ResourceLimits(THRESHOLD_DEFAULTS), draw, stats);
+    assert.equal(rs.onResponse(503, none, 10_000, true), 0, 'another host: at once');
+    assert.equal(rs.onReset(ResetKind.ConnectFailure, false, 10_000, true), 0);
+    assert.equal(rs.onResponse(503, none, 10_000, false), 24, 'no other host left: the first back-off step, [0,25)');
+    assert.equal(stats.upstream_rq_retry_backoff_exponential, 1);
+    const envoy: RetryPolicy = { ...policy, retry_back_off: { ...policy.retry_back_off, apply_to_other_hosts: true } };
+    const rs2 = new RetryState(envoy, 'GET', new ResourceLimits(THRESHOLD_DEFAULTS), new ScriptedRandom([0.99]), emptyRetryStats());
+    assert.equal(rs2.onResponse(503, none, 10_000, true), 24, "apply_to_other_hosts: Envoy's behaviour");
+  });
+
+  it('a rate-limited retry waits as the server asked even when another host is free', () => {
+    const { rs } = state({
+      on: 'retriable-status-codes',
+      retriable_status_codes: [429],
+      rate_limited_retry_back_off: { reset_headers: [{ name: 'retry-after', format: 'SECONDS' }], max_interval: 300_000 },
+    });
+    assert.ok(rs.onResponse(429, headers({ 'retry-after': '2' }), 10_000, true) >= 2_000);
+  });
+
   it('gateway-error matches only 502/503/504; retriable-4xx only 409', () => {
     const a = state({ on: 'gateway-error,retriable-4xx', num_retries: 10 });
     assert.equal(a.rs.onResponse(500, none, 1e9), NoRetry.NotRetriable);
@@ -111,7 +134,7 @@ describe('RetryState', () => {
   });
 
   it('holds a retry slot until the next decision and reports overflow when the cluster is full', () => {
-    const limits = new ResourceLimits({ ...THRESHOLD_DEFAULTS, max_retries: 1 });
+    const limits = new ResourceLimits({ ...THRESHOLD_DEFAULTS, max_retries: 1, retry_budget: undefined });
     const a = state({ on: '5xx', num_retries: 3 }, 'GET', limits);
     const b = state({ on: '5xx', num_retries: 3 }, 'GET', limits);
     assert.ok(a.rs.onResponse(503, none, 1e9) >= 0);
