@@ -103,9 +103,16 @@ function timeline(start: number): Timeline {
   return { start, faultAt, recoverAt, end: recoverAt + OPTS.recoveryMs };
 }
 
+/** What is running now, so an interrupted run (Ctrl-C) still stops everything it started. */
+const live = new Set<{ stop(): Promise<void> }>();
+process.once('SIGINT', () => {
+  void Promise.all([...live].map(p => p.stop())).finally(() => process.exit(130));
+});
+
 async function runOne(hosts: Hosts, s: Scenario, name: ContenderName, rep: number): Promise<RunResult> {
   await hosts.ask({ op: 'reset' });
   const proxy = await startContender(name, { hostPorts: hosts.ports });
+  live.add(proxy);
   try {
     const t = timeline(epochNow() + 200);
     const timers = s.steps.map(step =>
@@ -118,6 +125,7 @@ async function runOne(hosts: Hosts, s: Scenario, name: ContenderName, rep: numbe
     return { scenario: s.name, contender: name, rep, stats, series: series(samples, t) };
   } finally {
     await proxy.stop();
+    live.delete(proxy);
   }
 }
 
@@ -136,6 +144,8 @@ async function runFleet(hosts: Hosts): Promise<FleetResult> {
   const dir = mkdtempSync(join(tmpdir(), 'brownout-faults-fleet-'));
   const socket = join(dir, 'redis.sock');
   const redisProc = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const redisHandle = { stop: async (): Promise<void> => void redisProc.kill('SIGTERM') };
+  live.add(redisHandle);
   const instances: RunningContender[] = [];
   const redis = new Redis(socket, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined); // until redis-server is up; the connect loop below waits for it
@@ -148,7 +158,11 @@ async function runFleet(hosts: Hosts): Promise<FleetResult> {
         await sleep(50);
       }
     }
-    for (let i = 0; i < 3; i++) instances.push(await startContender('brownout', { hostPorts: hosts.ports, env: { REDIS_URL: socket } }));
+    for (let i = 0; i < 3; i++) {
+      const c = await startContender('brownout', { hostPorts: hosts.ports, env: { REDIS_URL: socket } });
+      instances.push(c);
+      live.add(c);
+    }
     const t = timeline(epochNow() + 200);
     let flipAt = 0;
     const flip = setTimeout(() => {
@@ -180,8 +194,10 @@ async function runFleet(hosts: Hosts): Promise<FleetResult> {
     };
   } finally {
     await Promise.all(instances.map(c => c.stop()));
+    for (const c of instances) live.delete(c);
     redis.disconnect();
-    redisProc.kill('SIGTERM');
+    await redisHandle.stop();
+    live.delete(redisHandle);
   }
 }
 
@@ -253,6 +269,7 @@ async function main(): Promise<void> {
   const scenarios = SCENARIOS.filter(s => !wantScenarios || wantScenarios.includes(s.name));
   const runnable = (c: ContenderName): boolean => !(skipped as readonly string[]).includes(c) && (!wantContenders || wantContenders.includes(c));
   const hosts = new Hosts();
+  live.add(hosts);
   const runs: RunResult[] = [];
   let fleet: FleetResult | undefined;
   const started = Date.now();
