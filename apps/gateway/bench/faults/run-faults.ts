@@ -144,7 +144,12 @@ async function runFleet(hosts: Hosts): Promise<FleetResult> {
   const dir = mkdtempSync(join(tmpdir(), 'brownout-faults-fleet-'));
   const socket = join(dir, 'redis.sock');
   const redisProc = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const redisHandle = { stop: async (): Promise<void> => void redisProc.kill('SIGTERM') };
+  const redisHandle = {
+    stop: (): Promise<void> => {
+      redisProc.kill('SIGTERM');
+      return Promise.resolve();
+    },
+  };
   live.add(redisHandle);
   const instances: RunningContender[] = [];
   const redis = new Redis(socket, { lazyConnect: true, maxRetriesPerRequest: 1 });
