@@ -7,7 +7,7 @@ export { parseDuration } from './duration.ts';
 
 export { Host, type HostOptions } from './host/host.ts';
 export { HostSet } from './host/host-set.ts';
-export { HealthFlag, CoarseHealth, coarseHealth, describeFlags, isExcluded } from './host/health-flag.ts';
+export { ACTIVE_HC_FLAGS, HealthFlag, CoarseHealth, coarseHealth, describeFlags, isExcluded } from './host/health-flag.ts';
 
 export { OutlierDetector, type OutlierEvent, type OutlierStats, type HostOutlierState } from './outlier/outlier-detector.ts';
 export { resolveOutlierConfig, OUTLIER_DEFAULTS, type OutlierDetectionConfig } from './outlier/outlier-config.ts';

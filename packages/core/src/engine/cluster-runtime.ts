@@ -3,7 +3,7 @@ import type { Random } from '../random.ts';
 import type { ClusterConfig } from '../config/schema.ts';
 import { Host } from '../host/host.ts';
 import { HostSet } from '../host/host-set.ts';
-import { describeFlags } from '../host/health-flag.ts';
+import { ACTIVE_HC_FLAGS, describeFlags } from '../host/health-flag.ts';
 import { OutlierDetector } from '../outlier/outlier-detector.ts';
 import { resolveOutlierConfig } from '../outlier/outlier-config.ts';
 import { LocalOriginResult } from '../outlier/ejection-type.ts';
@@ -153,6 +153,19 @@ export class ClusterRuntime {
       this.healthChecker?.markTraffic();
     }
     return this.lb.pick(avoid, maxAttempts);
+  }
+
+  /**
+   * Worker processes: active health checking runs once, in the primary, and its verdicts land here
+   * (the host's active-check flags, then the outlier detector's un-eject rule). Returns false for a
+   * host this cluster does not have (a reload in between).
+   */
+  applyActiveHealthCheck(hostId: string, passed: boolean, flags: number): boolean {
+    const host = this.hostSet.hosts.find(h => h.id === hostId);
+    if (!host) return false;
+    host.assign(ACTIVE_HC_FLAGS, flags);
+    this.outlier?.onActiveHealthCheck(host, passed);
+    return true;
   }
 
   /** Whether a retry that avoids `tried` has another host to go to (see hasUntriedHost). */

@@ -16,6 +16,10 @@ export const HealthFlag = {
 } as const;
 export type HealthFlag = (typeof HealthFlag)[keyof typeof HealthFlag];
 
+/** The flags active health checking owns (what a worker takes over from the primary's checker). */
+export const ACTIVE_HC_FLAGS =
+  HealthFlag.FailedActiveHc | HealthFlag.PendingActiveHc | HealthFlag.DegradedActiveHc | HealthFlag.ExcludedViaImmediateHcFail | HealthFlag.ActiveHcTimeout;
+
 /** Flag names in Envoy's `/clusters` order and spelling. */
 export const HEALTH_FLAG_NAMES: readonly (readonly [HealthFlag, string])[] = [
   [HealthFlag.FailedActiveHc, 'failed_active_hc'],

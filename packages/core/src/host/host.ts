@@ -52,6 +52,11 @@ export class Host {
     this.update(this.flagBits & ~flag);
   }
 
+  /** Sets the flags in `mask` to `bits` in one change (one notification). */
+  assign(mask: number, bits: number): void {
+    this.update((this.flagBits & ~mask) | (bits & mask));
+  }
+
   health(): CoarseHealth {
     return coarseHealth(this.flagBits);
   }

@@ -55,6 +55,8 @@ export class HostMonitor {
   ejectedForAnswers = false;
   /** The active health check marked the host failed while it was ejected. */
   activeHcFailedWhileEjected = false;
+  /** Set while the host is out because another worker ejected it: that worker's ejection time. */
+  peerDurationMs: number | undefined;
 
   /**
    * Envoy's putHttpResponseCode: 1xx–4xx are successes, 429 included. Returns a bitmask of the

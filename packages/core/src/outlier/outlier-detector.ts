@@ -19,6 +19,12 @@ export interface OutlierEvent {
   /** True when `max_ejection_percent` prevented the ejection. */
   readonly overflow: boolean;
   readonly numEjections: number;
+  /** Applied on another worker's word (ejectFromPeer / unejectFromPeer), not detected here. */
+  readonly peer: boolean;
+  /** For an enforced ejection: how long the host stays out (what a peer applies too). */
+  readonly durationMs: number;
+  /** For an enforced ejection: the host was judged by the answers it gave (see onActiveHealthCheck). */
+  readonly forAnswers: boolean;
 }
 
 /** Envoy's `outlier_detection.*` stats; detected counts every detection, enforced only ejections. */
@@ -250,7 +256,40 @@ export class OutlierDetector {
     }, this.cfg.interval);
   }
 
+  /**
+   * Another worker ejected `host` (workers share one view of host health): it stays out here for
+   * the same time. The cap (max_ejection_percent) is checked against this worker's own view; the
+   * ejection back-off stays the detecting worker's business.
+   */
+  ejectFromPeer(host: Host, type: EjectionType, durationMs: number, forAnswers: boolean): boolean {
+    if (host.has(HealthFlag.FailedOutlierCheck)) return false;
+    const active = this.stats.ejections_active;
+    let allowed = (100 * (active + 1)) / this.hostSet.hosts.length <= this.cfg.max_ejection_percent;
+    if (this.cfg.always_eject_one_host) allowed ||= active === 0;
+    if (!allowed) return false;
+    const m = this.monitors[host.index]!;
+    this.stats.ejections_active++;
+    m.numEjections++;
+    m.lastEjectionTime = this.clock.now();
+    m.ejectedFor = type;
+    m.ejectedForAnswers = forAnswers;
+    m.activeHcFailedWhileEjected = host.has(HealthFlag.FailedActiveHc);
+    m.peerDurationMs = durationMs;
+    host.set(HealthFlag.FailedOutlierCheck);
+    this.emit({ action: 'eject', host, type, enforced: true, overflow: false, numEjections: m.numEjections, peer: true, durationMs, forAnswers });
+    return true;
+  }
+
+  /** The worker that ejected `host` let it back in: so does this one, if it was out on that worker's word. */
+  unejectFromPeer(host: Host): boolean {
+    const m = this.monitors[host.index]!;
+    if (!host.has(HealthFlag.FailedOutlierCheck) || m.peerDurationMs === undefined) return false;
+    this.unejectHost(host, m, true);
+    return true;
+  }
+
   private ejectionDuration(m: HostMonitor): number {
+    if (m.peerDurationMs !== undefined) return m.peerDurationMs;
     return Math.min(this.cfg.base_ejection_time * m.ejectTimeBackoff, this.cfg.max_ejection_time) + m.jitterMs;
   }
 
@@ -269,12 +308,12 @@ export class OutlierDetector {
     if (this.cfg.always_eject_one_host) allowed ||= active === 0;
     if (!allowed) {
       this.stats.ejections_overflow++;
-      this.emit({ action: 'eject', host, type, enforced: false, overflow: true, numEjections: m.numEjections });
+      this.emit({ action: 'eject', host, type, enforced: false, overflow: true, numEjections: m.numEjections, peer: false, durationMs: 0, forAnswers: false });
       return;
     }
     const enforcing = this.cfg[ENFORCING_KEY[type]] as number;
     if (!roll(this.random, enforcing)) {
-      this.emit({ action: 'eject', host, type, enforced: false, overflow: false, numEjections: m.numEjections });
+      this.emit({ action: 'eject', host, type, enforced: false, overflow: false, numEjections: m.numEjections, peer: false, durationMs: 0, forAnswers: false });
       return;
     }
     this.stats.ejections_active++;
@@ -290,17 +329,19 @@ export class OutlierDetector {
     if (m.ejectTimeBackoff * this.cfg.base_ejection_time < this.cfg.max_ejection_time + this.cfg.base_ejection_time) {
       m.ejectTimeBackoff++;
     }
+    m.peerDurationMs = undefined;
     host.set(HealthFlag.FailedOutlierCheck);
-    this.emit({ action: 'eject', host, type, enforced: true, overflow: false, numEjections: m.numEjections });
+    this.emit({ action: 'eject', host, type, enforced: true, overflow: false, numEjections: m.numEjections, peer: false, durationMs: this.ejectionDuration(m), forAnswers: m.ejectedForAnswers });
   }
 
-  private unejectHost(host: Host, m: HostMonitor): void {
+  private unejectHost(host: Host, m: HostMonitor, peer = false): void {
     this.stats.ejections_active--;
     m.resetAllCounters();
     m.lastUnejectionTime = this.clock.now();
     m.ejectedFor = undefined;
+    m.peerDurationMs = undefined;
     host.clear(HealthFlag.FailedOutlierCheck);
-    this.emit({ action: 'uneject', host, type: undefined, enforced: true, overflow: false, numEjections: m.numEjections });
+    this.emit({ action: 'uneject', host, type: undefined, enforced: true, overflow: false, numEjections: m.numEjections, peer, durationMs: 0, forAnswers: false });
   }
 
   private emit(e: OutlierEvent): void {
