@@ -4,6 +4,8 @@ export interface CliOptions {
   readonly command: 'run';
   readonly configPath: string;
   readonly accessLog: string;
+  /** `--workers N|auto`; overrides the config's `workers`. */
+  readonly workers?: number | 'auto' | undefined;
 }
 
 /** What the command line asks for: run the gateway, check a config and exit, or print help or the version. */
@@ -18,6 +20,7 @@ export const USAGE = `usage:
 options:
   -c, --config <file>       YAML or JSON config (JSON Schema: schema/brownout-config.schema.json)
       --access-log <where>  stdout (default), off, or a file path (or BROWNOUT_ACCESS_LOG)
+      --workers <n|auto>    worker processes (overrides the config's \`workers\`; auto: one per core)
 
 environment:
   REDIS_URL                  fleet mode: switches, shared rate limits and cache, fleet status
@@ -37,6 +40,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
     options: {
       config: { type: 'string', short: 'c' },
       'access-log': { type: 'string' },
+      workers: { type: 'string' },
       check: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -52,7 +56,14 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
   const configPath = file ?? values.config ?? env.BROWNOUT_CONFIG;
   if (!configPath) throw new Error('no config: pass --config <file.yaml|json> (or brownout check <file>) or set BROWNOUT_CONFIG');
   if (verb === 'check' || values.check) return { command: 'check', configPath };
-  return { command: 'run', configPath, accessLog: values['access-log'] ?? env.BROWNOUT_ACCESS_LOG ?? 'stdout' };
+  return { command: 'run', configPath, accessLog: values['access-log'] ?? env.BROWNOUT_ACCESS_LOG ?? 'stdout', workers: parseWorkers(values.workers) };
+}
+
+function parseWorkers(v: string | undefined): number | 'auto' | undefined {
+  if (v === undefined || v === 'auto') return v;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`--workers: expected a number from 1 to 64 or "auto", got ${JSON.stringify(v)}`);
+  return n;
 }
 
 /**

@@ -25,4 +25,16 @@ export interface GatewayOptions {
   readonly reconcileMs?: number | undefined;
   /** Fleet status heartbeat (default 2 s; the entry lives for three). */
   readonly heartbeatMs?: number | undefined;
+  /**
+   * Set in a worker process (`workers: N`): no health checker and no admin listener of its own
+   * (the primary runs both), the config passed through `shareConfig` (its share of local rate
+   * limits) on start and every reload, and first traffic per cluster reported.
+   */
+  readonly worker?: WorkerRole | undefined;
+}
+
+export interface WorkerRole {
+  /** This worker's share of a config (see workers/limit-share.ts). */
+  shareConfig(config: GatewayConfig): GatewayConfig;
+  onFirstTraffic(cluster: string): void;
 }

@@ -8,7 +8,7 @@ import { applySwitchPatch, loadConfigText, type GatewayConfig, type SwitchDocume
 import { SwitchStore, connectRedis, type AnyRedis, FleetReporter, type RedisSwitchSync } from '@brownout/control-plane';
 import { SwitchControl } from './degradation/switch-control.ts';
 import { UpstreamDispatcher } from './proxy/upstream-dispatcher.ts';
-import type { GatewayOptions } from './gateway-options.ts';
+import type { GatewayOptions, WorkerRole } from './gateway-options.ts';
 import { TrustedProxies } from './routing/trusted-proxies.ts';
 import type { TargetRules } from './routing/request-target.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
@@ -62,11 +62,15 @@ export class Gateway implements AdminSurface, PipelineHost {
   trusted: TrustedProxies;
   /** Request-target canonicalisation rules from the listener config (rebuilt on reload, not per request). */
   targetRules: TargetRules;
+  /** Set in a worker process: the primary runs health checks and the admin listener. */
+  readonly worker: WorkerRole | undefined;
   constructor(opts: GatewayOptions) {
+    this.worker = opts.worker;
     this.config = opts.config;
     this.configPath = opts.configPath;
     this.log = opts.log ?? pino({ base: null, timestamp: stdTimeFunctions.isoTime }, destination(2));
-    this.engine = new Engine(opts.config, { clock: systemClock, random: systemRandom, probeFactory: this.probes.factory });
+    const w = opts.worker;
+    this.engine = new Engine(opts.config, w ? { clock: systemClock, random: systemRandom, onFirstTraffic: c => { w.onFirstTraffic(c); } } : { clock: systemClock, random: systemRandom, probeFactory: this.probes.factory });
     this.switches = opts.switches ?? new SwitchStore();
     this.metrics = new GatewayMetrics(() => this.engine);
     this.switchControl = new SwitchControl(this.switches, {
@@ -134,7 +138,8 @@ export class Gateway implements AdminSurface, PipelineHost {
     const l = this.config.listener;
     const a = this.config.admin;
     const pub = await bind(this.publicApp, 'listener', l.address, l.port);
-    const admin = await bind(this.adminApp, 'admin', a.address, a.port);
+    // A worker's admin app is reached through the primary (fastify inject over IPC), never a socket.
+    const admin = this.worker ? 'primary' : await bind(this.adminApp, 'admin', a.address, a.port);
     return { public: pub, admin };
   }
 
@@ -169,7 +174,7 @@ export class Gateway implements AdminSurface, PipelineHost {
     if (!this.configPath) return { ok: false, issues: [{ path: '', message: 'the gateway was not started from a config file' }] };
     try {
       const next = loadConfigText(await readFile(this.configPath, 'utf8'));
-      return this.reload(next);
+      return this.reload(this.worker ? this.worker.shareConfig(next) : next);
     } catch (e) {
       const issues = e instanceof ConfigError ? e.issues : [{ path: '', message: e instanceof Error ? e.message : String(e) }];
       this.log.error({ issues }, 'config reload refused; the running config is kept');

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@brownout/core';
@@ -8,6 +9,7 @@ import { ListenError } from './lifecycle/listen.ts';
 import { USAGE, parseCli, resolveSecret } from './cli-options.ts';
 import { checkConfigFile } from './lifecycle/config-check.ts';
 import { GATEWAY_VERSION } from './lifecycle/version.ts';
+import { runPrimary, runWorker, workerCount } from './workers/processes.ts';
 
 /**
  * `npm run gateway -- --config <file>`. A bad config stops start-up with every error listed by
@@ -54,6 +56,33 @@ async function main(): Promise<void> {
   const generated = token === undefined || token === '';
   if (generated) token = randomBytes(18).toString('base64url');
   const redisUrl = process.env.REDIS_URL;
+  const drainMs = Number(process.env.BROWNOUT_DRAIN_MS ?? 10_000);
+  const workers = workerCount(opts.workers ?? config.workers);
+  if (workers > 1) {
+    try {
+      if (cluster.isPrimary) {
+        await runPrimary(config, opts.configPath, workers, token!, drainMs);
+        if (generated) process.stderr.write(`brownout: no admin token configured (admin.token or BROWNOUT_ADMIN_TOKEN): generated one for this run: ${token!}\n`);
+      } else {
+        await runWorker(
+          {
+            config,
+            configPath: opts.configPath,
+            accessLog: opts.accessLog,
+            adminToken: token!,
+            adminReadToken: readToken,
+            redisUrl,
+            snapshotPath: process.env.BROWNOUT_SWITCH_SNAPSHOT ?? (redisUrl ? 'brownout-switches.snapshot.json' : undefined),
+          },
+          workers,
+        );
+      }
+    } catch (e) {
+      process.stderr.write(`brownout: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    }
+    return;
+  }
   const gw = new Gateway({
     config,
     configPath: opts.configPath,
@@ -85,7 +114,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     gw.log.info({ signal }, 'draining and shutting down');
-    gw.close(Number(process.env.BROWNOUT_DRAIN_MS ?? 10_000)).then(
+    gw.close(drainMs).then(
       () => process.exit(0),
       (err: unknown) => {
         gw.log.error({ err }, 'shutdown failed');

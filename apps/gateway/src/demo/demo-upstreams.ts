@@ -20,6 +20,8 @@ export class DemoUpstream {
   slowMs = 1_000;
   flakyRatio = 0.3;
   hits = 0;
+  /** Health-check requests (`/healthz`) received. */
+  healthHits = 0;
   /** Called for every request that is not a health check (the fault bench counts them over time). */
   onHit: ((at: number) => void) | undefined;
   /** Seeded (mulberry32) so a flaky host fails the same requests on every run. */
@@ -100,6 +102,7 @@ export class DemoUpstream {
 
   private handle(req: IncomingMessage, res: ServerResponse, body: string): void {
     const isHealth = req.url === '/healthz';
+    if (isHealth) this.healthHits++;
     if (!isHealth) {
       this.hits++;
       this.onHit?.(performance.now());

@@ -9,10 +9,12 @@ export function keepRestartFields(cur: GatewayConfig, next: GatewayConfig): { co
   const restart: string[] = [];
   for (const f of ['address', 'port', 'max_header_bytes'] as const) if (next.listener[f] !== cur.listener[f]) restart.push(`listener.${f}`);
   for (const f of ['address', 'port', 'token'] as const) if (next.admin[f] !== cur.admin[f]) restart.push(`admin.${f}`);
+  if (next.workers !== cur.workers) restart.push('workers');
   if (restart.length === 0) return { config: next, restart };
   return {
     config: {
       ...next,
+      workers: cur.workers,
       listener: { ...next.listener, address: cur.listener.address, port: cur.listener.port, max_header_bytes: cur.listener.max_header_bytes },
       admin: cur.admin,
     },

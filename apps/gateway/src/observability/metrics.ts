@@ -111,11 +111,16 @@ export class GatewayMetrics {
     this.engineGauges(registers);
   }
 
-  /** Switch version, store connectivity and staleness, read at scrape time. */
+  /**
+   * Switch version, store connectivity and staleness, read at scrape time. With worker processes the
+   * primary sums every worker's metrics; these state gauges say how they combine instead: the
+   * oldest version and the worst connectivity and staleness of any worker.
+   */
   watchSwitches(store: { version: number }, sync: { connected: boolean; stalenessMs(): number } | undefined): void {
     const registers = [this.registry];
     new Gauge({
       name: 'brownout_switches_version',
+      aggregator: 'min',
       help: 'Version of the switch document in force',
       registers,
       collect() {
@@ -125,6 +130,7 @@ export class GatewayMetrics {
     if (!sync) return;
     new Gauge({
       name: 'brownout_switch_store_connected',
+      aggregator: 'min',
       help: '1 while Redis answers',
       registers,
       collect() {
@@ -133,6 +139,7 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'brownout_switches_staleness_seconds',
+      aggregator: 'max',
       help: 'Seconds since the switches were last read from Redis (-1: never)',
       registers,
       collect() {
@@ -146,6 +153,7 @@ export class GatewayMetrics {
   watchAutomatic(current: () => { route: string; reason: string }[]): void {
     new Gauge({
       name: 'brownout_auto_degraded',
+      aggregator: 'max',
       help: '1 while a route is automatically degraded on this instance, by reason',
       labelNames: ['route', 'reason'],
       registers: [this.registry],
@@ -304,6 +312,7 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'brownout_outlier_ejections_active',
+      aggregator: 'max',
       help: 'Hosts currently ejected by outlier detection',
       labelNames: ['cluster'],
       registers,
@@ -379,6 +388,7 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'brownout_hosts',
+      aggregator: 'first',
       help: 'Hosts by coarse health',
       labelNames: ['cluster', 'health'],
       registers,

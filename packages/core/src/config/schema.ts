@@ -467,6 +467,12 @@ export const gatewayConfigSchema = z
         read_token: z.string().min(1).optional(),
       })
       .prefault({}),
+    /**
+     * Worker processes serving the public listener (`auto`: one per available core). Above 1, a
+     * primary process runs the health checks once, shares ejections between workers, serves the
+     * admin API and aggregates metrics; it takes no traffic itself. Needs a restart to change.
+     */
+    workers: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),
     clusters: z.array(clusterSchema).min(1),
     routes: z.array(routeSchema).min(1),
   })

@@ -23,6 +23,12 @@ export interface EngineDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly probeFactory?: ProbeFactory | undefined;
+  /**
+   * Told once per cluster when it first gets traffic. Worker processes have no health checker of
+   * their own (the primary runs it); this is how the primary's checker learns to leave its
+   * no-traffic interval.
+   */
+  readonly onFirstTraffic?: ((cluster: string) => void) | undefined;
 }
 
 /** What the admin API's `/clusters` shows per host. */
@@ -95,11 +101,13 @@ export class ClusterRuntime {
   readonly retryStats: RetryStats = emptyRetryStats();
   private cfg: ClusterConfig;
   private trafficSeen = false;
+  private readonly firstTraffic: ((cluster: string) => void) | undefined;
 
   constructor(cfg: ClusterConfig, deps: EngineDeps) {
     this.name = cfg.name;
     this.cfg = cfg;
     this.hostSet = new HostSet(cfg.hosts.map(h => new Host(h)));
+    this.firstTraffic = deps.onFirstTraffic;
     this.lb = new LoadBalancer(this.hostSet, lbConfig(cfg), deps.random);
     this.limits = new ClusterLimits(thresholds(cfg, 'default'), thresholds(cfg, 'high'));
     this.outlier = cfg.outlier_detection
@@ -150,6 +158,7 @@ export class ClusterRuntime {
   pick(avoid?: readonly Host[], maxAttempts = 1): PickResult {
     if (!this.trafficSeen) {
       this.trafficSeen = true;
+      this.firstTraffic?.(this.name);
       this.healthChecker?.markTraffic();
     }
     return this.lb.pick(avoid, maxAttempts);

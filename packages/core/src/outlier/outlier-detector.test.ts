@@ -6,7 +6,7 @@ import { HostSet } from '../host/host-set.ts';
 import { HealthFlag } from '../host/health-flag.ts';
 import { OutlierDetector, type OutlierEvent } from './outlier-detector.ts';
 import { resolveOutlierConfig, type OutlierDetectionConfig } from './outlier-config.ts';
-import { LocalOriginResult } from './ejection-type.ts';
+import { EjectionType, LocalOriginResult } from './ejection-type.ts';
 import { successRateThreshold } from './success-rate.ts';
 import type { Random } from '../random.ts';
 
@@ -334,6 +334,31 @@ describe('OutlierDetector: active health check interplay', () => {
     clock.advanceTo(10_000);
     assert.equal(hosts[0]!.has(HealthFlag.FailedOutlierCheck), true);
     assert.equal(det.stats.ejections_enforced.failure_percentage, 1);
+  });
+
+  it("a peer's ejection holds the host out for the peer's time, is lifted by the peer, and is not re-announced", () => {
+    const { det, hosts, clock, events } = setup(3, { max_ejection_percent: 34, interval: 1_000 });
+    assert.equal(det.ejectFromPeer(hosts[0]!, EjectionType.Consecutive5xx, 4_000, true), true);
+    assert.equal(hosts[0]!.has(HealthFlag.FailedOutlierCheck), true);
+    assert.equal(events.at(-1)!.peer, true, 'marked as a peer event, so a worker does not relay it back');
+    assert.equal(det.ejectFromPeer(hosts[1]!, EjectionType.Consecutive5xx, 4_000, true), false, 'the cap holds for peer ejections too');
+    det.onActiveHealthCheck(hosts[0]!, true);
+    assert.equal(hosts[0]!.has(HealthFlag.FailedOutlierCheck), true, 'ejected for its answers: a passing check does not lift it');
+    assert.equal(det.unejectFromPeer(hosts[0]!), true);
+    assert.equal(hosts[0]!.has(HealthFlag.FailedOutlierCheck), false);
+    det.ejectFromPeer(hosts[0]!, EjectionType.Consecutive5xx, 4_000, true);
+    clock.advanceTo(3_000);
+    assert.equal(hosts[0]!.has(HealthFlag.FailedOutlierCheck), true);
+    clock.advanceTo(5_000);
+    assert.equal(hosts[0]!.has(HealthFlag.FailedOutlierCheck), false, "out when the peer's ejection time is over, at this worker's sweep");
+    assert.equal(det.stats.ejections_enforced_total, 0, 'only detections count as enforced ejections (the sum over workers stays right)');
+  });
+
+  it('a local ejection is not lifted by a peer (only the ejecting worker lifts what it ejected)', () => {
+    const { det, hosts } = setup(3, { max_ejection_percent: 34 });
+    fail(det, hosts[0]!, 5);
+    assert.equal(det.unejectFromPeer(hosts[0]!), false);
+    assert.equal(hosts[0]!.has(HealthFlag.FailedOutlierCheck), true);
   });
 
   it('keeps ejection state across a config update', () => {
