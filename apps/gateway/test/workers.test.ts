@@ -61,7 +61,7 @@ async function twoWorkers(ups: DemoUpstream[]): Promise<Running> {
 
 /** One request on a connection of its own: the primary hands new connections to the workers in turn. */
 async function fresh(url: string, path = '/x'): Promise<number> {
-  const r = await request(url + path, { reset: true });
+  const r = await request(url + path, { reset: true, headersTimeout: 3_000, bodyTimeout: 3_000 });
   await r.body.dump();
   return r.statusCode;
 }
@@ -152,7 +152,8 @@ describe('worker processes (workers: 2)', () => {
     assert.equal(before.length, 2);
     const victim = before[0]!;
     // Sequential requests, retries off, each on a new connection, while a worker is killed: only a
-    // request in flight on the dead worker's connection can fail; new connections go to the live one.
+    // request in flight on the dead worker's connection can fail (or hang until the client's timeout,
+    // if node:cluster was handing that connection over as the worker died); new ones go to the live one.
     let failed = 0;
     let ok = 0;
     const load = (async () => {
