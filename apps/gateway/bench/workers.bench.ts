@@ -16,7 +16,12 @@ import { stringify } from 'yaml';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const UPSTREAM = 18180;
-const PORTS = { 'brownout-1w': 18181, 'brownout-2w': 18182, bare: 18183, 'nginx-2w': 18184, 'haproxy-2t': 18185 } as const;
+/**
+ * `brownout-2w-os`: the same two workers with node:cluster's other scheduling policy
+ * (NODE_CLUSTER_SCHED_POLICY=none: every worker accepts on the shared socket and the kernel picks),
+ * the comparison behind the default (round robin by the primary).
+ */
+const PORTS = { 'brownout-1w': 18181, 'brownout-2w': 18182, 'brownout-2w-os': 18186, bare: 18183, 'nginx-2w': 18184, 'haproxy-2t': 18185 } as const;
 type Case = keyof typeof PORTS;
 const CASES = Object.keys(PORTS) as Case[];
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
@@ -33,9 +38,9 @@ for (const cmd of ['wrk', 'nginx', 'haproxy']) {
 }
 
 const children: ChildProcess[] = [];
-function start(cmd: string, args: string[]): ChildProcess {
+function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   // Own process group: the proxy's workers go down with it.
-  const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, ...env } });
   children.push(c);
   return c;
 }
@@ -140,10 +145,10 @@ const gatewayConfig = (port: number, workers: number) => ({
 });
 
 const procs = {} as Record<Case, ChildProcess>;
-for (const [c, w] of [['brownout-1w', 1], ['brownout-2w', 2]] as const) {
+for (const [c, w] of [['brownout-1w', 1], ['brownout-2w', 2], ['brownout-2w-os', 2]] as const) {
   const f = join(dir, `${c}.yaml`);
   writeFileSync(f, stringify(gatewayConfig(PORTS[c], w)));
-  procs[c] = start(process.execPath, [join(DIST, 'main.js'), '--config', f, '--access-log', 'off']);
+  procs[c] = start(process.execPath, [join(DIST, 'main.js'), '--config', f, '--access-log', 'off'], c === 'brownout-2w-os' ? { NODE_CLUSTER_SCHED_POLICY: 'none' } : {});
 }
 procs.bare = start(process.execPath, [join(DIST, 'bench/bare-proxy.js'), `http://127.0.0.1:${UPSTREAM}`, String(PORTS.bare)]);
 procs['nginx-2w'] = start('nginx', [
@@ -198,6 +203,7 @@ const summary = {
   brownout_2w_vs_1w: Number(ratio('brownout-2w', 'brownout-1w').toFixed(3)),
   brownout_2w_vs_nginx_2w: Number(ratio('brownout-2w', 'nginx-2w').toFixed(3)),
   brownout_2w_vs_haproxy_2t: Number(ratio('brownout-2w', 'haproxy-2t').toFixed(3)),
+  brownout_2w_os_scheduling_vs_round_robin: Number(ratio('brownout-2w-os', 'brownout-2w').toFixed(3)),
 };
 writeFileSync(OUT, JSON.stringify({ ...summary, raw: results }, null, 2) + '\n');
 process.stdout.write(`\n${JSON.stringify(summary, null, 2)}\nwrote ${OUT}\n`);

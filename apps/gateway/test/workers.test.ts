@@ -30,7 +30,7 @@ interface Running {
   config(routePrefix: string): string;
 }
 
-async function twoWorkers(ups: DemoUpstream[]): Promise<Running> {
+async function twoWorkers(ups: DemoUpstream[], route: Record<string, unknown> = {}): Promise<Running> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'brownout-workers-'));
   const configPath = join(dir, 'gateway.yaml');
@@ -47,7 +47,7 @@ async function twoWorkers(ups: DemoUpstream[]): Promise<Running> {
           health_checks: [{ timeout: '100ms', interval: '200ms', no_traffic_interval: '200ms', unhealthy_threshold: 2, healthy_threshold: 1, http_health_check: { path: '/healthz' } }],
         },
       ],
-      routes: [{ name: 'all', match: { prefix: routePrefix }, cluster: 'api' }],
+      routes: [{ name: 'all', match: { prefix: routePrefix }, cluster: 'api', ...route }],
     });
   writeFileSync(configPath, config('/'));
   const proc = startGateway(['--config', configPath]);
@@ -178,5 +178,15 @@ describe('worker processes (workers: 2)', () => {
       const r = await request(`${g.admin}/stats/prometheus`, { headers: { authorization: 'Bearer t' } });
       return /^brownout_worker_restarts_total 1$/m.test(await r.body.text());
     }, 5_000, 'restart counted');
+  });
+
+  it('a local rate limit allows its configured total across both workers, not twice it', async () => {
+    const ups = await upstreams(1);
+    // 10 tokens, refilled 10 per minute: in the few seconds of this test, 10 requests in all.
+    const g = await twoWorkers(ups, { rate_limit: { token_bucket: { max_tokens: 10, tokens_per_fill: 10, fill_interval: '60s' } } });
+    const statuses = await Promise.all(Array.from({ length: 40 }, () => fresh(g.url)));
+    const ok = statuses.filter(s => s === 200).length;
+    assert.equal(ok, 10, `${ok} of 40 admitted (each worker holds half the bucket)`);
+    assert.equal(statuses.filter(s => s === 429).length, 30);
   });
 });
