@@ -198,9 +198,22 @@ const summary = {
   cores: Number(execFileSync('nproc', { encoding: 'utf8' }).trim()),
   rounds: ROUNDS,
   seconds: SECONDS,
-  cases: Object.fromEntries(CASES.map(c => [c, { rps: Math.round(median(results[c].map(r => r.rps))), proxy_cpu: Number(median(results[c].map(r => r.cpu)).toFixed(2)), p99_ms: Number(median(results[c].map(r => r.p99)).toFixed(2)) }])),
+  cases: Object.fromEntries(
+    CASES.map(c => [
+      c,
+      {
+        rps: Math.round(median(results[c].map(r => r.rps))),
+        proxy_cpu: Number(median(results[c].map(r => r.cpu)).toFixed(2)),
+        // Requests per CPU-second of the proxy's processes (primary and workers together).
+        rps_per_proxy_cpu_s: Math.round(median(results[c].map(r => r.rps / r.cpu))),
+        p99_ms: Number(median(results[c].map(r => r.p99)).toFixed(2)),
+      },
+    ]),
+  ),
   brownout_2w_vs_bare: Number(ratio('brownout-2w', 'bare').toFixed(3)),
   brownout_2w_vs_1w: Number(ratio('brownout-2w', 'brownout-1w').toFixed(3)),
+  /** Per CPU-second: what the primary, the IPC and a second pool cost (1.0 = nothing). */
+  brownout_2w_vs_1w_per_cpu_s: Number(median(results['brownout-2w'].map((r, i) => r.rps / r.cpu / (results['brownout-1w'][i]!.rps / results['brownout-1w'][i]!.cpu))).toFixed(3)),
   brownout_2w_vs_nginx_2w: Number(ratio('brownout-2w', 'nginx-2w').toFixed(3)),
   brownout_2w_vs_haproxy_2t: Number(ratio('brownout-2w', 'haproxy-2t').toFixed(3)),
   brownout_2w_os_scheduling_vs_round_robin: Number(ratio('brownout-2w-os', 'brownout-2w').toFixed(3)),
