@@ -57,33 +57,7 @@ async function main(): Promise<void> {
   if (generated) token = randomBytes(18).toString('base64url');
   const redisUrl = process.env.REDIS_URL;
   const drainMs = Number(process.env.BROWNOUT_DRAIN_MS ?? 10_000);
-  const workers = workerCount(opts.workers ?? config.workers);
-  if (workers > 1) {
-    try {
-      if (cluster.isPrimary) {
-        await runPrimary(config, opts.configPath, workers, token!, drainMs);
-        if (generated) process.stderr.write(`brownout: no admin token configured (admin.token or BROWNOUT_ADMIN_TOKEN): generated one for this run: ${token!}\n`);
-      } else {
-        await runWorker(
-          {
-            config,
-            configPath: opts.configPath,
-            accessLog: opts.accessLog,
-            adminToken: token!,
-            adminReadToken: readToken,
-            redisUrl,
-            snapshotPath: process.env.BROWNOUT_SWITCH_SNAPSHOT ?? (redisUrl ? 'brownout-switches.snapshot.json' : undefined),
-          },
-          workers,
-        );
-      }
-    } catch (e) {
-      process.stderr.write(`brownout: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exit(1);
-    }
-    return;
-  }
-  const gw = new Gateway({
+  const gatewayOptions = {
     config,
     configPath: opts.configPath,
     accessLog: opts.accessLog,
@@ -91,7 +65,23 @@ async function main(): Promise<void> {
     adminReadToken: readToken,
     redisUrl,
     snapshotPath: process.env.BROWNOUT_SWITCH_SNAPSHOT ?? (redisUrl ? 'brownout-switches.snapshot.json' : undefined),
-  });
+  };
+  const workers = workerCount(opts.workers ?? config.workers);
+  if (workers > 1) {
+    try {
+      if (cluster.isPrimary) {
+        await runPrimary(config, opts.configPath, workers, token!, drainMs);
+        if (generated) process.stderr.write(`brownout: no admin token configured (admin.token or BROWNOUT_ADMIN_TOKEN): generated one for this run: ${token!}\n`);
+      } else {
+        await runWorker(gatewayOptions, workers);
+      }
+    } catch (e) {
+      process.stderr.write(`brownout: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    }
+    return;
+  }
+  const gw = new Gateway(gatewayOptions);
   let where;
   try {
     where = await gw.listen();
