@@ -189,4 +189,22 @@ describe('worker processes (workers: 2)', () => {
     assert.equal(ok, 10, `${ok} of 40 admitted (each worker holds half the bucket)`);
     assert.equal(statuses.filter(s => s === 429).length, 30);
   });
+
+  it('a replacement worker enforces the switches in force (embedded switches are carried over)', async () => {
+    const ups = await upstreams(1);
+    const g = await twoWorkers(ups);
+    const put = await request(`${g.admin}/switches`, {
+      method: 'PUT',
+      headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+      body: JSON.stringify({ routes: { all: { mode: 'reject', reason: 'incident 42', actor: 'ana' } } }),
+    });
+    assert.equal(put.statusCode, 200, await put.body.text());
+    assert.deepEqual([...new Set(await Promise.all(Array.from({ length: 10 }, () => fresh(g.url))))], [503]);
+    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(g.proc.child.pid)], { encoding: 'utf8' }).split('\n').map(s => Number(s.trim())).filter(Boolean);
+    process.kill(children[0]!, 'SIGKILL');
+    await eventually(() => /replacement worker got the switches in force/.test(g.proc.stderr()), 10_000, `switches carried:\n${g.proc.stderr()}`);
+    await sleep(300);
+    const after = await Promise.all(Array.from({ length: 20 }, () => fresh(g.url)));
+    assert.deepEqual([...new Set(after)], [503], 'both workers, the replacement included, still reject');
+  });
 });

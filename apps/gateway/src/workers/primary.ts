@@ -18,6 +18,8 @@ export interface PrimaryOptions {
   readonly workers: number;
   readonly log: Logger;
   readonly drainMs: number;
+  /** To read and write switches on the workers' behalf (a replacement worker's carry-over). */
+  readonly adminToken: string;
 }
 
 interface Pending {
@@ -53,6 +55,8 @@ export class WorkerPrimary {
   private readonly restarts: Counter;
   private admin: Server | undefined;
   private allListening: (() => void) | undefined;
+  /** Every first worker listened: a worker saying hello now is a replacement. */
+  private started = false;
 
   constructor(opts: PrimaryOptions) {
     this.opts = opts;
@@ -172,16 +176,20 @@ export class WorkerPrimary {
   private onMessage(w: Worker, m: FromWorker): void {
     switch (m.type) {
       case 'brownout:hello': {
-        const now = performance.now();
-        const ejections = [...this.ejections.values()]
-          .map(({ ejection, at }) => ({ ...ejection, durationMs: Math.max(0, ejection.durationMs - (now - at)) }))
-          .filter(e => e.durationMs > 0);
-        w.send({ type: 'brownout:snapshot', checks: [...this.checks.values()], ejections } satisfies ToWorker);
+        // A replacement (not one of the first N): it gets the switches in force before any traffic.
+        if (this.started) {
+          void this.carrySwitches(w.id).finally(() => {
+            this.sendSnapshot(w);
+          });
+          return;
+        }
+        this.sendSnapshot(w);
         return;
       }
       case 'brownout:listening':
         this.listening.add(w.id);
         if (this.listening.size >= this.opts.workers) {
+          this.started = true;
           this.allListening?.();
           this.allListening = undefined;
         }
@@ -213,6 +221,32 @@ export class WorkerPrimary {
         return;
       }
     }
+  }
+
+  private sendSnapshot(w: Worker): void {
+    const now = performance.now();
+    const ejections = [...this.ejections.values()]
+      .map(({ ejection, at }) => ({ ...ejection, durationMs: Math.max(0, ejection.durationMs - (now - at)) }))
+      .filter(e => e.durationMs > 0);
+    w.send({ type: 'brownout:snapshot', checks: [...this.checks.values()], ejections } satisfies ToWorker);
+  }
+
+  /**
+   * Embedded switches live in each worker: a replacement would start with none and serve normally
+   * what the others degrade. It gets a live worker's document first (fleet mode needs no help: the
+   * replacement reads Redis like any gateway).
+   */
+  private async carrySwitches(to: number): Promise<void> {
+    const from = this.liveWorkers().find(x => x.id !== to);
+    if (!from) return;
+    const auth = { authorization: `Bearer ${this.opts.adminToken}` };
+    const got = await this.ask(from.id, { method: 'GET', url: '/switches', headers: auth, body: '' });
+    if (got.status !== 200) return;
+    const status = JSON.parse(got.body) as { source?: string; document?: unknown };
+    if (status.source !== 'embedded' || !status.document) return;
+    const put = await this.ask(to, { method: 'PUT', url: '/switches', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(status.document) });
+    if (put.status === 200) this.log.info({ worker: to, from: from.id }, 'replacement worker got the switches in force');
+    else this.log.error({ worker: to, status: put.status, body: put.body }, 'replacement worker could not take the switches in force');
   }
 
   private onExit(w: Worker, code: number | null, signal: string | null): void {

@@ -21,7 +21,7 @@ export async function runPrimary(config: GatewayConfig, configPath: string, work
   const log = pino({ base: { role: 'primary' }, timestamp: stdTimeFunctions.isoTime }, destination(2));
   // Every worker must accept the same token, including one generated for this run.
   process.env.BROWNOUT_ADMIN_TOKEN = adminToken;
-  const primary = new WorkerPrimary({ config, configPath, workers, log, drainMs });
+  const primary = new WorkerPrimary({ config, configPath, workers, log, drainMs, adminToken });
   const where = await primary.start();
   log.info({ ...where, workers, config: configPath }, 'brownout gateway listening (multi-worker)');
   process.on('SIGHUP', () => {
