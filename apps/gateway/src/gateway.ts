@@ -11,6 +11,7 @@ import { UpstreamDispatcher } from './proxy/upstream-dispatcher.ts';
 import type { GatewayOptions, WorkerRole } from './gateway-options.ts';
 import { TrustedProxies } from './routing/trusted-proxies.ts';
 import type { TargetRules } from './routing/request-target.ts';
+import type { RequestIdRules } from './routing/request-id.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
 import { createAccessLog, type AccessLog } from './observability/access-log.ts';
 import { createProbeFactory } from './health/probe-factory.ts';
@@ -62,6 +63,7 @@ export class Gateway implements AdminSurface, PipelineHost {
   trusted: TrustedProxies;
   /** Request-target canonicalisation rules from the listener config (rebuilt on reload, not per request). */
   targetRules: TargetRules;
+  requestIds: RequestIdRules;
   /** Set in a worker process: the primary runs health checks and the admin listener. */
   readonly worker: WorkerRole | undefined;
   constructor(opts: GatewayOptions) {
@@ -110,6 +112,7 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.accessLog = createAccessLog(opts.accessLog ?? 'stdout');
     this.trusted = new TrustedProxies(opts.config.listener.trusted_proxies);
     this.targetRules = targetRulesOf(opts.config);
+    this.requestIds = requestIdRulesOf(opts.config);
     this.admission = new Admission(this, this.degraded);
     this.publicApp = buildPublicApp(this, opts.config.listener, { admission: this.admission, degraded: this.degraded, dispatcher: this.dispatcher, accessLog: this.accessLog });
     this.adminApp = createAdminServer(this, opts.adminToken, opts.adminReadToken);
@@ -161,6 +164,7 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.pruneHosts();
     this.trusted = new TrustedProxies(next.listener.trusted_proxies);
     this.targetRules = targetRulesOf(next);
+    this.requestIds = requestIdRulesOf(next);
     this.config = next;
     this.dns.forget();
     void this.dns.refresh();
@@ -276,6 +280,10 @@ export class Gateway implements AdminSurface, PipelineHost {
   }
 
 
+}
+
+function requestIdRulesOf(cfg: GatewayConfig): RequestIdRules {
+  return { generate: cfg.listener.generate_request_id, preserveExternal: cfg.listener.preserve_external_request_id };
 }
 
 function targetRulesOf(cfg: GatewayConfig): TargetRules {

@@ -4,6 +4,7 @@ import type { GatewayMetrics } from './observability/metrics.ts';
 import type { ResponseCache } from './cache/response-cache.ts';
 import type { TrustedProxies } from './routing/trusted-proxies.ts';
 import type { TargetRules } from './routing/request-target.ts';
+import type { RequestIdRules } from './routing/request-id.ts';
 
 /**
  * What the request pipeline (admission, degraded answers, local replies, the public listener)
@@ -20,4 +21,5 @@ export interface PipelineHost {
   readonly distributedLimiters: ReadonlyMap<string, FailOpenLimiter>;
   readonly trusted: TrustedProxies;
   readonly targetRules: TargetRules;
+  readonly requestIds: RequestIdRules;
 }

@@ -75,6 +75,7 @@ const { admission, degraded, dispatcher, accessLog } = parts;
   });
   app.decorateRequest('brownout', null);
   app.decorateRequest('brownoutFlag', '');
+  app.decorateRequest('brownoutRequestId', '');
   // Every method Node's parser accepts is proxied (CONNECT is a tunnel, not proxied). QUERY is
   // taken as bodyless like GET so Fastify does not answer for it; bodies of bodyless methods
   // are read from the raw request by the dispatcher.
@@ -102,8 +103,7 @@ const { admission, degraded, dispatcher, accessLog } = parts;
     const ms = reply.elapsedTime;
     const status = reply.statusCode;
     host.metrics.request(ctx?.route.name ?? '-', status, ms / 1000, (ctx?.degradedMode ?? '') !== '');
-    const q = req.url.indexOf('?');
-    accessLog.write(req.method, q < 0 ? req.url : req.url.slice(0, q), ctx ?? undefined, status, ms, req.brownoutFlag);
+    accessLog.write(req, reply, ms);
     if (ctx?.fault?.active) ctx.route.fault!.release(ctx.fault);
     done();
   });

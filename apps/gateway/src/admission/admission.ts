@@ -15,6 +15,7 @@ import { LOCAL_REPLIES, sendLocalReply } from '../proxy/local-reply.ts';
 import { matchRoute } from '../routing/route-matcher.ts';
 import { clientAddress } from '../routing/client-key.ts';
 import { unmapped } from '../routing/trusted-proxies.ts';
+import { requestIdFor } from '../routing/request-id.ts';
 import { REFUSED, type RefusedRequest } from '../routing/request-target.ts';
 import { usesCache, type DegradedAnswers } from '../degradation/degraded-answers.ts';
 import type { PipelineHost } from '../pipeline-host.ts';
@@ -72,6 +73,9 @@ export class Admission {
     const ctx = new RequestContext(route, now, new Deadline(now, route.config.timeout, callerBudget));
     ctx.trustedPeer = trustedPeer;
     req.brownout = ctx;
+    // Set on the reply now, so every answer carries it: proxied, local or degraded.
+    ctx.requestId = requestIdFor(req.headers['x-request-id'], trustedPeer, this.host.requestIds);
+    if (ctx.requestId !== '') reply.header('x-request-id', ctx.requestId);
     // The exact target the upstream receives: canonical, as routed (see rewriteUrl).
     ctx.target = url;
     const cl = req.headers['content-length'];

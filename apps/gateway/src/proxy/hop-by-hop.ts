@@ -64,7 +64,7 @@ export function withoutHopByHop(h: Record<string, string | string[] | undefined>
 export const HeaderKind = {
   /** Hop-by-hop: dropped (`te: trailers` excepted). */
   HopByHop: 1,
-  /** Set by the gateway itself (`x-forwarded-for`, the deadline header): the client's is replaced. */
+  /** Set by the gateway itself (`x-forwarded-for`, the deadline header, `x-request-id`): the client's is replaced. */
   Ours: 2,
   /** `x-forwarded-proto`, `x-forwarded-host`, `forwarded`: believed only from trusted proxies. */
   Forwarded: 3,
@@ -74,6 +74,7 @@ const KINDS = new Map<string, number>([
   ...[...HOP_BY_HOP].map(h => [h, HeaderKind.HopByHop] as const),
   ['x-forwarded-for', HeaderKind.Ours],
   ['x-brownout-deadline-ms', HeaderKind.Ours],
+  ['x-request-id', HeaderKind.Ours],
   ['x-forwarded-proto', HeaderKind.Forwarded],
   ['x-forwarded-host', HeaderKind.Forwarded],
   ['forwarded', HeaderKind.Forwarded],

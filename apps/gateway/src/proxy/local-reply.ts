@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PipelineHost } from '../pipeline-host.ts';
+import { requestIdFor } from '../routing/request-id.ts';
 
 const TEXT = 'text/plain; charset=utf-8';
 
@@ -73,9 +74,15 @@ export function localErrorReply(code: string): LocalReply {
 }
 
 /** Sends a reply the gateway makes itself: plain text, the response flag recorded and counted. */
-export function sendLocalReply(host: Pick<PipelineHost, 'metrics' | 'draining'>, req: FastifyRequest, reply: FastifyReply, r: LocalReply): FastifyReply {
-  if (req.brownout) req.brownout.addFlag(r.flag);
-  else req.brownoutFlag = r.flag;
+export function sendLocalReply(host: Pick<PipelineHost, 'metrics' | 'draining' | 'requestIds'>, req: FastifyRequest, reply: FastifyReply, r: LocalReply): FastifyReply {
+  if (req.brownout) {
+    req.brownout.addFlag(r.flag);
+  } else {
+    req.brownoutFlag = r.flag;
+    // Refused before routing (no context, trust not established): an id of our own.
+    req.brownoutRequestId = requestIdFor(req.headers['x-request-id'], false, host.requestIds);
+    if (req.brownoutRequestId !== '') reply.header('x-request-id', req.brownoutRequestId);
+  }
   host.metrics.localReply(req.brownout?.route.name ?? '-', r.flag);
   reply.code(r.status).type(TEXT);
   if (r.headers) reply.headers(r.headers);

@@ -15,6 +15,10 @@ export class RequestContext {
   /** `x-forwarded-for` for the upstream (the client's, with the peer appended). */
   forwardedFor = '';
   attempts = 0;
+  /** `x-request-id`: the trusted caller's, or generated here; '' when generation is off. */
+  requestId = '';
+  /** ms from the answering attempt's start to its response headers; -1 when no upstream answered. */
+  upstreamMs = -1;
   /** `address:port` of the host that produced the final answer. */
   host = '';
   status = 0;
@@ -53,5 +57,7 @@ declare module 'fastify' {
     brownout: RequestContext | null;
     /** Response flag of a local reply made before routing (no context yet), e.g. `NR`. */
     brownoutFlag: string;
+    /** `x-request-id` of a request answered before routing (no context yet). */
+    brownoutRequestId: string;
   }
 }

@@ -193,7 +193,9 @@ export class UpstreamRequest implements AttemptOwner {
       return false;
     }
     const host = a.host;
-    this.dispatcher.metrics.upstreamResponse(this.cluster.name, host.id, status, (performance.now() - a.startedAt) / 1000);
+    const upstreamMs = performance.now() - a.startedAt;
+    this.ctx.upstreamMs = upstreamMs;
+    this.dispatcher.metrics.upstreamResponse(this.cluster.name, host.id, status, upstreamMs / 1000);
     this.cluster.recordResponse(host, status);
     if (this.cluster.healthChecker && rawHeader(raw, IMMEDIATE_FAIL) !== undefined) {
       this.cluster.healthChecker.setUnhealthyImmediately(host);

@@ -455,6 +455,13 @@ export const gatewayConfigSchema = z
         path_with_escaped_slashes_action: z.enum(['REJECT_REQUEST', 'KEEP_UNCHANGED', 'UNESCAPE_AND_FORWARD']).default('REJECT_REQUEST'),
         /** Peers whose x-forwarded-for and x-brownout-deadline-ms are believed: addresses or CIDR ranges, IPv4 or IPv6. */
         trusted_proxies: z.array(addressOrCidr).default([]),
+        /**
+         * Envoy's names. Every request gets an `x-request-id` (a UUIDv4), forwarded upstream, returned
+         * to the client and written to the access log. A valid incoming one (1–128 of `A-Za-z0-9._:-`)
+         * is kept when the peer is a trusted proxy, or from anyone with preserve_external_request_id.
+         */
+        generate_request_id: z.boolean().default(true),
+        preserve_external_request_id: z.boolean().default(false),
       })
       .prefault({}),
     admin: z
