@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Server as TlsServer } from 'node:tls';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -20,6 +21,7 @@ import type { AdminSurface, ReloadResult, ServerInfo } from './admin/admin-surfa
 import { GATEWAY_VERSION } from './lifecycle/version.ts';
 import { clusterStatus, fleetSnapshot, routeStatus } from './admin/status-views.ts';
 import { bind } from './lifecycle/listen.ts';
+import { TlsFileError, secureContextOptions, serverTlsOptions } from './lifecycle/tls.ts';
 import { keepRestartFields } from './lifecycle/restart-fields.ts';
 import { buildDistributedLimiters } from './rate-limit/distributed-limiters.ts';
 import { ResponseCache } from './cache/response-cache.ts';
@@ -115,7 +117,8 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.requestIds = requestIdRulesOf(opts.config);
     this.admission = new Admission(this, this.degraded);
     this.publicApp = buildPublicApp(this, opts.config.listener, { admission: this.admission, degraded: this.degraded, dispatcher: this.dispatcher, accessLog: this.accessLog });
-    this.adminApp = createAdminServer(this, opts.adminToken, opts.adminReadToken);
+    const adminTls = opts.config.admin.tls;
+    this.adminApp = createAdminServer(this, opts.adminToken, opts.adminReadToken, adminTls && !opts.worker ? serverTlsOptions('admin', adminTls) : undefined);
     this.automatic.watchEngine();
   }
 
@@ -151,6 +154,19 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.log.warn({ draining: on }, on ? 'health check failed by operator: draining' : 'health check ok: serving');
   }
 
+  /**
+   * Re-reads the listeners' certificates: open connections keep the context they started with,
+   * new handshakes get the new one (Node's setSecureContext). Throws TlsFileError on a bad file.
+   */
+  private reloadCertificates(next: GatewayConfig): void {
+    const pub = next.listener.tls;
+    const adm = next.admin.tls;
+    const pubCtx = pub && this.config.listener.tls ? secureContextOptions('listener', pub) : undefined;
+    const admCtx = adm && this.config.admin.tls && !this.worker ? secureContextOptions('admin', adm) : undefined;
+    if (pubCtx) (this.publicApp.server as unknown as TlsServer).setSecureContext(pubCtx);
+    if (admCtx) (this.adminApp.server as unknown as TlsServer).setSecureContext(admCtx);
+  }
+
   /** Validates and applies a new config; an invalid one changes nothing. */
   reload(next: GatewayConfig): ReloadResult {
     const warnings: string[] = [];
@@ -159,6 +175,14 @@ export class Gateway implements AdminSurface, PipelineHost {
     next = kept.config;
     const restart = kept.restart;
     if (restart.length > 0) warnings.push(`${restart.join(', ')} changed: needs a restart; the running values stay in force`);
+    // New certificates first: a file that cannot be read refuses the whole reload.
+    try {
+      this.reloadCertificates(next);
+    } catch (e) {
+      if (!(e instanceof TlsFileError)) throw e;
+      this.log.error({ field: e.field, err: e.message }, 'config reload refused; the running config is kept');
+      return { ok: false, issues: [{ path: e.field, message: e.message }] };
+    }
     this.pendingRestart = restart;
     const report = this.engine.reload(next);
     this.pruneHosts();

@@ -8,6 +8,7 @@ import { findUpstreamFailure } from './proxy/upstream-failure.ts';
 import { LOCAL_REPLIES, localErrorReply, sendLocalReply } from './proxy/local-reply.ts';
 import { localErrorCode } from './proxy/classify-error.ts';
 import { withoutHopByHop } from './proxy/hop-by-hop.ts';
+import { serverTlsOptions } from './lifecycle/tls.ts';
 import { canonicalTarget, emptyTarget, REFUSED, type RefusedRequest } from './routing/request-target.ts';
 import { setRateLimitHeaders, type Admission } from './admission/admission.ts';
 import type { DegradedAnswers } from './degradation/degraded-answers.ts';
@@ -52,9 +53,12 @@ export function buildPublicApp(host: PipelineHost, listener: GatewayConfig['list
 const { admission, degraded, dispatcher, accessLog } = parts;
   const l = listener;
   const target = emptyTarget();
+  const tls = l.tls ? serverTlsOptions('listener', l.tls) : undefined;
+  // With `listener.tls` an https server (HTTP/1.1); its options take the same maxHeaderSize.
+  const server = tls ? { https: { ...tls, maxHeaderSize: l.max_header_bytes } } : { http: { maxHeaderSize: l.max_header_bytes } };
   const app = Fastify({
     logger: false,
-    http: { maxHeaderSize: l.max_header_bytes },
+    ...(server as { http: { maxHeaderSize: number } }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     requestIdHeader: false,

@@ -125,6 +125,9 @@ describe('worker processes (workers: 2)', () => {
     assert.ok(line, text.slice(0, 2_000));
     assert.equal(Number(line.split(' ').at(-1)), 24);
     assert.match(text, /^brownout_workers 2$/m);
+    const stats = await adminJson<{ metrics: { name: string; values: { value: number; labels: Record<string, string> }[] }[] }>(g.admin, '/stats');
+    const json = stats.metrics.find(m => m.name === 'brownout_requests_total')!.values.filter(v => v.labels.status_class === '2xx');
+    assert.equal(json.reduce((n, v) => n + v.value, 0), 24, '/stats (JSON) is the same sum');
     assert.match(text, /^brownout_health_checks_total\{/m, 'the primary\'s health checks are in the scrape');
     // Both workers took part (the primary hands out connections in turn).
     const unauth = await request(`${g.admin}/stats/prometheus`);

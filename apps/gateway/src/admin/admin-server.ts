@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { TlsOptions } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyPluginCallback, type FastifyReply } from 'fastify';
 import { switchPatchSchema } from '@brownout/core/config';
 import type { AdminSurface, SwitchWriteOutcome } from './admin-surface.ts';
@@ -120,8 +121,9 @@ function switchWritten(reply: FastifyReply, r: SwitchWriteOutcome): FastifyReply
 (adminApi as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
 
 /** The admin API on its own listener (never the public one). */
-export function createAdminServer(surface: AdminSurface, token: string, readToken?: string): FastifyInstance {
-  const app = Fastify({ logger: false });
+export function createAdminServer(surface: AdminSurface, token: string, readToken?: string, tls?: TlsOptions): FastifyInstance {
+  // `admin.tls`: the admin listener's own certificate (and client CA, for mutual TLS).
+  const app = (tls ? Fastify({ logger: false, https: tls }) : Fastify({ logger: false })) as unknown as FastifyInstance;
   void app.register(adminApi, { surface, token, readToken });
   return app;
 }

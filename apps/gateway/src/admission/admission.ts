@@ -72,6 +72,7 @@ export class Admission {
     const callerBudget = typeof incoming === 'string' ? parseDeadlineHeader(incoming) : undefined;
     const ctx = new RequestContext(route, now, new Deadline(now, route.config.timeout, callerBudget));
     ctx.trustedPeer = trustedPeer;
+    ctx.secure = (req.socket as { encrypted?: boolean }).encrypted === true;
     req.brownout = ctx;
     // Set on the reply now, so every answer carries it: proxied, local or degraded.
     ctx.requestId = requestIdFor(req.headers['x-request-id'], trustedPeer, this.host.requestIds);

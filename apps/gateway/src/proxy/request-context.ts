@@ -12,6 +12,8 @@ export class RequestContext {
   flags = '';
   /** The peer is a trusted proxy: its x-forwarded-*, forwarded and deadline headers are believed. */
   trustedPeer = false;
+  /** The request came over TLS (`listener.tls`): the upstream hears `x-forwarded-proto: https`. */
+  secure = false;
   /** `x-forwarded-for` for the upstream (the client's, with the peer appended). */
   forwardedFor = '';
   attempts = 0;

@@ -37,8 +37,8 @@ export function upstreamHeaderList(headers: Dispatcher.DispatchOptions['headers'
   }
   if (ctx.forwardedFor !== '') list.push('x-forwarded-for', ctx.forwardedFor);
   if (ctx.requestId !== '') list.push('x-request-id', ctx.requestId);
-  // The listener speaks plain HTTP; a trusted proxy in front may say what its client used.
-  if (!proto) list.push('x-forwarded-proto', 'http');
+  // What our listener spoke; a trusted proxy in front may say what its client used.
+  if (!proto) list.push('x-forwarded-proto', ctx.secure ? 'https' : 'http');
   list.push(DEADLINE_HEADER, undefined);
   return list;
 }

@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TlsOptions } from 'node:tls';
 import { AggregatorRegistry } from 'prom-client';
 import type { AdminAnswer, AdminCall } from './messages.ts';
 
@@ -19,15 +21,17 @@ const MAX_BODY = 1_048_576;
  * The admin API of a multi-worker gateway, served once, by the primary: every call goes to the
  * workers' own admin apps (fastify inject over IPC, so authentication and validation are theirs).
  * Reads are answered by the first worker, except `/clusters` (each worker's view of each host,
- * merged) and `/stats/prometheus` (every worker's metrics and the primary's, summed by prom-client's
- * cluster aggregator); writes go to every worker and succeed only if every worker says so.
+ * merged) and `/stats/prometheus` and `/stats` (every worker's metrics and the primary's, summed by
+ * prom-client's cluster aggregator); writes go to every worker and succeed only if every worker says so.
  */
-export function createAdminFront(fleet: WorkerFleet): Server {
-  return createServer((req, res) => {
+export function createAdminFront(fleet: WorkerFleet, tls?: TlsOptions): Server {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(fleet, req, res).catch((err: unknown) => {
       send(res, { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'internal', message: String(err) } }) });
     });
-  });
+  };
+  // `admin.tls`: the primary serves the admin API, so the primary holds its certificate.
+  return tls ? createTlsServer(tls, onRequest) : createServer(onRequest);
 }
 
 async function handle(fleet: WorkerFleet, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -52,14 +56,15 @@ async function handle(fleet: WorkerFleet, req: IncomingMessage, res: ServerRespo
   const path = call.url.split('?')[0];
   if (call.method === 'GET' || call.method === 'HEAD') {
     const first = await fleet.ask(ids[0]!, call);
-    if (first.status !== 200 || (path !== '/clusters' && path !== '/stats/prometheus')) {
+    if (first.status !== 200 || (path !== '/clusters' && path !== '/stats/prometheus' && path !== '/stats')) {
       send(res, first);
       return;
     }
-    if (path === '/stats/prometheus') {
+    if (path === '/stats/prometheus' || path === '/stats') {
       const all = await Promise.all([...ids.map(id => fleet.metricsOf(id)), fleet.primaryMetrics()]);
-      const text = await AggregatorRegistry.aggregate(all).metrics();
-      send(res, { status: 200, headers: { 'content-type': first.headers['content-type'] ?? 'text/plain; version=0.0.4; charset=utf-8' }, body: text });
+      const merged = AggregatorRegistry.aggregate(all);
+      if (path === '/stats') send(res, json(200, { metrics: await merged.getMetricsAsJSON() }));
+      else send(res, { status: 200, headers: { 'content-type': first.headers['content-type'] ?? 'text/plain; version=0.0.4; charset=utf-8' }, body: await merged.metrics() });
       return;
     }
     const views = await Promise.all(ids.map(async id => ({ id, answer: id === ids[0] ? first : await fleet.ask(id, call) })));

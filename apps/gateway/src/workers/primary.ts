@@ -9,6 +9,7 @@ import { loadConfigText, type GatewayConfig } from '@brownout/core/config';
 import { createProbeFactory } from '../health/probe-factory.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
 import { ListenError } from '../lifecycle/listen.ts';
+import { serverTlsOptions } from '../lifecycle/tls.ts';
 import { createAdminFront } from './admin-front.ts';
 import { isFromWorker, type AdminAnswer, type AdminCall, type FromWorker, type HostCheck, type SharedEjection, type ToWorker } from './messages.ts';
 
@@ -88,19 +89,19 @@ export class WorkerPrimary {
     cluster.on('exit', (w, code, signal) => {
       this.onExit(w, code, signal);
     });
+    const a = this.config.admin;
     const ready = new Promise<void>(resolve => {
       this.allListening = resolve;
     });
     for (let i = 0; i < this.opts.workers; i++) cluster.fork();
     await ready;
-    const a = this.config.admin;
     this.admin = createAdminFront({
       workerIds: () => this.liveWorkers().map(w => w.id),
       ask: (id, call) => this.ask(id, call),
       metricsOf: id => this.metricsOf(id),
       primaryMetrics: () => this.primaryMetrics(),
       ejectionOrigins: () => new Map([...this.ejections].map(([k, v]) => [k, v.ejection.worker])),
-    });
+    }, a.tls ? serverTlsOptions('admin', a.tls) : undefined);
     await new Promise<void>((resolve, reject) => {
       this.admin!.once('error', e => {
         reject(new ListenError('admin.port', `admin.port: cannot listen on ${a.address}:${a.port}: ${e.message}`, e));
@@ -109,7 +110,7 @@ export class WorkerPrimary {
     });
     const port = (this.admin.address() as AddressInfo).port;
     const l = this.config.listener;
-    return { public: `http://${l.address}:${l.port}`, admin: `http://${a.address}:${port}` };
+    return { public: `${l.tls ? 'https' : 'http'}://${l.address}:${l.port}`, admin: `${a.tls ? 'https' : 'http'}://${a.address}:${port}` };
   }
 
   /** SIGHUP: the file is checked here first; an invalid one changes nothing anywhere. */

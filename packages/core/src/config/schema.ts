@@ -439,6 +439,20 @@ const routeSchema = z.strictObject({
   degradation: degradationSchema.optional().transform(d => d ?? degradationSchema.parse({ triggers: { breaker_open: false, no_healthy_host: false, upstream_failure: false } })),
 });
 
+/**
+ * TLS on a listener (Envoy's DownstreamTlsContext, flattened): PEM files, re-read on reload
+ * (SIGHUP / POST /reload) without dropping open connections. `trusted_ca` + `require_client_certificate`
+ * is mutual TLS.
+ */
+export const listenerTlsSchema = z.strictObject({
+  certificate_chain: z.strictObject({ filename: z.string().min(1) }),
+  private_key: z.strictObject({ filename: z.string().min(1) }),
+  /** CA bundle that client certificates must chain to. */
+  trusted_ca: z.strictObject({ filename: z.string().min(1) }).optional(),
+  require_client_certificate: z.boolean().default(false),
+  tls_minimum_protocol_version: z.enum(['TLSv1_2', 'TLSv1_3']).default('TLSv1_2'),
+}).refine(t => !t.require_client_certificate || t.trusted_ca !== undefined, { message: 'require_client_certificate needs trusted_ca (the CA client certificates must chain to)', path: ['trusted_ca'] });
+
 export const gatewayConfigSchema = z
   .strictObject({
     listener: z
@@ -462,6 +476,8 @@ export const gatewayConfigSchema = z
          */
         generate_request_id: z.boolean().default(true),
         preserve_external_request_id: z.boolean().default(false),
+        /** Serve HTTPS (HTTP/1.1) instead of plain HTTP; see listenerTlsSchema. */
+        tls: listenerTlsSchema.optional(),
       })
       .prefault({}),
     admin: z
@@ -472,6 +488,8 @@ export const gatewayConfigSchema = z
         token: z.string().min(1).optional(),
         /** Read-only bearer token (GET endpoints, /stats/prometheus): for scrapers and dashboards. `env:NAME` as above. */
         read_token: z.string().min(1).optional(),
+        /** The admin listener's own TLS (same shape as listener.tls). */
+        tls: listenerTlsSchema.optional(),
       })
       .prefault({}),
     /**
