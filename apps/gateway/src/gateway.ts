@@ -120,6 +120,14 @@ export class Gateway implements AdminSurface, PipelineHost {
     const adminTls = opts.config.admin.tls;
     this.adminApp = createAdminServer(this, opts.adminToken, opts.adminReadToken, adminTls && !opts.worker ? serverTlsOptions('admin', adminTls) : undefined);
     this.automatic.watchEngine();
+    this.warnUnverifiedTls(opts.config);
+  }
+
+  /** `tls.verify: false` is allowed, never quiet: said at every start and reload. */
+  private warnUnverifiedTls(config: GatewayConfig): void {
+    for (const c of config.clusters) {
+      if (c.tls && !c.tls.verify) this.log.warn({ cluster: c.name }, 'UPSTREAM TLS NOT VERIFIED (tls.verify: false): any certificate is accepted, so anyone on the path can impersonate these hosts');
+    }
   }
 
   private pruneHosts(): void {
@@ -194,6 +202,7 @@ export class Gateway implements AdminSurface, PipelineHost {
     void this.dns.refresh();
     buildDistributedLimiters(next, this.limiterRedis, this.distributedLimiters, this.log);
     this.automatic.watchEngine();
+    this.warnUnverifiedTls(next);
     this.log.info({ ...report, warnings }, 'config reloaded');
     return { ok: true, ...report, warnings, restart_required: restart };
   }

@@ -6,6 +6,8 @@ export interface HttpProbeOptions {
   readonly host?: string | undefined;
   readonly method: 'GET' | 'HEAD';
   readonly receive?: string | undefined;
+  /** The cluster speaks HTTPS (its agent carries the CA and client certificate). */
+  readonly tls?: boolean | undefined;
 }
 
 /** Reads at most this much of a health response body looking for `receive` (Envoy's default). */
@@ -28,7 +30,7 @@ export class HttpProbe implements Probe {
 
   async check(address: string, port: number, signal: AbortSignal): Promise<ProbeOutcome> {
     try {
-      const res = await request(`http://${address}:${port}${this.opts.path}`, {
+      const res = await request(`${this.opts.tls ? 'https' : 'http'}://${address}:${port}${this.opts.path}`, {
         method: this.opts.method,
         headers: { host: this.opts.host ?? this.clusterName, 'user-agent': 'Brownout/HC' },
         signal,

@@ -9,6 +9,8 @@ export interface HostPool {
   readonly connections: number;
   /** The cluster it was built for (for the connection gauge). */
   readonly cluster: string;
+  /** HTTPS pools: the server name every request states (see UpstreamDispatcher.poolFor). */
+  readonly servername: string | undefined;
 }
 
 /**

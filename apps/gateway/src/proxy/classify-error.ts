@@ -18,10 +18,33 @@ const CONNECT_CODES = new Set([
 export function classifyAttemptError(err: unknown): ResetKind {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string') {
-    if (CONNECT_CODES.has(code)) return ResetKind.ConnectFailure;
+    if (CONNECT_CODES.has(code) || isTlsFailure(code)) return ResetKind.ConnectFailure;
     if (code === 'UND_ERR_HEADERS_TIMEOUT') return ResetKind.PerTryTimeout;
   }
   return ResetKind.Reset;
+}
+
+/**
+ * A TLS handshake that failed: certificate verification (OpenSSL's X.509 codes), a name mismatch,
+ * or a protocol error (a plain-HTTP host behind `tls`). The connection never carried a request,
+ * so it is a connect failure, as in Envoy — counted against the host, retried elsewhere.
+ */
+const X509_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+]);
+
+function isTlsFailure(code: string): boolean {
+  return X509_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_');
 }
 
 /** Envoy-style reason text for the local reply body. */

@@ -5,6 +5,7 @@ import { UpstreamRequest } from './upstream-request.ts';
 import type { LegacyHandler } from './attempt.ts';
 import type { AttemptRunner, HostPool } from './attempt-runner.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
+import { upstreamConnector } from './upstream-tls.ts';
 
 /**
  * The undici dispatcher handed to @fastify/http-proxy (reply-from's `undici` option). reply-from
@@ -67,17 +68,20 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
     let hp = this.pools.get(host);
     if (!hp) {
       const o = poolOptions(cluster);
-      const pool = new Pool(`http://${host.address}:${host.port}`, {
+      const tls = cluster.config.tls;
+      const pool = new Pool(`${tls ? 'https' : 'http'}://${host.address}:${host.port}`, {
         connections: o.connections,
         pipelining: 1,
         // Used only when the upstream sends no Keep-Alive hint; with one (Node sends 5 s), undici
         // keeps the connection a second less than the hint, so it never races the server's close.
         keepAliveTimeout: o.idle_timeout,
-        connect: { timeout: o.connect_timeout },
+        connect: tls ? upstreamConnector(cluster.name, tls, o.connect_timeout) : { timeout: o.connect_timeout },
         headersTimeout: 15_000,
         bodyTimeout: 15_000,
       });
-      hp = { pool, connections: o.connections, cluster: cluster.name };
+      // A constant per pool: undici reconnects whenever a request's server name differs from the
+      // last one's, and would take it from the client's Host header (the connector sets the real SNI).
+      hp = { pool, connections: o.connections, cluster: cluster.name, servername: tls ? host.address : undefined };
       this.pools.set(host, hp);
       this.shapes.set(host, JSON.stringify(o));
     }
@@ -120,10 +124,12 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
 }
 
 /** The connection settings of a cluster's per-host pools. */
-function poolOptions(cluster: ClusterRuntime): { connections: number; idle_timeout: number; connect_timeout: number } {
+function poolOptions(cluster: ClusterRuntime): { connections: number; idle_timeout: number; connect_timeout: number; tls: unknown } {
   const c = cluster.config;
   const maxConnections = c.circuit_breakers.thresholds.find(t => t.priority === 'default')?.max_connections ?? 1024;
   return {
+    // A changed tls block (or turning it on) rebuilds the pools on reload.
+    tls: c.tls ?? null,
     // Envoy's max_connections is per cluster; undici limits per origin, so split it evenly.
     connections: Math.max(1, Math.ceil(maxConnections / cluster.hostSet.hosts.length)),
     idle_timeout: c.idle_timeout,

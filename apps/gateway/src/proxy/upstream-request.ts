@@ -29,6 +29,11 @@ const ATTEMPT_HEADER = 'x-brownout-attempt-count';
 const ATTEMPT_VALUES = Array.from({ length: 16 }, (_, i) => String(i));
 const IMMEDIATE_FAIL = 'x-envoy-immediate-health-check-fail';
 
+/** A request option undici honours (lib/core/request.js) but its DispatchOptions type omits. */
+interface UndiciServerName {
+  servername: string | undefined;
+}
+
 /**
  * One client request's journey through the engine: breaker and cluster-limit admission, host
  * picks per attempt, per-try timeouts, retries with back-off on other hosts, optional hedging, and
@@ -165,10 +170,11 @@ export class UpstreamRequest implements AttemptOwner {
     // first attempts, so Node keeps one timer list per value and insert/remove stay O(1). A shared
     // wheel was measured slower: it kept every request's objects alive until their slot expired.
     if (Number.isFinite(timeout)) a.timer = setTimeout(onAttemptTimer, timerDelay(Math.ceil(timeout)), a);
-    hp.pool.dispatch(
-      {
+    const dispatchOptions: Dispatcher.DispatchOptions & UndiciServerName = {
         path: this.path,
         method: this.opts.method,
+        // undici reads it per request (its types leave it out); see HostPool.servername.
+        servername: hp.servername,
         headers: headers as string[],
         body: this.body ?? null,
         // Our timer bounds the wait for headers; undici's (1 s resolution) is only a backstop.
@@ -178,9 +184,8 @@ export class UpstreamRequest implements AttemptOwner {
         reset: false,
         // Idle bound between body chunks once streaming: a stalled body cannot hold the client forever.
         bodyTimeout: Number.isFinite(remaining) ? Math.max(1_000, Math.ceil(remaining)) : 0,
-      },
-      a as unknown as Dispatcher.DispatchHandler,
-    );
+    };
+    hp.pool.dispatch(dispatchOptions, a as unknown as Dispatcher.DispatchHandler);
   }
 
   onAttemptHeaders(a: Attempt, status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {

@@ -51,7 +51,7 @@ export const hostSchema = z.preprocess((v, ctx) => {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
     ctx.addIssue({
       code: 'custom',
-      message: `expected "host:port" without a scheme, got ${JSON.stringify(v)}: upstreams speak plain HTTP/1.1 (TLS to upstreams is not supported yet), so an https:// host would be accepted and then fail every request`,
+      message: `expected "host:port" without a scheme, got ${JSON.stringify(v)}: for HTTPS to the hosts give the cluster a \`tls\` block (a scheme here would be taken as part of the name and fail every request)`,
       input: v,
     });
     return z.NEVER;
@@ -151,6 +151,23 @@ const thresholdsSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * TLS to a cluster's hosts (Envoy's UpstreamTlsContext, flattened): the certificate is verified
+ * against `trusted_ca` (else Node's bundled roots) and the host's name; `verify: false` turns that
+ * off and the gateway warns about it at every start and reload. Health checks use the same settings.
+ */
+const upstreamTlsSchema = z
+  .strictObject({
+    /** Server name sent (SNI) and verified; default: the host's address when it is a name (an IP gets no SNI). */
+    sni: z.string().min(1).optional(),
+    trusted_ca: z.strictObject({ filename: z.string().min(1) }).optional(),
+    verify: z.boolean().default(true),
+    /** A client certificate for upstreams that require one (mutual TLS). */
+    certificate_chain: z.strictObject({ filename: z.string().min(1) }).optional(),
+    private_key: z.strictObject({ filename: z.string().min(1) }).optional(),
+  })
+  .refine(t => (t.certificate_chain === undefined) === (t.private_key === undefined), { message: 'certificate_chain and private_key go together', path: ['private_key'] });
+
 const clusterSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, "_", "." and "-" only'),
   hosts: z.array(hostSchema).min(1, 'a cluster needs at least one host'),
@@ -170,6 +187,8 @@ const clusterSchema = z.strictObject({
   /** Which address families a name expands to: Envoy's V4_PREFERRED (v4 if any, else v6), V4_ONLY, V6_ONLY or ALL. */
   dns_lookup_family: z.enum(['V4_PREFERRED', 'V4_ONLY', 'V6_ONLY', 'ALL']).default('V4_PREFERRED'),
   outlier_detection: outlierDetectionSchema.optional(),
+  /** HTTPS to the hosts (see upstreamTlsSchema); absent: plain HTTP/1.1. */
+  tls: upstreamTlsSchema.optional(),
   health_checks: z.array(healthCheckSchema).max(1, 'one health check per cluster is supported').default([]),
   circuit_breakers: z.strictObject({ thresholds: z.array(thresholdsSchema).max(2) }).prefault({ thresholds: [] }),
 });
