@@ -59,6 +59,18 @@ async function twoWorkers(ups: DemoUpstream[], route: Record<string, unknown> = 
   return { proc, url: `http://127.0.0.1:${port}`, admin: `http://127.0.0.1:${adminPort}`, configPath, config };
 }
 
+/**
+ * The primary's worker processes: its node children (tsx may also have started an esbuild service
+ * under the primary, which is not a worker).
+ */
+function workerPids(g: Running): number[] {
+  return execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(g.proc.child.pid)], { encoding: 'utf8' })
+    .split('\n')
+    .map(l => l.trim().split(/\s+/))
+    .filter(([pid, comm]) => pid && comm === 'node')
+    .map(([pid]) => Number(pid));
+}
+
 /** One request on a connection of its own: the primary hands new connections to the workers in turn. */
 async function fresh(url: string, path = '/x'): Promise<number> {
   const r = await request(url + path, { reset: true, headersTimeout: 3_000, bodyTimeout: 3_000 });
@@ -150,7 +162,7 @@ describe('worker processes (workers: 2)', () => {
   it('a killed worker is replaced while the other keeps serving', async () => {
     const ups = await upstreams(1);
     const g = await twoWorkers(ups);
-    const children = (): number[] => execFileSync('ps', ['-o', 'pid=', '--ppid', String(g.proc.child.pid)], { encoding: 'utf8' }).split('\n').map(s => Number(s.trim())).filter(Boolean);
+    const children = (): number[] => workerPids(g);
     const before = children();
     assert.equal(before.length, 2);
     const victim = before[0]!;
@@ -203,7 +215,8 @@ describe('worker processes (workers: 2)', () => {
     });
     assert.equal(put.statusCode, 200, await put.body.text());
     assert.deepEqual([...new Set(await Promise.all(Array.from({ length: 10 }, () => fresh(g.url))))], [503]);
-    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(g.proc.child.pid)], { encoding: 'utf8' }).split('\n').map(s => Number(s.trim())).filter(Boolean);
+    const children = workerPids(g);
+    assert.equal(children.length, 2);
     process.kill(children[0]!, 'SIGKILL');
     await eventually(() => /replacement worker got the switches in force/.test(g.proc.stderr()), 10_000, `switches carried:\n${g.proc.stderr()}`);
     await sleep(300);
