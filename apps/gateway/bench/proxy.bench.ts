@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { haproxyConfig } from './haproxy-config.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
@@ -205,21 +206,7 @@ procs.nginx = start(1, 'nginx', [
 const haCfg = join(dir, 'haproxy.cfg');
 writeFileSync(
   haCfg,
-  `global
-  nbthread 1
-  maxconn 8000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  http-reuse always
-frontend fe
-  bind 127.0.0.1:${PORTS.haproxy}
-  default_backend be
-backend be
-  server s1 127.0.0.1:${UPSTREAM}
-`,
+  haproxyConfig(PORTS.haproxy, UPSTREAM, 1),
 );
 procs.haproxy = start(1, 'haproxy', ['-f', haCfg, '-db']);
 for (const c of CASES) await waitFor(PORTS[c], '/bench');

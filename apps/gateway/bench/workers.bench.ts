@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { haproxyConfig } from './haproxy-config.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -159,21 +160,7 @@ procs['nginx-2w'] = start('nginx', [
 const ha = join(dir, 'haproxy.cfg');
 writeFileSync(
   ha,
-  `global
-  nbthread 2
-  maxconn 8000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  http-reuse always
-frontend fe
-  bind 127.0.0.1:${PORTS['haproxy-2t']}
-  default_backend be
-backend be
-  server s1 127.0.0.1:${UPSTREAM}
-`,
+  haproxyConfig(PORTS['haproxy-2t'], UPSTREAM, 2),
 );
 procs['haproxy-2t'] = start('haproxy', ['-f', ha, '-db']);
 for (const c of CASES) await waitFor(PORTS[c]);
