@@ -64,6 +64,14 @@ export class Admission {
       sendLocalReply(this.host, req, reply, LOCAL_REPLIES.noRoute);
       return undefined;
     }
+    // A protocol upgrade (WebSocket, h2c) is not tunnelled yet: proxied as a plain request it would
+    // get a 200 the client cannot use. Refused plainly instead, as Envoy refuses an upgrade its
+    // route has no upgrade_configs for.
+    const upgrade = req.headers.upgrade;
+    if (upgrade !== undefined && /\bupgrade\b/i.test(req.headers.connection ?? '')) {
+      sendLocalReply(this.host, req, reply, { ...LOCAL_REPLIES.upgradeRefused, body: `upgrade to "${upgrade.slice(0, 40)}" is not allowed on this route` });
+      return undefined;
+    }
     const now = performance.now();
     // A caller's deadline is believed only from a trusted proxy: from anyone else it would let one
     // client cut every request short and have the timeouts charged to hosts and the breaker.

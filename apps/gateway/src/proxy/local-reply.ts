@@ -27,6 +27,8 @@ export const ResponseFlag = {
   LocalError: 'LE',
   /** Envoy's downstream protocol error: the request was refused as malformed (bad target, bad HTTP). */
   DownstreamProtocolError: 'DPE',
+  /** Brownout's own: a protocol upgrade (WebSocket, h2c) the route does not allow. */
+  UpgradeRefused: 'UPG',
 } as const;
 export type ResponseFlag = (typeof ResponseFlag)[keyof typeof ResponseFlag];
 
@@ -49,6 +51,7 @@ export const LOCAL_REPLIES = {
   noRoute: { status: 404, body: 'no route', flag: 'NR' },
   payloadTooLarge: { status: 413, body: 'request body exceeds the route limit', flag: 'PTL', headers: { connection: 'close' } },
   breakerOpen: { status: 503, body: 'circuit breaker open', flag: 'CO' },
+  upgradeRefused: { status: 403, body: 'upgrade not allowed on this route', flag: 'UPG', headers: { connection: 'close' } },
 } as const satisfies Record<string, LocalReply>;
 
 /** Envoy's reset local reply, naming the last reset reason. */
