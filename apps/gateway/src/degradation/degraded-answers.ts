@@ -136,27 +136,24 @@ export class DegradedAnswers {
     const chain = this.replacesFailures(ctx);
     const answer = (): void => {
       if (reply.sent) return;
-      const mode = chain ? this.answeringMode(ctx) : undefined;
-      if (mode === undefined && ctx.cacheKey === '') {
+      // With the trigger, the chain's first mode that can answer; without it, the cache (stale-if-error).
+      const mode = chain ? this.answeringMode(ctx) : ctx.cacheKey !== '' ? 'cache' : undefined;
+      const cached = mode === 'cache' ? this.host.cache.peek(ctx.route.name, ctx.cacheKey, ctx.route.config.degradation.cache.max_staleness) : undefined;
+      if (ctx.cacheKey !== '' && mode !== 'default') this.host.cache.count(ctx.route.name, cached !== undefined);
+      if (mode === undefined || (mode === 'cache' && !cached)) {
         sendLocalReply(this.host, req, reply, otherwise);
         return;
       }
-      const cc = ctx.route.config.degradation.cache;
-      const cached = mode === 'default' || ctx.cacheKey === '' ? undefined : this.host.cache.peek(ctx.route.name, ctx.cacheKey, cc.max_staleness);
-      if (ctx.cacheKey !== '' && mode !== 'default') this.host.cache.count(ctx.route.name, cached !== undefined);
       const d = emptyDecision();
       d.degraded = true;
       d.reason = DegradeReason.UpstreamError;
       d.level = this.host.switches.state.global_level;
+      d.mode = mode;
       if (cached) {
-        d.mode = 'cache';
         this.serveCached(reply, cached, d, ctx);
-      } else if (mode === 'default') {
-        d.mode = 'default';
+      } else {
         const q = req.url.indexOf('?');
         this.serveDegraded(req, reply, ctx, d, q < 0 ? req.url : req.url.slice(0, q), true);
-      } else {
-        sendLocalReply(this.host, req, reply, otherwise);
       }
     };
     if (ctx.cacheKey === '') {
