@@ -187,7 +187,7 @@ describe('worker processes (workers: 2)', () => {
     await load;
     assert.ok(failed <= 1, `${failed} of 60 requests failed while a worker was killed`);
     assert.ok(ok >= 59);
-    await eventually(() => children().length === 2 && !children().includes(victim), 10_000, 'replacement worker');
+    await eventually(() => children().length === 2 && !children().includes(victim), 20_000, 'replacement worker');
     assert.match(g.proc.stderr(), /worker died; starting a replacement/);
     await eventually(async () => {
       const r = await request(`${g.admin}/stats/prometheus`, { headers: { authorization: 'Bearer t' } });
@@ -217,8 +217,13 @@ describe('worker processes (workers: 2)', () => {
     assert.deepEqual([...new Set(await Promise.all(Array.from({ length: 10 }, () => fresh(g.url))))], [503]);
     const children = workerPids(g);
     assert.equal(children.length, 2);
-    process.kill(children[0]!, 'SIGKILL');
-    await eventually(() => /replacement worker got the switches in force/.test(g.proc.stderr()), 10_000, `switches carried:\n${g.proc.stderr()}`);
+    const victim = children[0]!;
+    process.kill(victim, 'SIGKILL');
+    await eventually(() => {
+      const now = workerPids(g);
+      return now.length === 2 && !now.includes(victim);
+    }, 20_000, 'replacement worker');
+    await eventually(() => /replacement worker got the switches in force/.test(g.proc.stderr()), 10_000, 'switches carried');
     await sleep(300);
     const after = await Promise.all(Array.from({ length: 20 }, () => fresh(g.url)));
     assert.deepEqual([...new Set(after)], [503], 'both workers, the replacement included, still reject');
