@@ -36,11 +36,12 @@ export class FleetReporter {
     return INSTANCE_PREFIX + this.instanceId;
   }
 
+  private upAnnounced = false;
+
   start(): void {
     this.timer = setInterval(() => void this.publish(), this.heartbeatMs);
     this.timer.unref();
     void this.publish();
-    appendInstanceEvent(this.redis, this.instanceId, true).catch(() => undefined);
   }
 
   /**
@@ -65,6 +66,14 @@ export class FleetReporter {
     this.beforePublish?.();
     try {
       await this.redis.set(this.key, JSON.stringify(this.snapshot()), 'PX', this.heartbeatMs * 3);
+      // "Up" goes to the change log with the first heartbeat Redis took, not at start: a connection
+      // without an offline queue refuses commands until it is ready, and the event was lost.
+      if (!this.upAnnounced) {
+        this.upAnnounced = true;
+        appendInstanceEvent(this.redis, this.instanceId, true).catch(() => {
+          this.upAnnounced = false;
+        });
+      }
     } catch {
       /* Redis down: the entry expires and the console shows this instance as gone, which is true enough */
     }
