@@ -30,6 +30,7 @@ import { AutomaticDegradationWatcher, automaticDegradations, type AutomaticDegra
 import { DegradedAnswers } from './degradation/degraded-answers.ts';
 import { Admission } from './admission/admission.ts';
 import { buildPublicApp } from './public-app.ts';
+import { UpgradeTunnels } from './upgrade/upgrade-tunnels.ts';
 import type { PipelineHost } from './pipeline-host.ts';
 
 
@@ -61,6 +62,8 @@ export class Gateway implements AdminSurface, PipelineHost {
   private readonly degraded: DegradedAnswers;
   private readonly admission: Admission;
   private readonly accessLog: AccessLog;
+  /** WebSocket and other upgrades, tunnelled outside the request pipeline (see UpgradeTunnels). */
+  readonly tunnels: UpgradeTunnels;
   private readonly probes = createProbeFactory();
   trusted: TrustedProxies;
   /** Request-target canonicalisation rules from the listener config (rebuilt on reload, not per request). */
@@ -117,6 +120,9 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.requestIds = requestIdRulesOf(opts.config);
     this.admission = new Admission(this, this.degraded);
     this.publicApp = buildPublicApp(this, opts.config.listener, { admission: this.admission, degraded: this.degraded, dispatcher: this.dispatcher, accessLog: this.accessLog });
+    this.tunnels = new UpgradeTunnels(this, this.degraded, this.accessLog);
+    // Node hands a request with `Connection: upgrade` to this listener instead of Fastify.
+    this.publicApp.server.on('upgrade', this.tunnels.handle);
     const adminTls = opts.config.admin.tls;
     this.adminApp = createAdminServer(this, opts.adminToken, opts.adminReadToken, adminTls && !opts.worker ? serverTlsOptions('admin', adminTls) : undefined);
     this.automatic.watchEngine();
@@ -287,9 +293,18 @@ export class Gateway implements AdminSurface, PipelineHost {
   }
 
   /** Graceful shutdown: stop accepting, let in-flight requests finish up to `deadlineMs`, close pools. */
-  async close(deadlineMs = 10_000): Promise<void> {
+  close(deadlineMs = 10_000): Promise<void> {
+    // A second call (SIGTERM during a drain, a test's cleanup) waits for the first.
+    return (this.closing ??= this.shutdown(deadlineMs));
+  }
+
+  private closing: Promise<void> | undefined;
+
+  private async shutdown(deadlineMs: number): Promise<void> {
     this.draining = true;
+    // Requests get until the deadline to finish; tunnels (WebSockets) too, then both sides are closed.
     const force = setTimeout(() => {
+      this.tunnels.closeAll();
       this.publicApp.server.closeAllConnections();
     }, deadlineMs);
     force.unref();

@@ -8,6 +8,7 @@ import {
   resolveChain,
   type DegradeDecision,
   type DegradeMode,
+  type RouteRuntime,
   type TriggerSignals,
 } from '@brownout/core';
 import type { GatewayConfig } from '@brownout/core/config';
@@ -74,14 +75,7 @@ export class DegradedAnswers {
    */
   degradeIfSwitched(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, path: string): Promise<void> | undefined {
     const route = ctx.route;
-    const sig = this.signals;
-    const b = route.breaker?.current;
-    sig.breakerOpen = b === 'open' || b === 'forced_open';
-    // Only a cluster with panic disabled can have nothing to pick from (panic sends to every host).
-    const hs = route.cluster.hostSet;
-    sig.noHealthyHost = route.cluster.config.healthy_panic_threshold === 0 && hs.healthy.length + hs.degraded.length === 0;
-    sig.ruleActive = route.rules.length > 0 && route.ruleActive();
-    const d = decideDegradation(route.name, route.degradation, this.host.switches.state, sig, Date.now(), this.decision);
+    const d = this.decide(route);
     if (d.shadow) {
       this.host.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
       return undefined;
@@ -98,6 +92,18 @@ export class DegradedAnswers {
     }
     this.serveDegraded(req, reply, ctx, d, path);
     return undefined;
+  }
+
+  /** The route's degradation verdict now (switches, level, triggers); a scratch object, read it at once. */
+  decide(route: RouteRuntime): DegradeDecision {
+    const sig = this.signals;
+    const b = route.breaker?.current;
+    sig.breakerOpen = b === 'open' || b === 'forced_open';
+    // Only a cluster with panic disabled can have nothing to pick from (panic sends to every host).
+    const hs = route.cluster.hostSet;
+    sig.noHealthyHost = route.cluster.config.healthy_panic_threshold === 0 && hs.healthy.length + hs.degraded.length === 0;
+    sig.ruleActive = route.rules.length > 0 && route.ruleActive();
+    return decideDegradation(route.name, route.degradation, this.host.switches.state, sig, Date.now(), this.decision);
   }
 
   /**

@@ -1,6 +1,25 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { pino, destination, stdTimeFunctions, type Logger } from 'pino';
 
+/** What one upgrade did, for the access log (one line when it ends). */
+export interface UpgradeLogEntry {
+  method: string;
+  path: string;
+  status: number;
+  route: string | null;
+  cluster: string | null;
+  host: string | null;
+  flags: string;
+  upgrade: string;
+  request_id: string | null;
+  client: string;
+  user_agent: string | null;
+  duration_ms: number;
+  upstream_ms: number | null;
+  bytes_in: number;
+  bytes_out: number;
+}
+
 /**
  * One JSON line per request, written asynchronously (pino's buffered destination) so logging never
  * blocks the event loop. `off` disables it: per-request logging is the single largest cost a Node
@@ -9,11 +28,13 @@ import { pino, destination, stdTimeFunctions, type Logger } from 'pino';
  */
 export interface AccessLog {
   write(req: FastifyRequest, reply: FastifyReply, durationMs: number): void;
+  /** An upgrade (tunnel), written when it ends: its handshake answer, and bytes both ways. */
+  upgrade(entry: UpgradeLogEntry): void;
   flush(): void;
 }
 
 export function createAccessLog(target: string): AccessLog {
-  if (target === 'off') return { write() {}, flush() {} };
+  if (target === 'off') return { write() {}, upgrade() {}, flush() {} };
   const dest = destination({ dest: target === 'stdout' ? 1 : target, sync: false, minLength: 4096, mkdir: true });
   const log: Logger = pino({ base: null, messageKey: 'msg', timestamp: stdTimeFunctions.isoTime }, dest);
   return {
@@ -42,6 +63,9 @@ export function createAccessLog(target: string): AccessLog {
         bytes_in: cl === undefined ? 0 : Number(cl),
         bytes_out: out === undefined ? null : Number(out),
       });
+    },
+    upgrade(entry) {
+      log.info(entry);
     },
     flush() {
       dest.flushSync();

@@ -234,6 +234,31 @@ export class GatewayMetrics {
     this.localReplies.labels(route, flag).inc();
   }
 
+  /** Protocol upgrades tunnelled (101 from the upstream), by route and upgrade type (Envoy's downstream_cx_upgrades_total). */
+  upgrade(route: string, type: string): void {
+    (this.upgrades ??= new Counter({
+      name: 'brownout_upgrades_total',
+      help: 'Protocol upgrades (WebSocket, …) tunnelled to an upstream, by route and upgrade type',
+      labelNames: ['route', 'upgrade_type'],
+      registers: [this.registry],
+    })).labels(route, type).inc();
+  }
+
+  private upgrades: Counter<'route' | 'upgrade_type'> | undefined;
+
+  /** Open tunnels and upgrade handshakes in progress, read at scrape time (Envoy's downstream_cx_upgrades_active). */
+  watchUpgrades(active: () => number): void {
+    new Gauge({
+      name: 'brownout_upgrades_active',
+      help: 'Upgraded connections (tunnels) open now, handshakes included',
+      aggregator: 'sum',
+      registers: [this.registry],
+      collect() {
+        this.set(active());
+      },
+    });
+  }
+
   /** Upstream connections from undici's pool stats (open, and idle among them), read at scrape time. */
   watchPools(pools: () => Iterable<{ cluster: string; host: string; connected: number; free: number }>): void {
     new Gauge({

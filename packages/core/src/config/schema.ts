@@ -447,6 +447,14 @@ const routeSchema = z.strictObject({
   buffer_request_body: z.boolean().default(true),
   retry_policy: retryPolicySchema.prefault({}),
   hedge_policy: z.strictObject({ hedge_on_per_try_timeout: z.boolean().default(false) }).prefault({}),
+  /**
+   * Envoy's name: the protocol upgrades (`Upgrade:` header, e.g. `websocket`) this route tunnels to
+   * a host of its cluster. Without an entry an upgrade is refused with 403 (flag UPG).
+   */
+  upgrade_configs: z
+    .array(z.strictObject({ upgrade_type: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\/[A-Za-z0-9!#$%&'*+.^_`|~-]+)?$/, 'a protocol token such as "websocket"').transform(s => s.toLowerCase()), enabled: z.boolean().default(true) }))
+    .max(16)
+    .default([]),
   circuit_breaker: breakerSchema.optional(),
   rate_limit: rateLimitSchema.optional(),
   fault: faultSchema.optional(),
