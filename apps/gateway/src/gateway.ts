@@ -31,6 +31,8 @@ import { DegradedAnswers } from './degradation/degraded-answers.ts';
 import { Admission } from './admission/admission.ts';
 import { buildPublicApp } from './public-app.ts';
 import { UpgradeTunnels } from './upgrade/upgrade-tunnels.ts';
+import { OpenConnections } from './lifecycle/open-connections.ts';
+import { listenerProtocols } from './lifecycle/listener-server.ts';
 import type { PipelineHost } from './pipeline-host.ts';
 
 
@@ -64,6 +66,8 @@ export class Gateway implements AdminSurface, PipelineHost {
   private readonly accessLog: AccessLog;
   /** WebSocket and other upgrades, tunnelled outside the request pipeline (see UpgradeTunnels). */
   readonly tunnels: UpgradeTunnels;
+  /** With HTTP/2 on the public listener: its sessions and sockets, which Node's h2 server does not drain itself. */
+  private readonly h2Connections: OpenConnections | undefined;
   private readonly probes = createProbeFactory();
   trusted: TrustedProxies;
   /** Request-target canonicalisation rules from the listener config (rebuilt on reload, not per request). */
@@ -123,6 +127,8 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.tunnels = new UpgradeTunnels(this, this.degraded, this.accessLog);
     // Node hands a request with `Connection: upgrade` to this listener instead of Fastify.
     this.publicApp.server.on('upgrade', this.tunnels.handle);
+    const proto = listenerProtocols(opts.config.listener);
+    this.h2Connections = proto === 'http1' || proto === 'https1' ? undefined : new OpenConnections(this.publicApp.server);
     const adminTls = opts.config.admin.tls;
     this.adminApp = createAdminServer(this, opts.adminToken, opts.adminReadToken, adminTls && !opts.worker ? serverTlsOptions('admin', adminTls) : undefined);
     this.automatic.watchEngine();
@@ -305,8 +311,10 @@ export class Gateway implements AdminSurface, PipelineHost {
     // Requests get until the deadline to finish; tunnels (WebSockets) too, then both sides are closed.
     const force = setTimeout(() => {
       this.tunnels.closeAll();
-      this.publicApp.server.closeAllConnections();
+      if (this.h2Connections) this.h2Connections.destroyAll();
+      else this.publicApp.server.closeAllConnections();
     }, deadlineMs);
+    this.h2Connections?.goAway();
     force.unref();
     await this.publicApp.close();
     clearTimeout(force);

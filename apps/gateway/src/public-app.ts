@@ -5,10 +5,10 @@ import httpProxy from '@fastify/http-proxy';
 import type { GatewayConfig } from '@brownout/core/config';
 import type { UpstreamDispatcher } from './proxy/upstream-dispatcher.ts';
 import { findUpstreamFailure } from './proxy/upstream-failure.ts';
-import { LOCAL_REPLIES, localErrorReply, sendLocalReply } from './proxy/local-reply.ts';
+import { LOCAL_REPLIES, localErrorReply, sendLocalReply, speaksHttp1 } from './proxy/local-reply.ts';
 import { localErrorCode } from './proxy/classify-error.ts';
 import { withoutHopByHop } from './proxy/hop-by-hop.ts';
-import { serverTlsOptions } from './lifecycle/tls.ts';
+import { listenerProtocols, listenerServerOptions } from './lifecycle/listener-server.ts';
 import { canonicalTarget, emptyTarget, REFUSED, type RefusedRequest } from './routing/request-target.ts';
 import { setRateLimitHeaders, type Admission } from './admission/admission.ts';
 import type { DegradedAnswers } from './degradation/degraded-answers.ts';
@@ -53,14 +53,14 @@ export function buildPublicApp(host: PipelineHost, listener: GatewayConfig['list
 const { admission, degraded, dispatcher, accessLog } = parts;
   const l = listener;
   const target = emptyTarget();
-  const tls = l.tls ? serverTlsOptions('listener', l.tls) : undefined;
-  // With `listener.tls` an https server (HTTP/1.1); its options take the same maxHeaderSize.
-  const server = tls ? { https: { ...tls, maxHeaderSize: l.max_header_bytes } } : { http: { maxHeaderSize: l.max_header_bytes } };
+  const proto = listenerProtocols(l);
+  const http2 = proto !== 'http1' && proto !== 'https1';
   const app = Fastify({
     logger: false,
-    ...(server as { http: { maxHeaderSize: number } }),
+    ...(listenerServerOptions(l) as { http: { maxHeaderSize: number } }),
     return503OnClosing: true,
-    forceCloseConnections: 'idle',
+    // HTTP/2 listeners are drained by the gateway (lifecycle/open-connections.ts): Node's h2 servers lack closeIdleConnections.
+    forceCloseConnections: http2 ? false : 'idle',
     requestIdHeader: false,
     // Malformed HTTP never reaches Fastify's JSON 400: our own plain-text answer, counted.
     clientErrorHandler: (err, socket) => {
@@ -143,7 +143,8 @@ const { admission, degraded, dispatcher, accessLog } = parts;
         const ctx = req.brownout;
         if (ctx) dispatcher.handOff(ctx);
         // Keep the client's Host (Envoy's default) unless the route rewrites it.
-        h.host = ctx?.route.config.host_rewrite ?? req.headers.host;
+        // HTTP/2 carries it as :authority (reply-from drops pseudo-headers).
+        h.host = ctx?.route.config.host_rewrite ?? req.headers.host ?? req.headers[':authority'];
         // The dispatcher appends it to undici's header list (see UpstreamRequest.headerList). A
         // request without a context never gets that far: the dispatcher refuses it.
         if (ctx) {
@@ -158,7 +159,7 @@ const { admission, degraded, dispatcher, accessLog } = parts;
         // instead of `delete`: deleting turns the object into a slow dictionary for every later step.
         const out = withoutHopByHop(headers);
         if (ctx && ctx.rlLimit > 0 && ctx.route.config.rate_limit?.enable_x_ratelimit_headers === 'DRAFT_VERSION_03') setRateLimitHeaders(out, ctx);
-        if (host.draining) out.connection = 'close';
+        if (host.draining && req && speaksHttp1(req as FastifyRequest)) out.connection = 'close';
         return out;
       },
       onError: (reply, { error }) => {

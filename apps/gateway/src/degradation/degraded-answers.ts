@@ -13,7 +13,7 @@ import {
 } from '@brownout/core';
 import type { GatewayConfig } from '@brownout/core/config';
 import type { RequestContext } from '../proxy/request-context.ts';
-import { sendLocalReply, type LocalReply } from '../proxy/local-reply.ts';
+import { sendLocalReply, speaksHttp1, type LocalReply } from '../proxy/local-reply.ts';
 import { REPLAYED_HEADERS, ResponseCache, type CachedResponse } from '../cache/response-cache.ts';
 import type { PipelineHost } from '../pipeline-host.ts';
 
@@ -63,7 +63,7 @@ export class DegradedAnswers {
       .headers(e.headers)
       .header('age', String(Math.max(0, Math.floor((Date.now() - e.storedAt) / 1000))))
       .header('x-brownout-degraded', degradedHeader(d, 'cache'));
-    if (this.host.draining) reply.header('connection', 'close');
+    if (this.host.draining && speaksHttp1(reply.request)) reply.header('connection', 'close');
     void reply.send(e.body);
   }
 
@@ -226,7 +226,7 @@ export class DegradedAnswers {
     if (mode === 'default') {
       const f = fallback!;
       reply.code(f.status).headers(f.headers);
-      if (this.host.draining) reply.header('connection', 'close');
+      if (this.host.draining && speaksHttp1(req)) reply.header('connection', 'close');
       const body = renderFallbackBody(f.body, path, req.method, route.name);
       // With a content type given, a Buffer, so it goes out exactly as the product team wrote it
       // (Fastify adds "; charset=utf-8" to string payloads): the console's preview is what the

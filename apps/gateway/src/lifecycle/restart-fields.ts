@@ -7,7 +7,8 @@ import type { GatewayConfig } from '@brownout/core/config';
  */
 export function keepRestartFields(cur: GatewayConfig, next: GatewayConfig): { config: GatewayConfig; restart: string[] } {
   const restart: string[] = [];
-  for (const f of ['address', 'port', 'max_header_bytes'] as const) if (next.listener[f] !== cur.listener[f]) restart.push(`listener.${f}`);
+  for (const f of ['address', 'port', 'max_header_bytes', 'codec_type'] as const) if (next.listener[f] !== cur.listener[f]) restart.push(`listener.${f}`);
+  if (JSON.stringify(next.listener.http2_protocol_options) !== JSON.stringify(cur.listener.http2_protocol_options)) restart.push('listener.http2_protocol_options');
   for (const f of ['address', 'port', 'token'] as const) if (next.admin[f] !== cur.admin[f]) restart.push(`admin.${f}`);
   if (next.workers !== cur.workers) restart.push('workers');
   // Turning TLS on or off, or client certificates, changes the server itself; certificates and
@@ -23,7 +24,15 @@ export function keepRestartFields(cur: GatewayConfig, next: GatewayConfig): { co
     config: {
       ...next,
       workers: cur.workers,
-      listener: { ...next.listener, address: cur.listener.address, port: cur.listener.port, max_header_bytes: cur.listener.max_header_bytes, ...tlsKept(cur.listener.tls, next.listener.tls) },
+      listener: {
+        ...next.listener,
+        address: cur.listener.address,
+        port: cur.listener.port,
+        max_header_bytes: cur.listener.max_header_bytes,
+        codec_type: cur.listener.codec_type,
+        http2_protocol_options: cur.listener.http2_protocol_options,
+        ...tlsKept(cur.listener.tls, next.listener.tls),
+      },
       admin: { ...cur.admin, ...tlsKept(cur.admin.tls, next.admin.tls) },
     },
     restart,

@@ -88,7 +88,19 @@ export function sendLocalReply(host: Pick<PipelineHost, 'metrics' | 'draining' |
   }
   host.metrics.localReply(req.brownout?.route.name ?? '-', r.flag);
   reply.code(r.status).type(TEXT);
-  if (r.headers) reply.headers(r.headers);
-  if (host.draining) reply.header('connection', 'close');
+  const h1 = speaksHttp1(req);
+  if (r.headers) {
+    if (h1 || r.headers.connection === undefined) reply.headers(r.headers);
+    else for (const [k, v] of Object.entries(r.headers)) if (k !== 'connection') reply.header(k, v);
+  }
+  if (host.draining && h1) reply.header('connection', 'close');
   return reply.send(r.body);
+}
+
+/**
+ * HTTP/1.x: `connection: close` means something. HTTP/2 forbids connection-specific headers (Node
+ * drops them with a warning); its drain is a GOAWAY (see lifecycle/open-connections.ts).
+ */
+export function speaksHttp1(req: FastifyRequest): boolean {
+  return req.raw.httpVersionMajor === 1;
 }

@@ -189,8 +189,17 @@ const clusterSchema = z.strictObject({
   outlier_detection: outlierDetectionSchema.optional(),
   /** HTTPS to the hosts (see upstreamTlsSchema); absent: plain HTTP/1.1. */
   tls: upstreamTlsSchema.optional(),
+  /**
+   * Envoy's (pre-typed_extension_protocol_options) name: HTTP/2 to the hosts, negotiated by ALPN
+   * over `tls` (falling back to HTTP/1.1 where a host does not offer h2). Cleartext h2c upstreams
+   * are not supported (undici speaks h2 over TLS only).
+   */
+  http2_protocol_options: z.strictObject({ max_concurrent_streams: z.number().int().min(1).max(65_535).default(100) }).optional(),
   health_checks: z.array(healthCheckSchema).max(1, 'one health check per cluster is supported').default([]),
   circuit_breakers: z.strictObject({ thresholds: z.array(thresholdsSchema).max(2) }).prefault({ thresholds: [] }),
+}).refine(c => c.http2_protocol_options === undefined || c.tls !== undefined, {
+  message: 'http2_protocol_options needs tls: HTTP/2 to upstreams is negotiated by ALPN over TLS (cleartext h2c upstreams are not supported)',
+  path: ['http2_protocol_options'],
 });
 
 const headerMatcher = z.strictObject({
@@ -503,8 +512,21 @@ export const gatewayConfigSchema = z
          */
         generate_request_id: z.boolean().default(true),
         preserve_external_request_id: z.boolean().default(false),
-        /** Serve HTTPS (HTTP/1.1) instead of plain HTTP; see listenerTlsSchema. */
+        /** Serve HTTPS instead of plain HTTP; see listenerTlsSchema. */
         tls: listenerTlsSchema.optional(),
+        /**
+         * Envoy's name. AUTO: with `tls`, HTTP/2 and HTTP/1.1 by ALPN; without, HTTP/1.1. HTTP1: HTTP/1.1
+         * only. HTTP2: HTTP/2 only — over TLS, or without `tls` cleartext h2c with prior knowledge
+         * (Node's h2c server cannot also answer HTTP/1.1 on the same port). Needs a restart to change.
+         */
+        codec_type: z.enum(['AUTO', 'HTTP1', 'HTTP2']).default('AUTO'),
+        /** Envoy's name; 100 concurrent streams per connection is Envoy's recommendation for an edge proxy. */
+        http2_protocol_options: z
+          .strictObject({
+            max_concurrent_streams: z.number().int().min(1).max(2_147_483_647).default(100),
+            initial_stream_window_size: z.number().int().min(65_535).max(2_147_483_647).default(65_535),
+          })
+          .prefault({}),
       })
       .prefault({}),
     admin: z
