@@ -14,17 +14,25 @@ export function createProbeFactory(): { factory: ProbeFactory; close(): Promise<
       const h = hc.http_health_check;
       const tls = c.tls;
       // HTTPS clusters are checked over the same TLS as their traffic (CA, SNI, client certificate).
-      const probeAgent = tls ? tlsAgent(c.name, tls) : agent;
+      const h2 = c.http2_protocol_options !== undefined;
+      const probeAgent = tls || h2 ? ownAgent(c.name, tls, h2) : agent;
       return new HttpProbe(c.name, { path: h.path, host: h.host, method: h.method, receive: h.receive, tls: tls !== undefined }, probeAgent);
     }
     return new TcpProbe(hc.tcp_health_check?.send, hc.tcp_health_check?.receive);
   };
   const tlsAgents: Agent[] = [];
-  /** One agent per HTTPS cluster (its CA, client certificate and verification). */
-  function tlsAgent(cluster: string, tls: UpstreamTls): Agent {
+  /** One agent per HTTPS or HTTP/2 cluster (its CA, client certificate and verification; its protocol). */
+  function ownAgent(cluster: string, tls: UpstreamTls | undefined, h2: boolean): Agent {
     // The same connector as traffic: the server name is the cluster's `sni` or the host's own name,
-    // never the probe's Host header (the cluster name).
-    const a = new Agent({ keepAliveTimeout: 4_000, connections: 4, connect: upstreamConnector(cluster, tls, 5_000) });
+    // never the probe's Host header (the cluster name). An h2 cluster is checked over h2, so a host
+    // that speaks only h2 passes.
+    const a = new Agent({
+      keepAliveTimeout: 4_000,
+      connections: 4,
+      // useH2c: undici's connector honours it; its BuildOptions type omits it.
+      connect: tls ? upstreamConnector(cluster, tls, 5_000, h2) : ({ useH2c: h2 } as object),
+      allowH2: h2,
+    });
     tlsAgents.push(a);
     return a;
   }

@@ -69,19 +69,26 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
     if (!hp) {
       const o = poolOptions(cluster);
       const tls = cluster.config.tls;
+      const h2 = cluster.config.http2_protocol_options;
       const pool = new Pool(`${tls ? 'https' : 'http'}://${host.address}:${host.port}`, {
         connections: o.connections,
-        pipelining: 1,
+        // h2: one connection takes up to max_concurrent_streams requests before the pool opens another.
+        pipelining: h2 ? h2.max_concurrent_streams : 1,
         // Used only when the upstream sends no Keep-Alive hint; with one (Node sends 5 s), undici
         // keeps the connection a second less than the hint, so it never races the server's close.
         keepAliveTimeout: o.idle_timeout,
-        connect: tls ? upstreamConnector(cluster.name, tls, o.connect_timeout) : { timeout: o.connect_timeout },
+        // undici's Pool builds its connector from this object: useH2c has to ride in it.
+        connect: tls ? upstreamConnector(cluster.name, tls, o.connect_timeout, h2 !== undefined) : { timeout: o.connect_timeout, ...(h2 ? { useH2c: true } : {}) },
         headersTimeout: 15_000,
         bodyTimeout: 15_000,
+        // `http2_protocol_options`: h2 by ALPN over TLS (HTTP/1.1 where a host does not offer it),
+        // h2c with prior knowledge in cleartext.
+        ...(h2 ? { allowH2: true, maxConcurrentStreams: h2.max_concurrent_streams } : {}),
       });
       // A constant per pool: undici reconnects whenever a request's server name differs from the
       // last one's, and would take it from the client's Host header (the connector sets the real SNI).
-      hp = { pool, connections: o.connections, cluster: cluster.name, servername: tls ? host.address : undefined };
+      // With h2 a connection carries up to max_concurrent_streams requests before one waits.
+      hp = { pool, connections: o.connections * (h2?.max_concurrent_streams ?? 1), cluster: cluster.name, servername: tls ? host.address : undefined };
       this.pools.set(host, hp);
       this.shapes.set(host, JSON.stringify(o));
     }
@@ -124,12 +131,13 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
 }
 
 /** The connection settings of a cluster's per-host pools. */
-function poolOptions(cluster: ClusterRuntime): { connections: number; idle_timeout: number; connect_timeout: number; tls: unknown } {
+function poolOptions(cluster: ClusterRuntime): { connections: number; idle_timeout: number; connect_timeout: number; tls: unknown; h2: unknown } {
   const c = cluster.config;
   const maxConnections = c.circuit_breakers.thresholds.find(t => t.priority === 'default')?.max_connections ?? 1024;
   return {
-    // A changed tls block (or turning it on) rebuilds the pools on reload.
+    // A changed tls or http2 block (or turning one on) rebuilds the pools on reload.
     tls: c.tls ?? null,
+    h2: c.http2_protocol_options ?? null,
     // Envoy's max_connections is per cluster; undici limits per origin, so split it evenly.
     connections: Math.max(1, Math.ceil(maxConnections / cluster.hostSet.hosts.length)),
     idle_timeout: c.idle_timeout,

@@ -46,13 +46,27 @@ export function upstreamTlsOptions(cluster: string, tls: UpstreamTls, address: s
  * certificate against a name the client chose (and reconnect whenever it changes). SNI is the
  * cluster's `sni`, else the host's own name; an IP host gets none and is verified by its address.
  */
-export function upstreamConnector(cluster: string, tls: UpstreamTls, timeoutMs: number): buildConnector.connector {
-  // '0.0.0.0': a placeholder IP, so the material carries no server name of its own.
-  const connect = buildConnector({ ...upstreamTlsOptions(cluster, tls, '0.0.0.0'), timeout: timeoutMs });
+export function upstreamConnector(cluster: string, tls: UpstreamTls, timeoutMs: number, allowH2 = false): buildConnector.connector {
+  // '0.0.0.0': a placeholder IP, so the material carries no server name of its own. allowH2 offers
+  // h2 by ALPN (undici's built-in connector would, but ours replaces it).
+  const connect = buildConnector({ ...upstreamTlsOptions(cluster, tls, '0.0.0.0'), timeout: timeoutMs, allowH2 });
+  // As in Envoy, an explicit HTTP/2 cluster speaks h2 only: a host that answers ALPN with
+  // HTTP/1.1 fails the connection (a connect failure), rather than being sent pipelined HTTP/1.1
+  // on a pool sized for h2 streams.
   return (opts, callback) => {
     const name = tls.sni ?? (isIP(opts.hostname.replace(/^\[|\]$/g, '')) === 0 ? opts.hostname : undefined);
     const rest = { ...opts };
     delete rest.servername;
-    connect(name === undefined ? rest : { ...rest, servername: name }, callback);
+    const cb: buildConnector.Callback = allowH2
+      ? (err, socket) => {
+          if (err || (socket as unknown as { alpnProtocol?: unknown }).alpnProtocol === 'h2') {
+            (callback as (e: Error | null, s: unknown) => void)(err, socket);
+            return;
+          }
+          socket!.destroy();
+          (callback as (e: Error, s: null) => void)(Object.assign(new Error('the host did not negotiate h2 by ALPN (the cluster has http2_protocol_options)'), { code: 'ERR_TLS_ALPN_NO_H2' }), null);
+        }
+      : callback;
+    connect(name === undefined ? rest : { ...rest, servername: name }, cb);
   };
 }

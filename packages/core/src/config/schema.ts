@@ -190,16 +190,13 @@ const clusterSchema = z.strictObject({
   /** HTTPS to the hosts (see upstreamTlsSchema); absent: plain HTTP/1.1. */
   tls: upstreamTlsSchema.optional(),
   /**
-   * Envoy's (pre-typed_extension_protocol_options) name: HTTP/2 to the hosts, negotiated by ALPN
-   * over `tls` (falling back to HTTP/1.1 where a host does not offer h2). Cleartext h2c upstreams
-   * are not supported (undici speaks h2 over TLS only).
+   * Envoy's (pre-typed_extension_protocol_options) name: HTTP/2 to the hosts. With `tls` offered by
+   * ALPN (a host that does not take h2 is spoken to in HTTP/1.1); without, cleartext h2c with prior
+   * knowledge (every host must speak it). Health checks use the same protocol.
    */
   http2_protocol_options: z.strictObject({ max_concurrent_streams: z.number().int().min(1).max(65_535).default(100) }).optional(),
   health_checks: z.array(healthCheckSchema).max(1, 'one health check per cluster is supported').default([]),
   circuit_breakers: z.strictObject({ thresholds: z.array(thresholdsSchema).max(2) }).prefault({ thresholds: [] }),
-}).refine(c => c.http2_protocol_options === undefined || c.tls !== undefined, {
-  message: 'http2_protocol_options needs tls: HTTP/2 to upstreams is negotiated by ALPN over TLS (cleartext h2c upstreams are not supported)',
-  path: ['http2_protocol_options'],
 });
 
 const headerMatcher = z.strictObject({
