@@ -63,7 +63,7 @@ export function upstreamConnector(cluster: string, tls: UpstreamTls, timeoutMs: 
             (callback as (e: Error | null, s: unknown) => void)(err, socket);
             return;
           }
-          socket!.destroy();
+          socket.destroy();
           (callback as (e: Error, s: null) => void)(Object.assign(new Error('the host did not negotiate h2 by ALPN (the cluster has http2_protocol_options)'), { code: 'ERR_TLS_ALPN_NO_H2' }), null);
         }
       : callback;
