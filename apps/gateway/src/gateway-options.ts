@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '@brownout/core/config';
 import type { SwitchStore } from '@brownout/control-plane';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 /** How a gateway is started: by main.ts from the command line, by tests and benchmarks directly. */
 export interface GatewayOptions {
@@ -31,6 +32,8 @@ export interface GatewayOptions {
    * limits) on start and every reload, and first traffic per cluster reported.
    */
   readonly worker?: WorkerRole | undefined;
+  /** With `tracing` configured: spans go here instead of OTLP/HTTP (tests: the SDK's in-memory exporter). */
+  readonly spanExporter?: SpanExporter | undefined;
 }
 
 export interface WorkerRole {

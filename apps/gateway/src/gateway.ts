@@ -31,6 +31,7 @@ import { DegradedAnswers } from './degradation/degraded-answers.ts';
 import { Admission } from './admission/admission.ts';
 import { buildPublicApp } from './public-app.ts';
 import { UpgradeTunnels } from './upgrade/upgrade-tunnels.ts';
+import { Tracing } from './observability/tracing.ts';
 import { OpenConnections } from './lifecycle/open-connections.ts';
 import { listenerProtocols } from './lifecycle/listener-server.ts';
 import type { PipelineHost } from './pipeline-host.ts';
@@ -66,6 +67,7 @@ export class Gateway implements AdminSurface, PipelineHost {
   private readonly accessLog: AccessLog;
   /** WebSocket and other upgrades, tunnelled outside the request pipeline (see UpgradeTunnels). */
   readonly tunnels: UpgradeTunnels;
+  readonly tracing: Tracing | undefined;
   /** With HTTP/2 on the public listener: its sessions and sockets, which Node's h2 server does not drain itself. */
   private readonly h2Connections: OpenConnections | undefined;
   private readonly probes = createProbeFactory();
@@ -122,6 +124,7 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.trusted = new TrustedProxies(opts.config.listener.trusted_proxies);
     this.targetRules = targetRulesOf(opts.config);
     this.requestIds = requestIdRulesOf(opts.config);
+    this.tracing = opts.config.tracing ? new Tracing(opts.config.tracing, opts.spanExporter) : undefined;
     this.admission = new Admission(this, this.degraded);
     this.publicApp = buildPublicApp(this, opts.config.listener, { admission: this.admission, degraded: this.degraded, dispatcher: this.dispatcher, accessLog: this.accessLog });
     this.tunnels = new UpgradeTunnels(this, this.degraded, this.accessLog);
@@ -327,6 +330,9 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.limiterRedis?.disconnect();
     await this.dispatcher.close();
     await this.probes.close();
+    await this.tracing?.shutdown().catch((e: unknown) => {
+      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'tracing: the last spans could not be exported');
+    });
     this.accessLog.flush();
   }
 

@@ -5,6 +5,7 @@ import type { ResponseCache } from './cache/response-cache.ts';
 import type { TrustedProxies } from './routing/trusted-proxies.ts';
 import type { TargetRules } from './routing/request-target.ts';
 import type { RequestIdRules } from './routing/request-id.ts';
+import type { Tracing } from './observability/tracing.ts';
 
 /**
  * What the request pipeline (admission, degraded answers, local replies, the public listener)
@@ -22,4 +23,6 @@ export interface PipelineHost {
   readonly trusted: TrustedProxies;
   readonly targetRules: TargetRules;
   readonly requestIds: RequestIdRules;
+  /** OpenTelemetry tracing; undefined when the config has no `tracing` block (the usual case). */
+  readonly tracing: Tracing | undefined;
 }

@@ -108,6 +108,7 @@ const { admission, degraded, dispatcher, accessLog } = parts;
     const status = reply.statusCode;
     host.metrics.request(ctx?.route.name ?? '-', status, ms / 1000, (ctx?.degradedMode ?? '') !== '');
     accessLog.write(req, reply, ms);
+    if (ctx?.trace) ctx.trace.end(status, ctx.cluster.name, ctx.flags, ctx.degradedMode, ctx.requestId);
     if (ctx?.fault?.active) ctx.route.fault!.release(ctx.fault);
     done();
   });

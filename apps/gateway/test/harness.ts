@@ -2,6 +2,7 @@ import { after } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { Agent, request, type Dispatcher } from 'undici';
 import { pino, type Logger } from 'pino';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { parseConfig, type GatewayConfigInput } from '@brownout/core/config';
 import { Gateway } from '../src/gateway.ts';
 import { DemoUpstream } from '../src/demo/demo-upstreams.ts';
@@ -62,6 +63,10 @@ export interface GatewayExtras {
   readonly adminReadToken?: string;
   /** Operational log; silent by default. */
   readonly log?: Logger;
+  /** Span exporter for a config with `tracing`. */
+  readonly spanExporter?: SpanExporter;
+  /** Access log target (`off` by default). */
+  readonly accessLog?: string;
 }
 
 /** Starts a gateway on ephemeral ports with a silent operational log and no access log. */
@@ -75,7 +80,8 @@ export async function gateway(input: GatewayConfigInput, extras: string | Gatewa
     snapshotPath: x.snapshotPath,
     reconcileMs: x.reconcileMs,
     heartbeatMs: x.heartbeatMs,
-    accessLog: 'off',
+    accessLog: x.accessLog ?? 'off',
+    spanExporter: x.spanExporter,
     adminToken: ADMIN_TOKEN,
     adminReadToken: x.adminReadToken,
     log: x.log ?? pino({ level: 'silent' }),

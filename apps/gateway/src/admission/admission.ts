@@ -85,6 +85,8 @@ export class Admission {
     // Set on the reply now, so every answer carries it: proxied, local or degraded.
     ctx.requestId = requestIdFor(req.headers['x-request-id'], trustedPeer, this.host.requestIds);
     if (ctx.requestId !== '') reply.header('x-request-id', ctx.requestId);
+    const tracing = this.host.tracing;
+    if (tracing) ctx.trace = tracing.startRequest(req.method, path, req.headers, route.name, trustedPeer);
     // The exact target the upstream receives: canonical, as routed (see rewriteUrl).
     ctx.target = url;
     const cl = req.headers['content-length'];

@@ -11,6 +11,7 @@ export function keepRestartFields(cur: GatewayConfig, next: GatewayConfig): { co
   if (JSON.stringify(next.listener.http2_protocol_options) !== JSON.stringify(cur.listener.http2_protocol_options)) restart.push('listener.http2_protocol_options');
   for (const f of ['address', 'port', 'token'] as const) if (next.admin[f] !== cur.admin[f]) restart.push(`admin.${f}`);
   if (next.workers !== cur.workers) restart.push('workers');
+  if (JSON.stringify(next.tracing) !== JSON.stringify(cur.tracing)) restart.push('tracing');
   // Turning TLS on or off, or client certificates, changes the server itself; certificates and
   // the minimum version reload in place.
   for (const sec of ['listener', 'admin'] as const) {
@@ -24,6 +25,7 @@ export function keepRestartFields(cur: GatewayConfig, next: GatewayConfig): { co
     config: {
       ...next,
       workers: cur.workers,
+      tracing: cur.tracing,
       listener: {
         ...next.listener,
         address: cur.listener.address,

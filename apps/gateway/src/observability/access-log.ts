@@ -57,6 +57,8 @@ export function createAccessLog(target: string): AccessLog {
         flags: ctx ? (ctx.flags === '' ? '-' : ctx.flags) : flag === '' ? '-' : flag,
         degraded: ctx?.degradedMode ? `${ctx.degradedMode}:${ctx.degradeReason}` : undefined,
         request_id: (ctx ? ctx.requestId : req.brownoutRequestId) || null,
+        // Only when tracing is on (absent otherwise).
+        trace_id: ctx?.trace?.traceId,
         client: req.ip,
         user_agent: req.headers['user-agent'] ?? null,
         // From the framing headers: a chunked body's size is not known without counting it.

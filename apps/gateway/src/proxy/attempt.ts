@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import type { ClusterRuntime, Host, ResourceLimits } from '@brownout/core';
 
 /** undici's callback-style handler, which reply-from's RequestHandler and undici's pools speak. */
@@ -49,6 +50,8 @@ export class Attempt implements LegacyHandler {
   startedAt = 0;
   /** Holds one of the cluster's pending slots while waiting for a busy host's connection. */
   pending: ResourceLimits | undefined;
+  /** Its CLIENT span, when the request is traced. */
+  span: Span | undefined;
 
   constructor(request: AttemptOwner, host: Host) {
     this.request = request;

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ClusterRuntime, Deadline, FaultDecision, RouteRuntime } from '@brownout/core';
+import type { RequestTrace } from '../observability/tracing.ts';
 
 /** Everything the gateway knows about one request, from routing to the access log. */
 export class RequestContext {
@@ -40,6 +41,8 @@ export class RequestContext {
   cacheKey = '';
   /** Receives a cacheable 200 once it has streamed completely (set by the gateway with cacheKey). */
   cacheStore: ((status: number, raw: Buffer[], body: Buffer) => void) | undefined;
+  /** The request's spans when tracing is on; undefined otherwise (the one check the request path pays). */
+  trace: RequestTrace | undefined;
 
   constructor(route: RouteRuntime, startedAt: number, deadline: Deadline) {
     this.route = route;

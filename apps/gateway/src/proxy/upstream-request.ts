@@ -20,7 +20,8 @@ import { classifyAttemptError, isLocalError, localErrorCode, resetReason } from 
 import { Attempt, DISCARDED, TIMED_OUT, onAttemptTimer, type AttemptOwner, type LegacyHandler } from './attempt.ts';
 import { cacheable, rawHeader } from './raw-headers.ts';
 import { bufferBody, contentLength } from './request-body.ts';
-import { upstreamHeaderList } from './upstream-headers.ts';
+import { TRACEPARENT_SLOT, upstreamHeaderList } from './upstream-headers.ts';
+import { attemptFailed, traceparentOf } from '../observability/tracing.ts';
 import { BodyTooLarge, ClientBodyFailed, streamedBody } from './streamed-body.ts';
 
 // Strings, not Buffers: undici names a string header with one table lookup, where an unknown
@@ -161,6 +162,10 @@ export class UpstreamRequest implements AttemptOwner {
     const headers = (this.headers ??= upstreamHeaderList(this.opts.headers, this.ctx));
     const budget = ctx.deadline.downstreamBudget(now, policy.per_try_timeout, hedging);
     headers[headers.length - 1] = budget === undefined ? undefined : String(budget);
+    if (ctx.trace) {
+      a.span = ctx.trace.attempt(this.cluster.name, host, ctx.attempts, this.inflight.length > 1);
+      headers[headers.length - TRACEPARENT_SLOT] = traceparentOf(a.span);
+    }
     if (hedging && policy.per_try_timeout < remaining) {
       a.cancelHedgeTimer = setTimeout(() => {
         this.onHedgeTimeout(a);
@@ -198,6 +203,7 @@ export class UpstreamRequest implements AttemptOwner {
       return false;
     }
     const host = a.host;
+    a.span?.setAttribute('http.response.status_code', status);
     const upstreamMs = performance.now() - a.startedAt;
     this.ctx.upstreamMs = upstreamMs;
     this.dispatcher.metrics.upstreamResponse(this.cluster.name, host.id, status, upstreamMs / 1000);
@@ -268,6 +274,7 @@ export class UpstreamRequest implements AttemptOwner {
   }
 
   onAttemptError(a: Attempt, err: Error): void {
+    if (a.span && err !== DISCARDED && !a.discarded) attemptFailed(a.span, err === TIMED_OUT ? 'per_try_timeout' : localErrorCode(err));
     const wasInflight = this.endAttempt(a);
     if (err === DISCARDED || a.discarded) return;
     if (a === this.committed) {
@@ -405,6 +412,11 @@ export class UpstreamRequest implements AttemptOwner {
       a.timer = undefined;
     }
     if (a.cancelHedgeTimer) clearTimeout(a.cancelHedgeTimer);
+    if (a.span) {
+      if (a.discarded) a.span.setAttribute('brownout.discarded', true);
+      a.span.end();
+      a.span = undefined;
+    }
     const i = this.inflight.indexOf(a);
     if (i >= 0) this.inflight.splice(i, 1);
     return true;

@@ -544,6 +544,24 @@ export const gatewayConfigSchema = z
      * admin API and aggregates metrics; it takes no traffic itself. Needs a restart to change.
      */
     workers: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),
+    /**
+     * OpenTelemetry tracing, off without this block: a SERVER span per routed request and a CLIENT
+     * span per upstream attempt (retries and hedges each get one), W3C traceparent to the upstream,
+     * exported over OTLP/HTTP. Needs a restart to change.
+     */
+    tracing: z
+      .strictObject({
+        service_name: z.string().min(1).max(200).default('brownout-gateway'),
+        /** Envoy's name: percent of traces started here (and of untrusted callers' traces) that are sampled. */
+        random_sampling: percent.default(100),
+        otlp_http: z.strictObject({
+          /** The collector's traces endpoint, e.g. http://127.0.0.1:4318/v1/traces. */
+          endpoint: z.url({ protocol: /^https?$/, error: 'an http(s) URL such as http://127.0.0.1:4318/v1/traces' }),
+          headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name'), z.string()).default({}),
+          timeout: positiveDuration.default(10_000),
+        }),
+      })
+      .optional(),
     clusters: z.array(clusterSchema).min(1),
     routes: z.array(routeSchema).min(1),
   })
