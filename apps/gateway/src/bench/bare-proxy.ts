@@ -1,12 +1,19 @@
 /**
  * The benchmark's baseline: bare @fastify/http-proxy with no engine, logger off, its own defaults
- * otherwise (as perf.md measured it). Usage: node bare-proxy.js <upstream-url> <port>
+ * otherwise (as perf.md measured it). Usage: node bare-proxy.js <upstream-url> <port> [<cert> <key> [h2]]
+ * — with a certificate and key it serves HTTPS (HTTP/1.1), adding `h2` it serves h2 and HTTP/1.1 by
+ * ALPN, as the gateway's listener does with `tls` and codec_type AUTO.
  */
+import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
 import httpProxy from '@fastify/http-proxy';
 
-const [upstream, port] = process.argv.slice(2);
-const app = Fastify({ logger: false });
+const [upstream, port, cert, key, h2] = process.argv.slice(2);
+const tls = cert && key ? { cert: readFileSync(cert), key: readFileSync(key) } : undefined;
+// One type for the three servers: the proxy plugin is registered the same way on each.
+const app = (
+  tls ? (h2 === 'h2' ? Fastify({ logger: false, http2: true, https: { ...tls, allowHTTP1: true } }) : Fastify({ logger: false, https: tls })) : Fastify({ logger: false })
+) as ReturnType<typeof Fastify>;
 await app.register(httpProxy, { upstream: upstream!, disableRequestLogging: true });
 await app.listen({ host: '127.0.0.1', port: Number(port) });
 process.stdout.write('ready\n');
