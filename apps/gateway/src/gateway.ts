@@ -31,7 +31,7 @@ import { DegradedAnswers } from './degradation/degraded-answers.ts';
 import { Admission } from './admission/admission.ts';
 import { buildPublicApp } from './public-app.ts';
 import { UpgradeTunnels } from './upgrade/upgrade-tunnels.ts';
-import { Tracing } from './observability/tracing.ts';
+import type { Tracing } from './observability/tracing.ts';
 import { OpenConnections } from './lifecycle/open-connections.ts';
 import { listenerProtocols } from './lifecycle/listener-server.ts';
 import type { PipelineHost } from './pipeline-host.ts';
@@ -67,7 +67,9 @@ export class Gateway implements AdminSurface, PipelineHost {
   private readonly accessLog: AccessLog;
   /** WebSocket and other upgrades, tunnelled outside the request pipeline (see UpgradeTunnels). */
   readonly tunnels: UpgradeTunnels;
-  readonly tracing: Tracing | undefined;
+  /** Built by listen() when the config has `tracing`: the SDK is loaded only then. */
+  tracing: Tracing | undefined;
+  private readonly spanExporter: GatewayOptions['spanExporter'];
   /** With HTTP/2 on the public listener: its sessions and sockets, which Node's h2 server does not drain itself. */
   private readonly h2Connections: OpenConnections | undefined;
   private readonly probes = createProbeFactory();
@@ -124,7 +126,7 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.trusted = new TrustedProxies(opts.config.listener.trusted_proxies);
     this.targetRules = targetRulesOf(opts.config);
     this.requestIds = requestIdRulesOf(opts.config);
-    this.tracing = opts.config.tracing ? new Tracing(opts.config.tracing, opts.spanExporter) : undefined;
+    this.spanExporter = opts.spanExporter;
     this.admission = new Admission(this, this.degraded);
     this.publicApp = buildPublicApp(this, opts.config.listener, { admission: this.admission, degraded: this.degraded, dispatcher: this.dispatcher, accessLog: this.accessLog });
     this.tunnels = new UpgradeTunnels(this, this.degraded, this.accessLog);
@@ -160,6 +162,11 @@ export class Gateway implements AdminSurface, PipelineHost {
 
   /** Starts health checks and both listeners; returns their bound addresses. */
   async listen(): Promise<{ public: string; admin: string }> {
+    const tc = this.config.tracing;
+    if (tc) {
+      const { Tracing } = await import('./observability/tracing.ts');
+      this.tracing = new Tracing(tc, this.spanExporter);
+    }
     await this.dns.refresh();
     this.engine.start();
     await this.switchSync?.start();

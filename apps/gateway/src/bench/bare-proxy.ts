@@ -5,7 +5,7 @@
  * ALPN, as the gateway's listener does with `tls` and codec_type AUTO.
  */
 import { readFileSync } from 'node:fs';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import httpProxy from '@fastify/http-proxy';
 
 const [upstream, port, cert, key, h2] = process.argv.slice(2);
@@ -13,7 +13,7 @@ const tls = cert && key ? { cert: readFileSync(cert), key: readFileSync(key) } :
 // One type for the three servers: the proxy plugin is registered the same way on each.
 const app = (
   tls ? (h2 === 'h2' ? Fastify({ logger: false, http2: true, https: { ...tls, allowHTTP1: true } }) : Fastify({ logger: false, https: tls })) : Fastify({ logger: false })
-) as ReturnType<typeof Fastify>;
+) as unknown as FastifyInstance;
 await app.register(httpProxy, { upstream: upstream!, disableRequestLogging: true });
 await app.listen({ host: '127.0.0.1', port: Number(port) });
 process.stdout.write('ready\n');

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ClusterRuntime, Deadline, FaultDecision, RouteRuntime } from '@brownout/core';
-import type { RequestTrace } from '../observability/tracing.ts';
+import type { RequestTrace } from '../observability/request-trace.ts';
 
 /** Everything the gateway knows about one request, from routing to the access log. */
 export class RequestContext {

@@ -21,7 +21,7 @@ import { Attempt, DISCARDED, TIMED_OUT, onAttemptTimer, type AttemptOwner, type 
 import { cacheable, rawHeader } from './raw-headers.ts';
 import { bufferBody, contentLength } from './request-body.ts';
 import { TRACEPARENT_SLOT, upstreamHeaderList } from './upstream-headers.ts';
-import { attemptFailed, traceparentOf } from '../observability/tracing.ts';
+import { attemptFailed, traceparentOf } from '../observability/request-trace.ts';
 import { BodyTooLarge, ClientBodyFailed, streamedBody } from './streamed-body.ts';
 
 // Strings, not Buffers: undici names a string header with one table lookup, where an unknown

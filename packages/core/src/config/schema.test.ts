@@ -156,6 +156,31 @@ routes:
     assert.deepEqual(issues, [{ path: 'clusters.0.outlier_detection.max_ejection_time', message: 'cannot be smaller than base_ejection_time' }]);
   });
 
+  it('HTTP/2, upgrades and tracing: defaults, and bad values named by field', () => {
+    const cfg = parseConfig({ ...minimal(), routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'a', upgrade_configs: [{ upgrade_type: 'WebSocket' }] }] });
+    assert.equal(cfg.listener.codec_type, 'AUTO');
+    assert.equal(cfg.listener.http2_protocol_options.max_concurrent_streams, 100);
+    assert.deepEqual(cfg.routes[0]!.upgrade_configs, [{ upgrade_type: 'websocket', enabled: true }]);
+    assert.equal(cfg.tracing, undefined, 'tracing is off by default');
+    const paths = issuesOf(() =>
+      parseConfig({
+        ...minimal(),
+        listener: { codec_type: 'HTTP3', http2_protocol_options: { max_concurrent_streams: 0 } },
+        clusters: [{ name: 'a', hosts: ['127.0.0.1:9000'], http2_protocol_options: { max_concurrent_streams: 70_000 } }],
+        routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'a', upgrade_configs: [{ upgrade_type: 'web socket\r\n' }] }],
+        tracing: { random_sampling: 101, otlp_http: { endpoint: 'file:///etc/passwd' } },
+      }),
+    ).map(i => i.path);
+    for (const p of [
+      'listener.codec_type',
+      'listener.http2_protocol_options.max_concurrent_streams',
+      'clusters.0.http2_protocol_options.max_concurrent_streams',
+      'routes.0.upgrade_configs.0.upgrade_type',
+      'tracing.random_sampling',
+      'tracing.otlp_http.endpoint',
+    ]) assert.ok(paths.includes(p), `${p} in ${paths.join(', ')}`);
+  });
+
   it('rejects unknown fields (typos must not pass silently)', () => {
     const issues = issuesOf(() => parseConfig({ ...minimal(), routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'a', timout: '1s' }] }));
     assert.equal(issues[0]!.path, 'routes.0');
