@@ -6,6 +6,7 @@
  *   TLS HTTP/1.1   gateway (listener.tls, codec_type HTTP1)  vs bare https            (wrk)
  *   h2 over TLS    gateway (listener.tls, codec_type AUTO)   vs bare http2+allowHTTP1 (h2load, 10 connections × 10 streams)
  *   tracing        gateway with `tracing` (100% sampled, OTLP/HTTP to an nginx sink) vs the same gateway without
+ *   upstream h2    gateway to an nginx upstream over TLS with cluster `http2_protocol_options` vs HTTP/1.1 over TLS
  * Run: npm run bench:protocols (after `apt-get install -y wrk nginx-light nghttp2-client`).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
@@ -22,14 +23,16 @@ const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
 const MEASURE_S = Number(process.env.BENCH_SECONDS ?? 5);
 const UPSTREAM = 18180;
 const SINK = 18189;
-const PORTS = { 'gateway-tls': 18181, 'bare-tls': 18182, 'gateway-h2': 18183, 'bare-h2': 18184, 'gateway-plain': 18185, 'gateway-traced': 18186 } as const;
+const UPSTREAM_TLS = 18187;
+const UPSTREAM_H2 = 18188;
+const PORTS = { 'gateway-tls': 18181, 'bare-tls': 18182, 'gateway-h2': 18183, 'bare-h2': 18184, 'gateway-plain': 18185, 'gateway-traced': 18186, 'gateway-up-tls': 18190, 'gateway-up-h2': 18191 } as const;
 type Case = keyof typeof PORTS;
 const CASES = Object.keys(PORTS) as Case[];
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'brownout-bench-proto-'));
 
 ['wrk', 'h2load', 'nginx', 'taskset', 'openssl'].forEach(need);
-for (const p of [UPSTREAM, SINK, ...Object.values(PORTS)]) await assertFree(p);
+for (const p of [UPSTREAM, SINK, UPSTREAM_TLS, UPSTREAM_H2, ...Object.values(PORTS)]) await assertFree(p);
 
 // A self-signed EC certificate for 127.0.0.1 (the load generators do not verify it).
 const cert = join(dir, 'cert.pem');
@@ -73,13 +76,16 @@ function load(c: Case, seconds: number, pid?: number): Run {
 
 // ---- upstream, tracing sink and proxies --------------------------------------------------------
 start(0, 'nginx', ['-c', nginxConf(dir, 'upstream', `server { listen 127.0.0.1:${UPSTREAM}; location / { return 200 'hello world'; } }
-  server { listen 127.0.0.1:${SINK}; location / { return 200 '{}'; } }`)]);
+  server { listen 127.0.0.1:${SINK}; location / { return 200 '{}'; } }
+  server { listen 127.0.0.1:${UPSTREAM_TLS} ssl; ssl_certificate ${cert}; ssl_certificate_key ${key}; location / { return 200 'hello world'; } }
+  server { listen 127.0.0.1:${UPSTREAM_H2} ssl http2; ssl_certificate ${cert}; ssl_certificate_key ${key}; location / { return 200 'hello world'; } }`)]);
 await waitForPort(UPSTREAM);
 
-const gw = (c: Case, extra: Record<string, unknown>): ChildProcess => {
-  const base = benchGatewayConfig(PORTS[c], UPSTREAM) as { listener: Record<string, unknown> };
+const gw = (c: Case, extra: Record<string, unknown>, cluster: Record<string, unknown> = {}): ChildProcess => {
+  const base = benchGatewayConfig(PORTS[c], UPSTREAM) as { listener: Record<string, unknown>; clusters: Record<string, unknown>[] };
   const f = join(dir, `${c}.yaml`);
-  writeFileSync(f, stringify({ ...base, ...extra, listener: { ...base.listener, ...(extra.listener as Record<string, unknown> | undefined) } }));
+  const clusters = [{ ...base.clusters[0], ...cluster }];
+  writeFileSync(f, stringify({ ...base, ...extra, clusters, listener: { ...base.listener, ...(extra.listener as Record<string, unknown> | undefined) } }));
   return start(1, process.execPath, [join(DIST, 'main.js'), '--config', f, '--access-log', 'off']);
 };
 const tls = { certificate_chain: { filename: cert }, private_key: { filename: key } };
@@ -90,6 +96,9 @@ const procs: Record<Case, ChildProcess> = {
   'bare-h2': start(1, process.execPath, [join(DIST, 'bench/bare-proxy.js'), `http://127.0.0.1:${UPSTREAM}`, String(PORTS['bare-h2']), cert, key, 'h2']),
   'gateway-plain': gw('gateway-plain', {}),
   'gateway-traced': gw('gateway-traced', { tracing: { random_sampling: 100, otlp_http: { endpoint: `http://127.0.0.1:${SINK}/v1/traces` } } }),
+  // The self-signed certificate is its own CA.
+  'gateway-up-tls': gw('gateway-up-tls', {}, { hosts: [`127.0.0.1:${UPSTREAM_TLS}`], tls: { trusted_ca: { filename: cert } } }),
+  'gateway-up-h2': gw('gateway-up-h2', {}, { hosts: [`127.0.0.1:${UPSTREAM_H2}`], tls: { trusted_ca: { filename: cert } }, http2_protocol_options: {} }),
 };
 for (const c of CASES) await waitForPort(PORTS[c]);
 
@@ -109,6 +118,7 @@ const figures = {
   tls_http1_gateway_vs_bare: ratio('gateway-tls', 'bare-tls'),
   h2_gateway_vs_bare: ratio('gateway-h2', 'bare-h2'),
   tracing_on_vs_off: ratio('gateway-traced', 'gateway-plain'),
+  upstream_h2_vs_upstream_tls_http1: ratio('gateway-up-h2', 'gateway-up-tls'),
 };
 const summary = CASES.map(c => ({ case: c, rps: Math.round(median(results[c].map(r => r.rps))), rps_per_proxy_cpu_s: Math.round(median(results[c].map(perCpu))) }));
 process.stdout.write('\n');
@@ -117,6 +127,7 @@ process.stdout.write(`\nrequests per proxy CPU-second, median of ${ROUNDS} same-
 process.stdout.write(`  TLS HTTP/1.1, gateway / bare: ${(figures.tls_http1_gateway_vs_bare * 100).toFixed(1)}%\n`);
 process.stdout.write(`  h2 over TLS,  gateway / bare: ${(figures.h2_gateway_vs_bare * 100).toFixed(1)}%\n`);
 process.stdout.write(`  tracing on (100% sampled, OTLP/HTTP) / off: ${(figures.tracing_on_vs_off * 100).toFixed(1)}%\n`);
+process.stdout.write(`  upstream h2 / upstream HTTP/1.1, both over TLS: ${(figures.upstream_h2_vs_upstream_tls_http1 * 100).toFixed(1)}%\n`);
 const outDir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
 writeFileSync(
