@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { eventually, gateway, sleep } from './harness.ts';
+import { TestCa } from './test-ca.ts';
 
 /** A WebSocket echo upstream on loopback that records each handshake's headers; `/deny` is refused (401). */
 async function echoServer(name: string): Promise<{ port: number; handshakes: IncomingHttpHeaders[]; connections: number; close(): Promise<void> }> {
@@ -84,6 +85,26 @@ describe('WebSocket pass-through (upgrade_configs)', () => {
     ws.close();
     await eventually(() => g.gw.tunnels.size === 0, 3_000, 'the tunnel to close');
     assert.match((await g.adminGet('/stats/prometheus')).text, /brownout_upgrades_active 0/);
+  });
+
+  it('wss: an upgrade over the TLS listener that also speaks h2 (codec_type AUTO) is tunnelled too', async () => {
+    const ca = new TestCa();
+    const leaf = ca.issue('gw');
+    const a = await echoServer('a');
+    const g = await gateway({
+      listener: { tls: { certificate_chain: { filename: leaf.cert }, private_key: { filename: leaf.key } } },
+      clusters: [{ name: 'api', hosts: [`127.0.0.1:${a.port}`] }],
+      routes: [wsRoute],
+    });
+    const ws = new WebSocket(`${g.url.replace('http', 'wss')}/secure`, { ca: ca.pem('ca.pem') });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => { resolve(); });
+      ws.once('error', reject);
+    });
+    ws.send('tls');
+    assert.equal(await nextMessage(ws), 'a:tls');
+    assert.equal(a.handshakes[0]!['x-forwarded-proto'], 'https');
+    ws.close();
   });
 
   it('a route without upgrade_configs refuses the upgrade (403 UPG) and a disabled entry too', async () => {

@@ -207,9 +207,12 @@ export class UpgradeTunnels {
     t.connectTimer = setTimeout(() => {
       up.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }));
     }, timerDelay(cluster.config.connect_timeout));
-    t.handshakeTimer = setTimeout(() => {
-      this.handshakeTimeout(req, t);
-    }, timerDelay(route.config.timeout));
+    // The route timeout bounds the handshake (0 disables it, as for requests); not the tunnel's life.
+    if (route.config.timeout > 0) {
+      t.handshakeTimer = setTimeout(() => {
+        this.handshakeTimeout(req, t);
+      }, timerDelay(route.config.timeout));
+    }
     up.on('socket', s => {
       s.once(tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(t.connectTimer);
