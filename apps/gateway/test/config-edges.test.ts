@@ -31,6 +31,34 @@ describe('config edges', () => {
     assert.equal((await g.get('/x')).status, 200);
   });
 
+  it('codec_type, http2_protocol_options and tracing wait for a restart; upgrade_configs reloads at once', async () => {
+    const ups = await upstreams(1);
+    const dir = mkdtempSync(join(tmpdir(), 'brownout-reload-'));
+    const file = join(dir, 'gw.yaml');
+    const base = { clusters: [{ name: 'api', hosts: hostsOf(ups) }], routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api' }] };
+    writeFileSync(file, stringify({ ...base, listener: { port: 0 }, admin: { port: 0 } }));
+    const g = await gateway(base, file);
+    writeFileSync(
+      file,
+      stringify({
+        ...base,
+        listener: { port: 0, codec_type: 'HTTP2', http2_protocol_options: { max_concurrent_streams: 10 } },
+        admin: { port: 0 },
+        routes: [{ ...base.routes[0], upgrade_configs: [{ upgrade_type: 'websocket' }] }],
+        tracing: { otlp_http: { endpoint: 'http://127.0.0.1:4318/v1/traces' } },
+      }),
+    );
+    const r = (await g.adminPost('/reload')).json<{ ok: boolean; restart_required: string[] }>();
+    assert.equal(r.ok, true);
+    assert.deepEqual(r.restart_required, ['listener.codec_type', 'listener.http2_protocol_options', 'tracing']);
+    assert.equal(g.gw.currentConfig.listener.codec_type, 'AUTO', 'the running listener is what /config shows');
+    assert.equal(g.gw.currentConfig.tracing, undefined);
+    assert.equal(g.gw.tracing, undefined, 'no tracer appeared on reload');
+    assert.deepEqual(g.gw.currentConfig.routes[0]!.upgrade_configs, [{ upgrade_type: 'websocket', enabled: true }]);
+    // Still HTTP/1.1 on the wire.
+    assert.equal((await g.get('/x')).status, 200);
+  });
+
   it('a cluster whose every host name fails to resolve is a loud error once and a metric on every refresh', async () => {
     const cfg = parseConfig({ clusters: [{ name: 'c', hosts: ['a.invalid:80', 'b.invalid:80'] }, { name: 'ok', hosts: ['10.0.0.1:80'] }], routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'c' }] });
     const r = await resolveConfig(cfg, new Map(), () => Promise.reject(new Error('ENOTFOUND')));
