@@ -9,14 +9,19 @@ import { parseConfig } from '@brownout/core/config';
 import { gateway, hostsOf, recordingLog, upstreams } from './harness.ts';
 import { resolveConfig } from '../src/discovery/dns-resolver.ts';
 
+/** A gateway started from a config file (on ephemeral ports) that a test rewrites and reloads. */
+async function reloadableGateway(): Promise<{ g: Awaited<ReturnType<typeof gateway>>; file: string; base: { clusters: { name: string; hosts: string[] }[]; routes: { name: string; match: { prefix: string }; cluster: string }[] } }> {
+  const ups = await upstreams(1);
+  const dir = mkdtempSync(join(tmpdir(), 'brownout-reload-'));
+  const file = join(dir, 'gw.yaml');
+  const base = { clusters: [{ name: 'api', hosts: hostsOf(ups) }], routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api' }] };
+  writeFileSync(file, stringify({ ...base, listener: { port: 0 }, admin: { port: 0 } }));
+  return { g: await gateway(base, file), file, base };
+}
+
 describe('config edges', () => {
   it('a reload that changes the listener port keeps the bound one in /config and names the fields that need a restart', async () => {
-    const ups = await upstreams(1);
-    const dir = mkdtempSync(join(tmpdir(), 'brownout-reload-'));
-    const file = join(dir, 'gw.yaml');
-    const base = { clusters: [{ name: 'api', hosts: hostsOf(ups) }], routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api' }] };
-    writeFileSync(file, stringify({ ...base, listener: { port: 0 }, admin: { port: 0 } }));
-    const g = await gateway(base, file);
+    const { g, file, base } = await reloadableGateway();
     const bound = (g.gw.publicApp.server.address() as AddressInfo).port;
     writeFileSync(file, stringify({ ...base, listener: { port: 18_999, max_header_bytes: 32_768 }, admin: { port: 0 }, routes: [{ ...base.routes[0], timeout: '3s' }] }));
     const r = (await g.adminPost('/reload')).json<{ ok: boolean; restart_required: string[] }>();
@@ -32,12 +37,7 @@ describe('config edges', () => {
   });
 
   it('codec_type, http2_protocol_options and tracing wait for a restart; upgrade_configs reloads at once', async () => {
-    const ups = await upstreams(1);
-    const dir = mkdtempSync(join(tmpdir(), 'brownout-reload-'));
-    const file = join(dir, 'gw.yaml');
-    const base = { clusters: [{ name: 'api', hosts: hostsOf(ups) }], routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api' }] };
-    writeFileSync(file, stringify({ ...base, listener: { port: 0 }, admin: { port: 0 } }));
-    const g = await gateway(base, file);
+    const { g, file, base } = await reloadableGateway();
     writeFileSync(
       file,
       stringify({
