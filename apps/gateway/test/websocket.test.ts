@@ -107,6 +107,27 @@ describe('WebSocket pass-through (upgrade_configs)', () => {
     ws.close();
   });
 
+  it('idle_timeout closes a tunnel with no bytes either way (flag SI), and traffic in either direction keeps it open', async () => {
+    const a = await echoServer('a');
+    const g = await gateway({ clusters: [{ name: 'api', hosts: [`127.0.0.1:${a.port}`] }], routes: [{ ...wsRoute, idle_timeout: '400ms' }] });
+    const busy = (await open(`${g.url.replace('http', 'ws')}/busy`)).ws;
+    const quiet = (await open(`${g.url.replace('http', 'ws')}/quiet`)).ws;
+    const quietClosed = new Promise<number>(r => quiet.once('close', code => { r(code); }));
+    let busyClosed = false;
+    busy.once('close', () => { busyClosed = true; });
+    // 1 s of a message every 150 ms on one, silence on the other.
+    for (let i = 0; i < 7; i++) {
+      busy.send(`k${i}`);
+      await nextMessage(busy);
+      await sleep(150);
+    }
+    await quietClosed;
+    assert.equal(busyClosed, false, 'a tunnel carrying bytes stays open past idle_timeout');
+    const prom = (await g.adminGet('/stats/prometheus')).text;
+    assert.match(prom, /brownout_local_replies_total\{route="chat",flag="SI"\} 1/);
+    busy.close();
+  });
+
   it('a route without upgrade_configs refuses the upgrade (403 UPG) and a disabled entry too', async () => {
     const a = await echoServer('a');
     const g = await gateway({

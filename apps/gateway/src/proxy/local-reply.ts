@@ -27,6 +27,8 @@ export const ResponseFlag = {
   LocalError: 'LE',
   /** Envoy's downstream protocol error: the request was refused as malformed (bad target, bad HTTP). */
   DownstreamProtocolError: 'DPE',
+  /** Envoy's stream idle timeout: an upgraded connection closed after `idle_timeout` without bytes. */
+  StreamIdleTimeout: 'SI',
   /** Brownout's own: a protocol upgrade (WebSocket, h2c) the route does not allow. */
   UpgradeRefused: 'UPG',
 } as const;

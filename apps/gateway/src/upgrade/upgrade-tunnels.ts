@@ -312,6 +312,17 @@ export class UpgradeTunnels {
     up.on('close', () => {
       this.close(t);
     });
+    // Envoy's stream idle timeout: bytes either way pass through the client's socket (read or
+    // written), so its inactivity timer is the tunnel's.
+    const idle = t.route!.config.idle_timeout;
+    if (idle > 0) {
+      (client as Duplex & { setTimeout(ms: number): void }).setTimeout(timerDelay(idle));
+      client.once('timeout', () => {
+        t.flags = t.flags === '' ? 'SI' : `${t.flags},SI`;
+        this.host.metrics.localReply(t.route!.name, 'SI');
+        this.close(t);
+      });
+    }
     client.pipe(up);
     up.pipe(client);
   }

@@ -461,6 +461,12 @@ const routeSchema = z.strictObject({
     .array(z.strictObject({ upgrade_type: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\/[A-Za-z0-9!#$%&'*+.^_`|~-]+)?$/, 'a protocol token such as "websocket"').transform(s => s.toLowerCase()), enabled: z.boolean().default(true) }))
     .max(16)
     .default([]),
+  /**
+   * Envoy's RouteAction.idle_timeout (default: its stream_idle_timeout, 5 min): an upgraded
+   * connection with no bytes either way for this long is closed, so idle tunnels cannot hold the
+   * cluster's connections forever. 0 disables it. (Requests are bounded by `timeout` instead.)
+   */
+  idle_timeout: duration.default(300_000),
   circuit_breaker: breakerSchema.optional(),
   rate_limit: rateLimitSchema.optional(),
   fault: faultSchema.optional(),
