@@ -15,7 +15,7 @@ before(() => {
   ca.issue('upstream');
 });
 
-type Mode = 'ok' | '503' | 'reset';
+type Mode = 'ok' | '503' | 'reset' | 'refuse-stream';
 interface H2Upstream { port: number; versions: string[]; sessions: number; trafficSessions: Set<unknown>; mode: Mode; lastHeaders: Record<string, unknown> }
 
 async function h2Upstream(secure: boolean, allowHTTP1 = false): Promise<H2Upstream> {
@@ -26,8 +26,8 @@ async function h2Upstream(secure: boolean, allowHTTP1 = false): Promise<H2Upstre
       state.trafficSessions.add(req.stream.session);
       state.lastHeaders = req.headers;
     }
-    if (state.mode === 'reset' && req.url !== '/healthz') {
-      req.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    if ((state.mode === 'reset' || state.mode === 'refuse-stream') && req.url !== '/healthz') {
+      req.stream.close(state.mode === 'reset' ? constants.NGHTTP2_INTERNAL_ERROR : constants.NGHTTP2_REFUSED_STREAM);
       return;
     }
     let body = '';
@@ -122,5 +122,19 @@ describe('HTTP/2 to upstreams (http2_protocol_options)', () => {
     assert.equal(st.find(h => h.port === bad.port)!.ejected, true, 'the 503 host is out');
     assert.equal(st.find(h => h.port === resetting.port)!.ejected, true, 'the resetting host is out');
     assert.equal(st.find(h => h.port === good.port)!.ejected, false);
+  });
+
+  it('a stream the host refuses (RST_STREAM REFUSED_STREAM) is retried under retry_on refused-stream, and said so when it is not', async () => {
+    const good = await h2Upstream(true);
+    const refusing = await h2Upstream(true);
+    refusing.mode = 'refuse-stream';
+    const cluster = (hosts: H2Upstream[]) => ({ name: 'api', hosts: hosts.map(u => `127.0.0.1:${u.port}`), lb_policy: 'ROUND_ROBIN' as const, tls: tlsBlock(), http2_protocol_options: {} });
+    const g = await gateway({ clusters: [cluster([refusing, good])], routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api', retry_policy: { retry_on: 'refused-stream', num_retries: 1 } }] });
+    for (let i = 0; i < 4; i++) assert.equal((await g.get(`/s/${i}`)).status, 200);
+    assert.ok(refusing.versions.length >= 1, 'the refusing host was tried');
+    const only = await gateway({ clusters: [cluster([refusing])], routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api' }] });
+    const r = await only.get('/n');
+    assert.equal(r.status, 503);
+    assert.match(r.text, /reset reason: refused stream/);
   });
 });

@@ -20,6 +20,9 @@ export function classifyAttemptError(err: unknown): ResetKind {
   if (typeof code === 'string') {
     if (CONNECT_CODES.has(code) || isTlsFailure(code)) return ResetKind.ConnectFailure;
     if (code === 'UND_ERR_HEADERS_TIMEOUT') return ResetKind.PerTryTimeout;
+    // An h2 upstream's RST_STREAM(REFUSED_STREAM): the request was not processed (RFC 9113 §8.7),
+    // Envoy's `refused-stream` retry condition. Node reports it with the code name in the message.
+    if (code === 'ERR_HTTP2_STREAM_ERROR' && (err as Error).message.includes('REFUSED_STREAM')) return ResetKind.RefusedStream;
   }
   return ResetKind.Reset;
 }
