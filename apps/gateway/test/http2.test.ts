@@ -118,7 +118,7 @@ describe('HTTP/2 downstream', () => {
     assert.equal(out, '2 200');
   });
 
-  it('streams beyond max_concurrent_streams are refused by the client setting, and a burst of reset streams leaves the gateway serving with nothing charged to the host', async () => {
+  it('max_concurrent_streams is advertised, and a burst of reset streams or an oversized header list leaves the gateway serving with nothing charged to the host', async () => {
     const ups = await upstreams(1);
     const g = await gateway({
       listener: { tls, http2_protocol_options: { max_concurrent_streams: 5 } },
@@ -134,6 +134,15 @@ describe('HTTP/2 downstream', () => {
       req.on('error', () => undefined);
       req.close(constants.NGHTTP2_CANCEL);
     }
+    // A header list over max_header_bytes never reaches the upstream; the gateway keeps serving.
+    const big = await session(g.url.replace('http:', 'https:'));
+    big.on('error', () => undefined);
+    await new Promise(r => setTimeout(r, 300)); // the cancelled streams that did get through have landed
+    const hitsBefore = ups[0]!.hits;
+    const refused = await h2get(big, '/big', { headers: { 'x-big': 'x'.repeat(40_000) } }).then(r => r.status, (e: unknown) => (e as Error).message);
+    assert.notEqual(refused, 200, `an oversized header list is refused (${String(refused)})`);
+    assert.equal(ups[0]!.hits, hitsBefore, 'and never proxied');
+    big.destroy();
     const fresh = await session(g.url.replace('http:', 'https:'));
     assert.equal((await h2get(fresh, '/after')).status, 200);
     const h = g.gw.engine.clusters.get('api')!.hostStatuses()[0]!;
