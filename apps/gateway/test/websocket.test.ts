@@ -1,6 +1,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { eventually, gateway, sleep } from './harness.ts';
@@ -126,6 +127,35 @@ describe('WebSocket pass-through (upgrade_configs)', () => {
     const prom = (await g.adminGet('/stats/prometheus')).text;
     assert.match(prom, /brownout_local_replies_total\{route="chat",flag="SI"\} 1/);
     busy.close();
+  });
+
+  it('a cluster with tls: the tunnel goes over TLS to the host, and a certificate that does not verify is a connect failure (503, charged)', async () => {
+    const ca = new TestCa();
+    ca.issue('upstream');
+    const server = createHttpsServer({ cert: ca.pem('upstream.pem'), key: ca.pem('upstream.key') });
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', ws => {
+      ws.on('error', () => undefined);
+      ws.on('message', (m: Buffer) => { ws.send(`tls:${m.toString()}`); });
+    });
+    await new Promise<void>(r => server.listen(0, '127.0.0.1', () => { r(); }));
+    after(() => new Promise<void>(r => {
+      for (const c of wss.clients) c.terminate();
+      server.close(() => { r(); });
+    }));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const g = await gateway({
+      clusters: [{ name: 'api', hosts: [host], tls: { trusted_ca: { filename: ca.file('ca.pem') } } }, { name: 'untrusted', hosts: [host], tls: {} }],
+      routes: [{ ...wsRoute, name: 'bad', match: { prefix: '/bad' }, cluster: 'untrusted' }, wsRoute],
+    });
+    const { ws } = await open(`${g.url.replace('http', 'ws')}/ok`);
+    ws.send('hi');
+    assert.equal(await nextMessage(ws), 'tls:hi');
+    ws.close();
+    const e = await open(`${g.url.replace('http', 'ws')}/bad`).then(() => undefined, (err: unknown) => err as { status: number; body: string });
+    assert.equal(e?.status, 503);
+    assert.match(e.body, /remote connection failure, transport failure reason: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/);
+    assert.equal(g.gw.engine.clusters.get('untrusted')!.hostStatuses()[0]!.stats.cx_connect_fail, 1);
   });
 
   it('a route without upgrade_configs refuses the upgrade (403 UPG) and a disabled entry too', async () => {
