@@ -9,7 +9,17 @@ import { TestCa } from './test-ca.ts';
 
 /** A WebSocket echo upstream on loopback that records each handshake's headers; `/deny` is refused (401). */
 async function echoServer(name: string): Promise<{ port: number; handshakes: IncomingHttpHeaders[]; connections: number; close(): Promise<void> }> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, verifyClient: (info: { req: IncomingMessage }) => info.req.url !== '/deny' });
+  // `/deny` is refused with 401, `…/fail` with 500 (an upstream failure for the breaker).
+  const wss = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number) => void) => {
+      const url = info.req.url ?? '';
+      if (url === '/deny') done(false, 401);
+      else if (url.endsWith('/fail')) done(false, 500);
+      else done(true);
+    },
+  });
   const state = { handshakes: [] as IncomingHttpHeaders[], connections: 0 };
   wss.on('connection', (ws, req) => {
     state.connections++;
@@ -156,6 +166,34 @@ describe('WebSocket pass-through (upgrade_configs)', () => {
     assert.equal(e?.status, 503);
     assert.match(e.body, /remote connection failure, transport failure reason: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/);
     assert.equal(g.gw.engine.clusters.get('untrusted')!.hostStatuses()[0]!.stats.cx_connect_fail, 1);
+  });
+
+  it('an upgrade the breaker let through but the connection limit refused gives the half-open probe slot back', async () => {
+    const a = await echoServer('a');
+    const g = await gateway({
+      clusters: [{ name: 'api', hosts: [`127.0.0.1:${a.port}`], circuit_breakers: { thresholds: [{ max_connections: 1 }] } }],
+      routes: [
+        { name: 'probe', match: { prefix: '/probe' }, cluster: 'api', upgrade_configs: [{ upgrade_type: 'websocket' }], circuit_breaker: { consecutive_failures: 1, open_duration: '200ms' } },
+        { name: 'hold', match: { prefix: '/hold' }, cluster: 'api', upgrade_configs: [{ upgrade_type: 'websocket' }] },
+      ],
+    });
+    const ws = g.url.replace('http', 'ws');
+    const failed = await open(`${ws}/probe/fail`).then(() => undefined, (e: unknown) => e as { status: number });
+    assert.equal(failed?.status, 500, 'the upstream refused with 500: the breaker opens');
+    assert.equal(g.gw.engine.routes.find(r => r.name === 'probe')!.breaker!.current, 'open');
+    await eventually(() => g.gw.tunnels.size === 0, 2_000, 'the failed handshake to close');
+    const held = (await open(`${ws}/hold`)).ws; // takes the cluster's only connection
+    await sleep(250); // the breaker may probe now
+    const overflow = await open(`${ws}/probe/x`).then(() => undefined, (e: unknown) => e as { status: number; body: string });
+    assert.equal(overflow?.status, 503);
+    assert.match(overflow.body, /overflow/);
+    held.close();
+    await eventually(() => g.gw.tunnels.size === 0, 2_000, 'the held tunnel to close');
+    const probe = await open(`${ws}/probe/ok`);
+    probe.ws.send('p');
+    assert.equal(await nextMessage(probe.ws), 'a:p', 'the probe went through: its slot was given back');
+    assert.equal(g.gw.engine.routes.find(r => r.name === 'probe')!.breaker!.current, 'closed');
+    probe.ws.close();
   });
 
   it('a route without upgrade_configs refuses the upgrade (403 UPG) and a disabled entry too', async () => {

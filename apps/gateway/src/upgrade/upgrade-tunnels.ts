@@ -175,6 +175,8 @@ export class UpgradeTunnels {
     t.holdsConnection = true;
     const picked = cluster.pick();
     if (isNoHealthyHost(picked)) {
+      // As for a request: no host to go to is the cluster's failure, and the breaker hears it.
+      this.reportBreaker(t, true);
       this.refuse(req, t, LOCAL_REPLIES.noHealthyUpstream);
       return;
     }
@@ -404,6 +406,12 @@ export class UpgradeTunnels {
   private refuse(req: IncomingMessage, t: Tunnel, r: LocalReply): void {
     if (t.settled) return;
     this.settle(t);
+    // Refused after the breaker let it through (overflow, our own error): not the upstream's
+    // doing, and a half-open breaker must get its probe slot back or it would never close.
+    if (t.holdsBreaker) {
+      t.holdsBreaker = false;
+      t.route!.breaker!.onIgnored();
+    }
     t.upstream?.destroy();
     t.flags = t.flags === '' ? r.flag : `${t.flags},${r.flag}`;
     t.status = r.status;
