@@ -33,7 +33,7 @@ import { buildPublicApp } from './public-app.ts';
 import { UpgradeTunnels } from './upgrade/upgrade-tunnels.ts';
 import type { Tracing } from './observability/tracing.ts';
 import { OpenConnections } from './lifecycle/open-connections.ts';
-import { listenerProtocols } from './lifecycle/listener-server.ts';
+import { servesHttp2 } from './lifecycle/listener-server.ts';
 import type { PipelineHost } from './pipeline-host.ts';
 
 
@@ -77,6 +77,7 @@ export class Gateway implements AdminSurface, PipelineHost {
   /** Request-target canonicalisation rules from the listener config (rebuilt on reload, not per request). */
   targetRules: TargetRules;
   requestIds: RequestIdRules;
+  readonly secure: boolean;
   /** Set in a worker process: the primary runs health checks and the admin listener. */
   readonly worker: WorkerRole | undefined;
   constructor(opts: GatewayOptions) {
@@ -126,14 +127,14 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.trusted = new TrustedProxies(opts.config.listener.trusted_proxies);
     this.targetRules = targetRulesOf(opts.config);
     this.requestIds = requestIdRulesOf(opts.config);
+    this.secure = opts.config.listener.tls !== undefined;
     this.spanExporter = opts.spanExporter;
     this.admission = new Admission(this, this.degraded);
     this.publicApp = buildPublicApp(this, opts.config.listener, { admission: this.admission, degraded: this.degraded, dispatcher: this.dispatcher, accessLog: this.accessLog });
     this.tunnels = new UpgradeTunnels(this, this.degraded, this.accessLog);
     // Node hands a request with `Connection: upgrade` to this listener instead of Fastify.
     this.publicApp.server.on('upgrade', this.tunnels.handle);
-    const proto = listenerProtocols(opts.config.listener);
-    this.h2Connections = proto === 'http1' || proto === 'https1' ? undefined : new OpenConnections(this.publicApp.server);
+    this.h2Connections = servesHttp2(opts.config.listener) ? new OpenConnections(this.publicApp.server) : undefined;
     const adminTls = opts.config.admin.tls;
     this.adminApp = createAdminServer(this, opts.adminToken, opts.adminReadToken, adminTls && !opts.worker ? serverTlsOptions('admin', adminTls) : undefined);
     this.automatic.watchEngine();

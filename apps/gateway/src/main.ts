@@ -9,6 +9,7 @@ import { ListenError } from './lifecycle/listen.ts';
 import { USAGE, parseCli, resolveSecret } from './cli-options.ts';
 import { checkConfigFile } from './lifecycle/config-check.ts';
 import { GATEWAY_VERSION } from './lifecycle/version.ts';
+import { handleSignals } from './lifecycle/signals.ts';
 import { runPrimary, runWorker, workerCount } from './workers/processes.ts';
 
 /**
@@ -96,28 +97,7 @@ async function main(): Promise<void> {
   }
   if (generated) gw.log.warn({ admin_token: token }, 'no admin token configured (admin.token or BROWNOUT_ADMIN_TOKEN): generated one for this run');
 
-  process.on('SIGHUP', () => {
-    void gw.reloadFromFile();
-  });
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    gw.log.info({ signal }, 'draining and shutting down');
-    gw.close(drainMs).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        gw.log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => {
-    stop('SIGTERM');
-  });
-  process.on('SIGINT', () => {
-    stop('SIGINT');
-  });
+  handleSignals(gw.log, () => gw.reloadFromFile(), () => gw.close(drainMs), 'draining and shutting down');
 }
 
 void main();

@@ -23,6 +23,8 @@ export interface PipelineHost {
   readonly trusted: TrustedProxies;
   readonly targetRules: TargetRules;
   readonly requestIds: RequestIdRules;
+  /** The public listener terminates TLS (`listener.tls`; fixed until a restart). */
+  readonly secure: boolean;
   /** OpenTelemetry tracing; undefined when the config has no `tracing` block (the usual case). */
   readonly tracing: Tracing | undefined;
 }

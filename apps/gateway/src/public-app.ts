@@ -8,9 +8,10 @@ import { findUpstreamFailure } from './proxy/upstream-failure.ts';
 import { LOCAL_REPLIES, localErrorReply, sendLocalReply, speaksHttp1 } from './proxy/local-reply.ts';
 import { localErrorCode } from './proxy/classify-error.ts';
 import { withoutHopByHop } from './proxy/hop-by-hop.ts';
-import { listenerProtocols, listenerServerOptions } from './lifecycle/listener-server.ts';
+import { listenerServerOptions, servesHttp2 } from './lifecycle/listener-server.ts';
 import { canonicalTarget, emptyTarget, REFUSED, type RefusedRequest } from './routing/request-target.ts';
 import { setRateLimitHeaders, type Admission } from './admission/admission.ts';
+import { forwardedFor } from './routing/client-key.ts';
 import type { DegradedAnswers } from './degradation/degraded-answers.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
 import type { AccessLog } from './observability/access-log.ts';
@@ -53,8 +54,7 @@ export function buildPublicApp(host: PipelineHost, listener: GatewayConfig['list
 const { admission, degraded, dispatcher, accessLog } = parts;
   const l = listener;
   const target = emptyTarget();
-  const proto = listenerProtocols(l);
-  const http2 = proto !== 'http1' && proto !== 'https1';
+  const http2 = servesHttp2(l);
   const app = Fastify({
     logger: false,
     ...(listenerServerOptions(l) as { http: { maxHeaderSize: number } }),
@@ -149,8 +149,7 @@ const { admission, degraded, dispatcher, accessLog } = parts;
         // The dispatcher appends it to undici's header list (see UpstreamRequest.headerList). A
         // request without a context never gets that far: the dispatcher refuses it.
         if (ctx) {
-          const xff = req.headers['x-forwarded-for'];
-          ctx.forwardedFor = xff === undefined ? req.ip : `${Array.isArray(xff) ? xff.join(', ') : xff}, ${req.ip}`;
+          ctx.forwardedFor = forwardedFor(req.headers['x-forwarded-for'], req.ip);
         }
         return headers;
       },

@@ -13,8 +13,7 @@ import {
 import { RequestContext } from '../proxy/request-context.ts';
 import { LOCAL_REPLIES, sendLocalReply } from '../proxy/local-reply.ts';
 import { matchRoute } from '../routing/route-matcher.ts';
-import { clientAddress } from '../routing/client-key.ts';
-import { unmapped } from '../routing/trusted-proxies.ts';
+import { rateLimitKey } from '../routing/client-key.ts';
 import { requestIdFor } from '../routing/request-id.ts';
 import { REFUSED, type RefusedRequest } from '../routing/request-target.ts';
 import { usesCache, type DegradedAnswers } from '../degradation/degraded-answers.ts';
@@ -64,23 +63,15 @@ export class Admission {
       sendLocalReply(this.host, req, reply, LOCAL_REPLIES.noRoute);
       return undefined;
     }
-    // A protocol upgrade (WebSocket, h2c) is not tunnelled yet: proxied as a plain request it would
-    // get a 200 the client cannot use. Refused plainly instead, as Envoy refuses an upgrade its
-    // route has no upgrade_configs for.
-    const upgrade = req.headers.upgrade;
-    if (upgrade !== undefined && /\bupgrade\b/i.test(req.headers.connection ?? '')) {
-      sendLocalReply(this.host, req, reply, { ...LOCAL_REPLIES.upgradeRefused, body: `upgrade to "${upgrade.slice(0, 40)}" is not allowed on this route` });
-      return undefined;
-    }
     const now = performance.now();
     // A caller's deadline is believed only from a trusted proxy: from anyone else it would let one
     // client cut every request short and have the timeouts charged to hosts and the breaker.
-    const trustedPeer = this.host.trusted.size !== 0 && this.host.trusted.has(unmapped(req.socket.remoteAddress ?? ''));
+    const trustedPeer = this.host.trusted.trusts(req.socket.remoteAddress);
     const incoming = trustedPeer ? req.headers[DEADLINE_HEADER] : undefined;
     const callerBudget = typeof incoming === 'string' ? parseDeadlineHeader(incoming) : undefined;
     const ctx = new RequestContext(route, now, new Deadline(now, route.config.timeout, callerBudget));
     ctx.trustedPeer = trustedPeer;
-    ctx.secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+    ctx.secure = this.host.secure;
     req.brownout = ctx;
     // Set on the reply now, so every answer carries it: proxied, local or degraded.
     ctx.requestId = requestIdFor(req.headers['x-request-id'], trustedPeer, this.host.requestIds);
@@ -159,8 +150,7 @@ export class Admission {
 
   /** The rate-limit key of a request: a header's value, or the client address (XFF from trusted proxies only). */
   private clientKey(req: FastifyRequest, ctx: RequestContext): string {
-    const k = ctx.route.config.rate_limit!.key;
-    return k.type === 'header' ? headerKey(req.headers[k.name]) : clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.host.trusted);
+    return rateLimitKey(ctx.route.config.rate_limit!.key, req.headers, req.socket.remoteAddress, this.host.trusted);
   }
 
   /** Records the bucket's figures for the response headers; answers 429 itself and returns false when over the limit. */
@@ -200,9 +190,4 @@ export function setRateLimitHeaders(out: Record<string, string | string[] | unde
   out['x-ratelimit-limit'] = String(ctx.rlLimit);
   out['x-ratelimit-remaining'] = String(ctx.rlRemaining);
   out['x-ratelimit-reset'] = String(ctx.rlResetS);
-}
-
-function headerKey(v: string | string[] | undefined): string {
-  if (v === undefined) return '';
-  return Array.isArray(v) ? (v[0] ?? '') : v;
 }

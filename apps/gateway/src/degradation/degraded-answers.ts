@@ -8,6 +8,7 @@ import {
   resolveChain,
   type DegradeDecision,
   type DegradeMode,
+  type ClusterRuntime,
   type RouteRuntime,
   type TriggerSignals,
 } from '@brownout/core';
@@ -92,6 +93,21 @@ export class DegradedAnswers {
     }
     this.serveDegraded(req, reply, ctx, d, path);
     return undefined;
+  }
+
+  /**
+   * Where an upgrade (a tunnel) on `route` may go now: the route's cluster, the fallback service when
+   * the route is degraded to it, or the refusal to send — a tunnel cannot be answered from the cache
+   * or a default response, so every other degraded mode refuses it (503, `x-brownout-degraded`).
+   */
+  tunnelTarget(route: RouteRuntime): ClusterRuntime | LocalReply {
+    const d = this.decide(route);
+    if (d.shadow) this.host.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
+    if (!d.degraded || d.shadow) return route.cluster;
+    const mode = resolveChain(d.mode, route.degradation.fallback_chain, m => (m === 'fallback_service' ? fallbackServiceUp(route) : m === 'reject'));
+    this.host.metrics.degraded.labels(route.name, mode ?? 'none', d.reason, 'false').inc();
+    if (mode === 'fallback_service') return route.fallbackCluster!;
+    return { status: 503, body: `route degraded (${d.mode}): upgrades are not served`, flag: 'DG', headers: { 'x-brownout-degraded': degradedHeader(d, mode) } };
   }
 
   /** The route's degradation verdict now (switches, level, triggers); a scratch object, read it at once. */
@@ -202,10 +218,7 @@ export class DegradedAnswers {
     const canServe = (m: DegradeMode): boolean => {
       if (m === 'default') return fallback !== undefined;
       if (m === 'cache') return cached !== undefined;
-      if (m === 'fallback_service') {
-        const fc = route.fallbackCluster;
-        return !afterFailure && fc !== undefined && fc.hostSet.healthy.length + fc.hostSet.degraded.length > 0;
-      }
+      if (m === 'fallback_service') return !afterFailure && fallbackServiceUp(route);
       return true; // reject can always answer
     };
     const mode = resolveChain(d.mode, route.degradation.fallback_chain, canServe);
@@ -249,4 +262,10 @@ export class DegradedAnswers {
 export function usesCache(route: GatewayConfig['routes'][number]): boolean {
   const d = route.degradation;
   return d.mode === 'cache' || d.fallback_chain.includes('cache');
+}
+
+/** The route's fallback service has a host to send to. */
+function fallbackServiceUp(route: RouteRuntime): boolean {
+  const fc = route.fallbackCluster;
+  return fc !== undefined && fc.hostSet.healthy.length + fc.hostSet.degraded.length > 0;
 }

@@ -20,7 +20,7 @@ export function createProbeFactory(): { factory: ProbeFactory; close(): Promise<
     }
     return new TcpProbe(hc.tcp_health_check?.send, hc.tcp_health_check?.receive);
   };
-  const tlsAgents: Agent[] = [];
+  const ownAgents: Agent[] = [];
   /** One agent per HTTPS or HTTP/2 cluster (its CA, client certificate and verification; its protocol). */
   function ownAgent(cluster: string, tls: UpstreamTls | undefined, h2: boolean): Agent {
     // The same connector as traffic: the server name is the cluster's `sni` or the host's own name,
@@ -33,8 +33,8 @@ export function createProbeFactory(): { factory: ProbeFactory; close(): Promise<
       connect: tls ? upstreamConnector(cluster, tls, 5_000, h2) : ({ useH2c: h2 } as object),
       allowH2: h2,
     });
-    tlsAgents.push(a);
+    ownAgents.push(a);
     return a;
   }
-  return { factory, close: async () => { await Promise.all([agent, ...tlsAgents].map(a => a.close())); } };
+  return { factory, close: async () => { await Promise.all([agent, ...ownAgents].map(a => a.close())); } };
 }

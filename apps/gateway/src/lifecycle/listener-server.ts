@@ -4,11 +4,17 @@ import { serverTlsOptions } from './tls.ts';
 type Listener = GatewayConfig['listener'];
 
 /** Which protocols the public listener speaks, from `codec_type` and `tls`. */
-export type ListenerProtocols = 'http1' | 'https1' | 'h2-alpn' | 'h2-only-tls' | 'h2c';
+type ListenerProtocols = 'http1' | 'https1' | 'h2-alpn' | 'h2-only-tls' | 'h2c';
 
-export function listenerProtocols(l: Listener): ListenerProtocols {
+function listenerProtocols(l: Listener): ListenerProtocols {
   if (l.tls) return l.codec_type === 'HTTP1' ? 'https1' : l.codec_type === 'HTTP2' ? 'h2-only-tls' : 'h2-alpn';
   return l.codec_type === 'HTTP2' ? 'h2c' : 'http1';
+}
+
+/** The listener is Node's HTTP/2 server (h2 by ALPN, h2 only, or h2c), which the gateway drains itself. */
+export function servesHttp2(l: Listener): boolean {
+  const mode = listenerProtocols(l);
+  return mode !== 'http1' && mode !== 'https1';
 }
 
 /**

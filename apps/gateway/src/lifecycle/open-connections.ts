@@ -17,19 +17,12 @@ export class OpenConnections {
       this.sessions.add(s);
       s.once('close', () => this.sessions.delete(s));
     });
-    // HTTP/1.1 connections on an ALPN listener (allowHTTP1) as well as the sessions' sockets.
-    server.on('secureConnection', (sock: Socket) => {
-      this.track(sock);
-    });
+    // Every TCP connection: HTTP/1.1 ones on an ALPN listener (allowHTTP1) as well as the sessions'
+    // (destroying the TCP socket ends a TLS one on top of it).
     server.on('connection', (sock: Socket) => {
-      this.track(sock);
+      this.sockets.add(sock);
+      sock.once('close', () => this.sockets.delete(sock));
     });
-  }
-
-  private track(sock: Socket): void {
-    if (this.sockets.has(sock)) return;
-    this.sockets.add(sock);
-    sock.once('close', () => this.sockets.delete(sock));
   }
 
   /** Start of a drain: GOAWAY on every HTTP/2 session (Node's graceful session close). */

@@ -31,6 +31,7 @@ export class GatewayMetrics {
   private readonly retries: Counter<'cluster'>;
   private readonly localReplies: Counter<'route' | 'flag'>;
   readonly degraded: Counter<'route' | 'mode' | 'reason' | 'shadow'>;
+  private readonly upgrades: Counter<'route' | 'upgrade_type'>;
   readonly switchErrors: Counter<'source'>;
   readonly localErrors: Counter<'route' | 'code'>;
   readonly callerTimeouts: Counter<'route'>;
@@ -107,6 +108,7 @@ export class GatewayMetrics {
     this.callerTimeouts = new Counter({ name: 'brownout_caller_deadline_timeouts_total', help: "504s caused by the caller's own x-brownout-deadline-ms (never charged to a host)", labelNames: ['route'], registers });
     this.switchVersionRegressions = new Counter({ name: 'brownout_switch_version_regressions_total', help: 'Times Redis held an older switch version than this gateway enforces (key lost, failover)', registers });
     this.switchUnknownRoutes = new Counter({ name: 'brownout_switch_unknown_routes_total', help: 'Route names in a switch document that this gateway does not know', registers });
+    this.upgrades = new Counter({ name: 'brownout_upgrades_total', help: 'Protocol upgrades (WebSocket, …) tunnelled to an upstream, by route and upgrade type', labelNames: ['route', 'upgrade_type'], registers });
     this.dnsFailures = new Counter({ name: 'brownout_dns_cluster_unresolved_total', help: 'DNS refreshes in which no host name of a cluster resolved', labelNames: ['cluster'], registers });
     this.engineGauges(registers);
   }
@@ -236,15 +238,8 @@ export class GatewayMetrics {
 
   /** Protocol upgrades tunnelled (101 from the upstream), by route and upgrade type (Envoy's downstream_cx_upgrades_total). */
   upgrade(route: string, type: string): void {
-    (this.upgrades ??= new Counter({
-      name: 'brownout_upgrades_total',
-      help: 'Protocol upgrades (WebSocket, …) tunnelled to an upstream, by route and upgrade type',
-      labelNames: ['route', 'upgrade_type'],
-      registers: [this.registry],
-    })).labels(route, type).inc();
+    this.upgrades.labels(route, type).inc();
   }
-
-  private upgrades: Counter<'route' | 'upgrade_type'> | undefined;
 
   /** Open tunnels and upgrade handshakes in progress, read at scrape time (Envoy's downstream_cx_upgrades_active). */
   watchUpgrades(active: () => number): void {

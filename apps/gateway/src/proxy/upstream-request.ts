@@ -74,8 +74,7 @@ export class UpstreamRequest implements AttemptOwner {
     this.opts = opts;
     this.downstream = downstream;
     this.cluster = ctx.cluster;
-    const p = ctx.route.config.priority;
-    this.limits = this.cluster.limits.forPriority(p === 'critical' || p === 'high' ? 'high' : 'default');
+    this.limits = this.cluster.limits.forRoute(ctx.route.config.priority);
     // Our canonical target, not reply-from's: it rebuilds the URL with `new URL()`, which
     // re-normalises (dot segments, backslashes, `{`/`}` escaping) after routing has happened.
     this.path = ctx.target;
@@ -176,19 +175,19 @@ export class UpstreamRequest implements AttemptOwner {
     // wheel was measured slower: it kept every request's objects alive until their slot expired.
     if (Number.isFinite(timeout)) a.timer = setTimeout(onAttemptTimer, timerDelay(Math.ceil(timeout)), a);
     const dispatchOptions: Dispatcher.DispatchOptions & UndiciServerName = {
-        path: this.path,
-        method: this.opts.method,
-        // undici reads it per request (its types leave it out); see HostPool.servername.
-        servername: hp.servername,
-        headers: headers as string[],
-        body: this.body ?? null,
-        // Our timer bounds the wait for headers; undici's (1 s resolution) is only a backstop.
-        headersTimeout: 0,
-        // Keep the connection after a HEAD as after any other request (undici closes it by
-        // default, in case a broken server sends a body); nginx and HAProxy keep it too.
-        reset: false,
-        // Idle bound between body chunks once streaming: a stalled body cannot hold the client forever.
-        bodyTimeout: Number.isFinite(remaining) ? Math.max(1_000, Math.ceil(remaining)) : 0,
+      path: this.path,
+      method: this.opts.method,
+      // undici reads it per request (its types leave it out); see HostPool.servername.
+      servername: hp.servername,
+      headers: headers as string[],
+      body: this.body ?? null,
+      // Our timer bounds the wait for headers; undici's (1 s resolution) is only a backstop.
+      headersTimeout: 0,
+      // Keep the connection after a HEAD as after any other request (undici closes it by
+      // default, in case a broken server sends a body); nginx and HAProxy keep it too.
+      reset: false,
+      // Idle bound between body chunks once streaming: a stalled body cannot hold the client forever.
+      bodyTimeout: Number.isFinite(remaining) ? Math.max(1_000, Math.ceil(remaining)) : 0,
     };
     hp.pool.dispatch(dispatchOptions, a as unknown as Dispatcher.DispatchHandler);
   }

@@ -1,3 +1,4 @@
+import type { RouteConfig } from '@brownout/core/config';
 import { unmapped, type TrustedProxies } from './trusted-proxies.ts';
 
 /**
@@ -14,4 +15,20 @@ export function clientAddress(remote: string | undefined, xff: string | string[]
     if (a !== '' && !trusted.has(a)) return a;
   }
   return peer;
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/** The rate-limit key of a request: the configured header's value, or the client address. */
+export function rateLimitKey(key: NonNullable<RouteConfig['rate_limit']>['key'], headers: Headers, remote: string | undefined, trusted: TrustedProxies): string {
+  if (key.type === 'client_ip') return clientAddress(remote, headers['x-forwarded-for'], trusted);
+  const v = headers[key.name];
+  if (v === undefined) return '';
+  return Array.isArray(v) ? (v[0] ?? '') : v;
+}
+
+/** `x-forwarded-for` for the upstream: the client's list, kept, with the peer appended. */
+export function forwardedFor(xff: string | string[] | undefined, peer: string | undefined): string {
+  const p = peer ?? '';
+  return xff === undefined ? p : `${Array.isArray(xff) ? xff.join(', ') : xff}, ${p}`;
 }

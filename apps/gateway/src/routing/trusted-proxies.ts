@@ -21,6 +21,11 @@ export class TrustedProxies {
     }
   }
 
+  /** True when a connection's peer (as the socket reports it, possibly IPv4-mapped) is a trusted proxy. */
+  trusts(remoteAddress: string | undefined): boolean {
+    return this.size !== 0 && this.has(unmapped(remoteAddress ?? ''));
+  }
+
   /** True when `address` (already unmapped, see `unmapped`) is a trusted proxy. */
   has(address: string): boolean {
     if (this.size === 0 || address === '') return false;

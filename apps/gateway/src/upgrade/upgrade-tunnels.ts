@@ -1,14 +1,13 @@
 import { STATUS_CODES, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { ResetKind, degradedHeader, emptyRateLimitResult, isNoHealthyHost, resolveChain, timerDelay, type ClusterRuntime, type Host, type ResourceLimits, type RouteRuntime } from '@brownout/core';
+import { ResetKind, emptyRateLimitResult, isNoHealthyHost, timerDelay, type ClusterRuntime, type Host, type ResourceLimits, type RouteRuntime } from '@brownout/core';
 import type { PipelineHost } from '../pipeline-host.ts';
 import type { DegradedAnswers } from '../degradation/degraded-answers.ts';
 import type { AccessLog } from '../observability/access-log.ts';
 import { canonicalTarget, emptyTarget } from '../routing/request-target.ts';
 import { matchRoute } from '../routing/route-matcher.ts';
-import { unmapped } from '../routing/trusted-proxies.ts';
-import { clientAddress } from '../routing/client-key.ts';
+import { forwardedFor, rateLimitKey } from '../routing/client-key.ts';
 import { requestIdFor } from '../routing/request-id.ts';
 import { HeaderKind, connectionListed, upstreamHeaderKind, withoutHopByHop } from '../proxy/hop-by-hop.ts';
 import { classifyAttemptError, resetReason } from '../proxy/classify-error.ts';
@@ -126,7 +125,7 @@ export class UpgradeTunnels {
       return;
     }
     t.route = route;
-    const trustedPeer = host.trusted.size !== 0 && host.trusted.has(unmapped(req.socket.remoteAddress ?? ''));
+    const trustedPeer = host.trusted.trusts(req.socket.remoteAddress);
     t.requestId = requestIdFor(req.headers['x-request-id'], trustedPeer, host.requestIds);
     const wanted = upgradeToken(req.headers.upgrade);
     if (!route.config.upgrade_configs.some(u => u.enabled && u.upgrade_type === wanted)) {
@@ -135,29 +134,20 @@ export class UpgradeTunnels {
     }
     const limiter = route.rateLimiter;
     if (limiter) {
-      const k = route.config.rate_limit!.key;
-      const key = k.type === 'header' ? String(req.headers[k.name] ?? '') : clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], host.trusted);
-      const r = limiter.check(key, performance.now(), this.rlScratch);
+      const r = limiter.check(rateLimitKey(route.config.rate_limit!.key, req.headers, req.socket.remoteAddress, host.trusted), performance.now(), this.rlScratch);
       if (!r.allowed) {
         this.refuse(req, t, { status: route.config.rate_limit!.status, body: 'local_rate_limited', flag: 'RL', headers: { 'retry-after': String(Math.max(1, Math.ceil(r.resetMs / 1000))) } });
         return;
       }
     }
     // Switches and triggers: a tunnel can go to the fallback service; no other mode can carry one.
-    let cluster = route.cluster;
-    const d = this.degraded.decide(route);
-    if (d.shadow) host.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
-    else if (d.degraded) {
-      const fc = route.fallbackCluster;
-      const mode = resolveChain(d.mode, route.degradation.fallback_chain, m => (m === 'fallback_service' ? fc !== undefined && fc.hostSet.healthy.length + fc.hostSet.degraded.length > 0 : m === 'reject'));
-      host.metrics.degraded.labels(route.name, mode ?? 'none', d.reason, 'false').inc();
-      if (mode !== 'fallback_service') {
-        this.refuse(req, t, { status: 503, body: `route degraded (${d.mode}): upgrades are not served`, flag: 'DG', headers: { 'x-brownout-degraded': degradedHeader(d, mode) } });
-        return;
-      }
-      cluster = fc!;
-      t.flags = 'DG';
+    const goTo = this.degraded.tunnelTarget(route);
+    if ('status' in goTo) {
+      this.refuse(req, t, goTo);
+      return;
     }
+    const cluster = goTo;
+    if (cluster !== route.cluster) t.flags = 'DG';
     t.cluster = cluster;
     if (route.breaker && cluster === route.cluster) {
       if (!route.breaker.tryAcquire()) {
@@ -166,8 +156,7 @@ export class UpgradeTunnels {
       }
       t.holdsBreaker = true;
     }
-    const p = route.config.priority;
-    t.limits = cluster.limits.forPriority(p === 'critical' || p === 'high' ? 'high' : 'default');
+    t.limits = cluster.limits.forRoute(route.config.priority);
     if (!t.limits.tryAcquireConnection()) {
       this.refuse(req, t, LOCAL_REPLIES.overflow);
       return;
@@ -253,11 +242,9 @@ export class UpgradeTunnels {
     out.host = t.route!.config.host_rewrite ?? req.headers.host;
     out.connection = 'upgrade';
     out.upgrade = req.headers.upgrade;
-    const xff = req.headers['x-forwarded-for'];
-    const peer = req.socket.remoteAddress ?? '';
-    out['x-forwarded-for'] = trustedPeer && xff !== undefined ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${peer}` : peer;
+    out['x-forwarded-for'] = forwardedFor(req.headers['x-forwarded-for'], req.socket.remoteAddress);
     if (t.requestId !== '') out['x-request-id'] = t.requestId;
-    if (!proto) out['x-forwarded-proto'] = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+    if (!proto) out['x-forwarded-proto'] = this.host.secure ? 'https' : 'http';
     return out;
   }
 

@@ -7,6 +7,7 @@ import type { GatewayOptions } from '../gateway-options.ts';
 import { WorkerPrimary } from './primary.ts';
 import { WorkerLink, workerRole } from './worker-link.ts';
 import { shareOfConfig } from './limit-share.ts';
+import { handleSignals } from '../lifecycle/signals.ts';
 
 /** `workers: auto` is one per core the process may use. */
 export function workerCount(w: number | 'auto'): number {
@@ -24,22 +25,7 @@ export async function runPrimary(config: GatewayConfig, configPath: string, work
   const primary = new WorkerPrimary({ config, configPath, workers, log, drainMs, adminToken });
   const where = await primary.start();
   log.info({ ...where, workers, config: configPath }, 'brownout gateway listening (multi-worker)');
-  process.on('SIGHUP', () => {
-    void primary.reload();
-  });
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'draining every worker and shutting down');
-    void primary.stop().then(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => {
-    stop('SIGTERM');
-  });
-  process.on('SIGINT', () => {
-    stop('SIGINT');
-  });
+  handleSignals(log, () => primary.reload(), () => primary.stop(), 'draining every worker and shutting down');
 }
 
 /**

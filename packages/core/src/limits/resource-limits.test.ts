@@ -72,6 +72,11 @@ describe('ResourceLimits', () => {
     assert.equal(c.forPriority('default').tryAcquireRequest(), Admission.RequestOverflow);
   });
 
+  it('maps route priorities onto the two sets: critical and high share the high one', () => {
+    const c = new ClusterLimits(THRESHOLD_DEFAULTS, THRESHOLD_DEFAULTS);
+    assert.deepEqual((['critical', 'high', 'normal', 'low'] as const).map(p => c.forRoute(p) === c.high), [true, true, false, false]);
+  });
+
   it('rejects out-of-range thresholds', () => {
     assert.throws(() => new ResourceLimits({ ...THRESHOLD_DEFAULTS, max_requests: 0 }), /max_requests must be in/);
     assert.throws(

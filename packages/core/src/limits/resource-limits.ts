@@ -1,3 +1,4 @@
+import type { Priority } from '../degradation/priority.ts';
 import { assertRange } from '../errors.ts';
 
 /** Envoy's circuit-breaker thresholds for one routing priority. */
@@ -180,5 +181,10 @@ export class ClusterLimits {
   }
   forPriority(p: RoutingPriority): ResourceLimits {
     return p === RoutingPriority.High ? this.high : this.default;
+  }
+
+  /** The limits a route's traffic counts against: `critical` and `high` routes use the high-priority set. */
+  forRoute(p: Priority): ResourceLimits {
+    return p === 'critical' || p === 'high' ? this.high : this.default;
   }
 }
