@@ -319,16 +319,18 @@ export class Gateway implements AdminSurface, PipelineHost {
 
   private async shutdown(deadlineMs: number): Promise<void> {
     this.draining = true;
-    // Requests get until the deadline to finish; tunnels (WebSockets) too, then both sides are closed.
+    // Requests get until the deadline to finish; tunnels (WebSockets) too, then both sides are
+    // closed — the upstream requests as well: a client cut at the deadline does not by itself
+    // abort its attempt, and the pools would otherwise wait for the upstream's answer.
     const force = setTimeout(() => {
       this.tunnels.closeAll();
       if (this.h2Connections) this.h2Connections.destroyAll();
       else this.publicApp.server.closeAllConnections();
+      void this.dispatcher.destroy();
     }, deadlineMs);
     this.h2Connections?.goAway();
     force.unref();
     await this.publicApp.close();
-    clearTimeout(force);
     await this.adminApp.close();
     this.dns.stop();
     this.engine.stop();
@@ -337,6 +339,7 @@ export class Gateway implements AdminSurface, PipelineHost {
     await this.fleet?.stop();
     this.limiterRedis?.disconnect();
     await this.dispatcher.close();
+    clearTimeout(force);
     await this.probes.close();
     await this.tracing?.shutdown().catch((e: unknown) => {
       this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'tracing: the last spans could not be exported');

@@ -74,6 +74,20 @@ describe('graceful drain', () => {
     await closing;
     await assert.rejects(request(`${g.url}/after`), /ECONNREFUSED/);
   });
+
+  it('shutdown ends at the drain deadline: a request still waiting on its upstream is cut, not waited for', async () => {
+    const ups = await upstreams(1);
+    ups[0]!.slowMs = 3_000;
+    await ups[0]!.setMode('slow');
+    const g = await gateway({ clusters: [{ name: 'api', hosts: hostsOf(ups) }], routes: [{ name: 'all', match: { prefix: '/' }, cluster: 'api' }] });
+    const inflight = g.get('/slow').then(r => r.status, () => 'cut');
+    await eventually(() => ups[0]!.hits === 1, 2_000, 'request to reach the upstream');
+    const started = Date.now();
+    await g.gw.close(400);
+    const took = Date.now() - started;
+    assert.ok(took >= 350 && took < 2_000, `closed at the 400 ms deadline (${took} ms), not when the 3 s answer came`);
+    assert.equal(await inflight, 'cut');
+  });
 });
 
 describe('config reload', () => {

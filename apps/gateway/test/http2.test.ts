@@ -168,4 +168,26 @@ describe('HTTP/2 downstream', () => {
     await closing;
     assert.ok(Date.now() - started < 2_000, `closed in ${Date.now() - started} ms, not at the 5 s deadline`);
   });
+
+  it('drain: an HTTP/1.1 request still running on the ALPN listener at the deadline is cut there, not waited for', async () => {
+    const ups = await upstreams(1);
+    ups[0]!.slowMs = 3_000;
+    await ups[0]!.setMode('slow');
+    const g = await gateway({ listener: { tls }, clusters: [{ name: 'api', hosts: hostsOf(ups) }], routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api' }] });
+    const outcome = new Promise<string>(resolve => {
+      const req = httpsRequest({ host: '127.0.0.1', port: new URL(g.url).port, path: '/slow', ca: ca.pem('ca.pem'), agent: false }, res => {
+        res.resume();
+        res.on('end', () => { resolve(`answered ${res.statusCode}`); });
+        res.on('error', () => { resolve('cut'); });
+      });
+      req.on('error', () => { resolve('cut'); });
+      req.end();
+    });
+    await new Promise(r => setTimeout(r, 100));
+    const started = Date.now();
+    await g.gw.close(400);
+    const took = Date.now() - started;
+    assert.ok(took >= 350 && took < 2_000, `closed at the deadline (${took} ms), not when the 3 s answer came`);
+    assert.equal(await outcome, 'cut');
+  });
 });

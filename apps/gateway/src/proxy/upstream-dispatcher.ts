@@ -117,7 +117,8 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
 
   override async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.pools.values()].map(p => p.pool.close()));
+    // A pool destroyed while it drains (the shutdown deadline, see destroy) is as closed as it gets.
+    await Promise.all([...this.pools.values()].map(p => p.pool.close().catch(ignoreDestroyed)));
     this.pools.clear();
     this.shapes.clear();
   }
@@ -143,4 +144,8 @@ function poolOptions(cluster: ClusterRuntime): { connections: number; idle_timeo
     idle_timeout: c.idle_timeout,
     connect_timeout: c.connect_timeout,
   };
+}
+
+function ignoreDestroyed(e: unknown): void {
+  if ((e as { code?: unknown }).code !== 'UND_ERR_DESTROYED') throw e;
 }
