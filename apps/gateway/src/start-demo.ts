@@ -11,9 +11,14 @@ import { createControlServer, DemoUpstream } from './demo/demo-upstreams.ts';
 
 const CONFIG = fileURLToPath(new URL('../../../examples/demo.yaml', import.meta.url));
 
-/** Fleet mode if a Redis answers within 500 ms (REDIS_URL, else the local default); embedded otherwise. */
+/**
+ * Fleet mode only on a Redis named by REDIS_URL that answers within 500 ms; embedded otherwise. No
+ * default address: a demo never writes into a Redis nobody gave it (`npm start` passes the socket
+ * of the throwaway redis-server it started).
+ */
 async function findRedis(): Promise<string | undefined> {
-  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const url = process.env.REDIS_URL;
+  if (!url) return undefined;
   const c = new Redis(url, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
   c.on('error', () => undefined);
   try {
@@ -52,8 +57,8 @@ async function main(): Promise<void> {
   const gw = new Gateway({ config, configPath: CONFIG, accessLog, adminToken: token, redisUrl });
   const where = await gw.listen();
   const switchesLine = redisUrl
-    ? `switches        fleet mode on ${redisUrl}`
-    : 'switches        EMBEDDED (no Redis answered): single instance only; set REDIS_URL for fleet mode';
+    ? `switches        fleet mode on ${process.env.BROWNOUT_DEMO_REDIS === 'throwaway' ? `a throwaway redis-server (${redisUrl}), removed at exit` : redisUrl}`
+    : `switches        EMBEDDED (${process.env.REDIS_URL ? 'REDIS_URL did not answer' : 'no REDIS_URL given'}): single instance only; set REDIS_URL for fleet mode`;
   const auth = `-H 'authorization: Bearer ${token}'`;
   // A newcomer sharing a Redis sees at once why a route is degraded.
   const doc = gw.switchDocument();
