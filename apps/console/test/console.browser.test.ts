@@ -128,7 +128,19 @@ describe('console in a browser', { timeout: 180_000 }, () => {
         const r = await call(origin, 'csrf attempt', extra);
         assert.ok(r.status >= 400, `refused (${r.status}) for origin ${origin}`);
       }
+      // Neither Origin nor Sec-Fetch-Site (Next alone carried this out), and a cross-site fetch
+      // metadata header without Origin.
+      for (const extra of [{}, { 'sec-fetch-site': 'cross-site' }]) {
+        const r = await callAction(stack.consoleUrl, '/switches', 'flipRouteAction', { route: 'products', mode: 'default', reason: 'csrf without origin' }, { cookie, ...extra });
+        assert.equal(r.status, 403, r.text.slice(0, 300));
+        assert.match(r.text, /cross-site request refused/);
+      }
       assert.equal(await switchVersion(), v, 'nothing was written');
+      // The console is never framed, and loads scripts from itself only.
+      const headers = (await fetch(`${stack.consoleUrl}/login`)).headers;
+      assert.equal(headers.get('x-frame-options'), 'DENY');
+      assert.match(headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+      assert.match(headers.get('content-security-policy') ?? '', /script-src 'self' 'unsafe-inline';/);
     }));
 
   it('refuses bad input at the server action (the form is bypassed), with a message next to the field, and writes nothing', () =>

@@ -1,4 +1,4 @@
-import { METHODS } from 'node:http';
+import { METHODS, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import httpProxy from '@fastify/http-proxy';
@@ -29,8 +29,14 @@ export interface PublicAppParts {
 }
 
 /**
- * Malformed HTTP (Node's parser refused it): a plain-text 400 (431 for oversized headers) with
- * `connection: close`, counted by flag. Never Fastify's JSON body.
+ * Malformed HTTP (Node's parser refused it, or the client was too slow with its headers or body):
+ * a plain-text 400 (431 for oversized headers, 408 for a timeout) with `connection: close`, counted
+ * by flag. Never Fastify's JSON body.
+ *
+ * The socket is destroyed once the answer is written, not merely ended: Node's server is half-open,
+ * so an ended socket lived until the client closed it — one cheap malformed request pinned a file
+ * descriptor for as long as the client liked. A client that does not read the answer at all is cut
+ * after a second.
  */
 function clientError(metrics: GatewayMetrics, err: Error & { code?: string }, socket: Duplex): void {
   // A client that reset or closed its connection is not a malformed request: nothing to answer or count.
@@ -39,10 +45,34 @@ function clientError(metrics: GatewayMetrics, err: Error & { code?: string }, so
     return;
   }
   const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  metrics.localReply('-', 'DPE');
-  const body = tooLarge ? 'request headers too large' : `bad request: ${err.code ?? 'malformed HTTP'}`;
-  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  metrics.localReply('-', timedOut ? 'SI' : 'DPE');
+  const body = tooLarge ? 'request headers too large' : timedOut ? 'request timeout: the request was not received in time' : `bad request: ${err.code ?? 'malformed HTTP'}`;
+  const status = tooLarge ? '431 Request Header Fields Too Large' : timedOut ? '408 Request Timeout' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, () => {
+    socket.destroy();
+  });
+  setTimeout(() => {
+    socket.destroy();
+  }, 1_000).unref();
+}
+
+/**
+ * What Node's parser accepts but RFC 9112 does not, refused (400, connection closed) before routing:
+ * two `Host` headers (§3.2: a request with more than one is answered 400 — Node keeps the first, an
+ * upstream might read the other), and an HTTP/1.0 request with `Transfer-Encoding` (§6.1: its framing
+ * is faulty and the connection must not be reused — Node would have kept it alive). One pass over
+ * the raw header names, comparing lengths first.
+ */
+function http1FramingFault(req: IncomingMessage): string | undefined {
+  if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) return 'Transfer-Encoding in an HTTP/1.0 request';
+  const raw = req.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && (name === 'Host' || name.toLowerCase() === 'host') && ++hosts > 1) return 'more than one Host header';
+  }
+  return undefined;
 }
 
 /**
@@ -68,6 +98,11 @@ const { admission, degraded, dispatcher, accessLog } = parts;
     },
     // Before Fastify routes: the one canonical form of the target (see routing/request-target.ts).
     rewriteUrl(req) {
+      const framing = req.httpVersionMajor === 1 ? http1FramingFault(req) : undefined;
+      if (framing !== undefined) {
+        (req as RefusedRequest)[REFUSED] = framing;
+        return '/';
+      }
       const t = canonicalTarget(req.url ?? '/', host.targetRules, target);
       if (t.reason !== undefined) {
         (req as RefusedRequest)[REFUSED] = t.reason;

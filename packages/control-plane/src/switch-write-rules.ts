@@ -1,5 +1,5 @@
 import { ConfigError, type ConfigIssue } from '@brownout/core';
-import { parseSwitchDocument, type SwitchDocument } from '@brownout/core/config';
+import { MAX_SWITCH_EXPIRY_MS, parseSwitchDocument, type SwitchDocument } from '@brownout/core/config';
 
 /**
  * How far past the current version a writer may jump. Versions only grow, so one absurd version
@@ -19,7 +19,7 @@ export interface WriteRules {
 /**
  * Checks an operator's write that the schema cannot: routes that do not exist (a typo would
  * otherwise be accepted and never enforced) and expiry times already in the past (the switch would
- * never apply). Each issue names its field.
+ * never apply) or further ahead than MAX_SWITCH_EXPIRY_MS. Each issue names its field.
  */
 export function switchWriteIssues(doc: SwitchDocument, rules: WriteRules): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -29,6 +29,8 @@ export function switchWriteIssues(doc: SwitchDocument, rules: WriteRules): Confi
     if (known && !known.includes(name)) issues.push({ path: `routes.${name}`, message: `unknown route "${name}"; known routes: ${list}` });
     if (s.expires_at !== undefined && Date.parse(s.expires_at) <= rules.now) {
       issues.push({ path: `routes.${name}.expires_at`, message: `already expired (${s.expires_at}); a switch must expire in the future` });
+    } else if (s.expires_at !== undefined && Date.parse(s.expires_at) > rules.now + MAX_SWITCH_EXPIRY_MS) {
+      issues.push({ path: `routes.${name}.expires_at`, message: `more than ${MAX_SWITCH_EXPIRY_MS / 86_400_000} days ahead (${s.expires_at}); omit expires_at for a switch that stays until it is removed` });
     }
   }
   if (known) {

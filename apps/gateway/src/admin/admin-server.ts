@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { TlsOptions } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyPluginCallback, type FastifyReply } from 'fastify';
 import { switchPatchSchema } from '@brownout/core/config';
@@ -7,11 +7,43 @@ import { ADMIN_ENDPOINTS } from './admin-endpoints.ts';
 import { adminError, sendAdminError } from './admin-errors.ts';
 import { adminOpenApi } from './admin-openapi.ts';
 
+/** The auth scheme is case-insensitive (RFC 9110 §11.1): `Bearer`, `bearer`, `BEARER`. */
+const BEARER = /^bearer +/i;
+
+/**
+ * Compares digests, not the tokens: both are 32 bytes whatever was sent, so neither the comparison
+ * nor a length check tells an attacker how long the token is.
+ */
 function tokenMatches(header: string | undefined, token: string | undefined): boolean {
-  if (token === undefined || header === undefined || !header.startsWith('Bearer ')) return false;
-  const given = Buffer.from(header.slice(7));
-  const want = Buffer.from(token);
-  return given.length === want.length && timingSafeEqual(given, want);
+  if (token === undefined || header === undefined) return false;
+  const m = BEARER.exec(header);
+  if (!m) return false;
+  const given = createHash('sha256').update(header.slice(m[0].length)).digest();
+  const want = createHash('sha256').update(token).digest();
+  return timingSafeEqual(given, want);
+}
+
+/**
+ * JSON bodies: a syntax error says where it is, and a `__proto__` key is refused by name — Fastify's
+ * own parser reports both as "not valid JSON", which tells an operator nothing.
+ */
+function parseJsonBody(_req: unknown, body: string, done: (err: Error | null, value?: unknown) => void): void {
+  let poisoned = false;
+  let value: unknown;
+  try {
+    value = JSON.parse(body, (key, v: unknown) => {
+      if (key === '__proto__') poisoned = true;
+      return v;
+    });
+  } catch (e) {
+    done(Object.assign(new Error(`body is not valid JSON: ${(e as Error).message}`), { statusCode: 400 }));
+    return;
+  }
+  if (poisoned) {
+    done(Object.assign(new Error('"__proto__" is not allowed as a key anywhere in the body'), { statusCode: 400 }));
+    return;
+  }
+  done(null, value);
 }
 
 export interface AdminApiOptions {
@@ -31,6 +63,8 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
  * error is `{ "error": { "code", "message", "issues"? } }`.
  */
 export const adminApi: FastifyPluginCallback<AdminApiOptions> = (app, { surface: gw, token, readToken }, done) => {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
   app.addHook('onRequest', async (req, reply) => {
     if (req.url === '/ready') return;
     const auth = req.headers.authorization;

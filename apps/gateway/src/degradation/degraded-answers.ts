@@ -240,7 +240,7 @@ export class DegradedAnswers {
       const f = fallback!;
       reply.code(f.status).headers(f.headers);
       if (this.host.draining && speaksHttp1(req)) reply.header('connection', 'close');
-      const body = renderFallbackBody(f.body, path, req.method, route.name);
+      const body = renderFallbackBody(f.body, path, req.method, route.name, contentTypeOf(f.headers));
       // With a content type given, a Buffer, so it goes out exactly as the product team wrote it
       // (Fastify adds "; charset=utf-8" to string payloads): the console's preview is what the
       // client gets. Without one, the string gets Fastify's text/plain; charset=utf-8.
@@ -268,4 +268,10 @@ export function usesCache(route: GatewayConfig['routes'][number]): boolean {
 function fallbackServiceUp(route: RouteRuntime): boolean {
   const fc = route.fallbackCluster;
   return fc !== undefined && fc.hostSet.healthy.length + fc.hostSet.degraded.length > 0;
+}
+
+/** The fallback's content type (its headers as written: any case), which decides how `{{path}}` is escaped. */
+function contentTypeOf(headers: Readonly<Record<string, string>>): string | undefined {
+  for (const k in headers) if (k.toLowerCase() === 'content-type') return headers[k];
+  return undefined;
 }

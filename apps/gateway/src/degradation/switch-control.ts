@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { SwitchDocument } from '@brownout/core/config';
+import { routesInForce, type SwitchDocument } from '@brownout/core/config';
 import { RedisSwitchSync, writeSwitchDocument, type SwitchStore, type WriteResult } from '@brownout/control-plane';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { AutomaticDegradation } from './automatic-degradations.ts';
@@ -82,10 +82,16 @@ export class SwitchControl {
     this.opts.log.warn({ version: doc.version, unknown_routes: unknown, known_routes: [...known] }, 'switch document names routes this gateway does not have; those entries are not enforced here');
   }
 
-  /** `GET /switches`: the document in force, where it comes from, how fresh it is. */
+  /**
+   * `GET /switches`: the document held, where it comes from, how fresh it is, and which of its route
+   * overrides are in force now — an override past its `expires_at` stays in the document (a Redis
+   * that came back empty gets it re-published as it was) but is not enforced, and says so.
+   */
   status(): unknown {
     const sync = this.sync;
     const stale = sync?.stalenessMs();
+    const doc = this.store.document;
+    const inForce = doc ? routesInForce(doc.routes, new Date()) : {};
     return {
       instance: this.opts.instanceId,
       automatic: this.opts.automatic(),
@@ -94,7 +100,9 @@ export class SwitchControl {
       stale_ms: stale === undefined ? null : Number.isFinite(stale) ? Math.round(stale) : null,
       version: this.store.version,
       regression: sync?.regression ?? null,
-      document: this.store.document ?? null,
+      document: doc ?? null,
+      routes_in_force: Object.keys(inForce),
+      expired_routes: doc ? Object.keys(doc.routes).filter(r => !(r in inForce)) : [],
     };
   }
 }

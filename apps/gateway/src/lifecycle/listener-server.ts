@@ -25,9 +25,10 @@ export function servesHttp2(l: Listener): boolean {
  */
 export function listenerServerOptions(l: Listener): Record<string, unknown> {
   const mode = listenerProtocols(l);
-  if (mode === 'http1') return { http: { maxHeaderSize: l.max_header_bytes } };
+  const http1 = http1Limits(l);
+  if (mode === 'http1') return { http: http1, requestTimeout: l.request_timeout };
   const tls = l.tls ? serverTlsOptions('listener', l.tls) : undefined;
-  if (mode === 'https1') return { https: { ...tls, maxHeaderSize: l.max_header_bytes } };
+  if (mode === 'https1') return { https: { ...tls, ...http1 }, requestTimeout: l.request_timeout };
   const h2 = {
     settings: {
       maxConcurrentStreams: l.http2_protocol_options.max_concurrent_streams,
@@ -41,5 +42,20 @@ export function listenerServerOptions(l: Listener): Record<string, unknown> {
   return {
     http2: true,
     https: { ...tls, ...h2, ALPNProtocols: mode === 'h2-alpn' ? ['h2', 'http/1.1'] : ['h2'], allowHTTP1: mode === 'h2-alpn', maxHeaderSize: l.max_header_bytes },
+  };
+}
+
+/**
+ * Node's HTTP/1.1 server limits. Node derives its header timeout from its request timeout, so
+ * Fastify's `requestTimeout: 0` silently disabled it (a header trickle held a connection for
+ * minutes): both are set here, and checked every second instead of Node's 30 s, so a timeout fires
+ * within a second of being due.
+ */
+function http1Limits(l: Listener): Record<string, number> {
+  return {
+    maxHeaderSize: l.max_header_bytes,
+    headersTimeout: l.request_timeout > 0 ? Math.min(l.request_headers_timeout, l.request_timeout) : l.request_headers_timeout,
+    requestTimeout: l.request_timeout,
+    connectionsCheckingInterval: 1_000,
   };
 }

@@ -7,7 +7,7 @@ import type { GatewayConfig } from '@brownout/core/config';
  */
 export function keepRestartFields(cur: GatewayConfig, next: GatewayConfig): { config: GatewayConfig; restart: string[] } {
   const restart: string[] = [];
-  for (const f of ['address', 'port', 'max_header_bytes', 'codec_type'] as const) if (next.listener[f] !== cur.listener[f]) restart.push(`listener.${f}`);
+  for (const f of ['address', 'port', 'max_header_bytes', 'codec_type', 'request_headers_timeout', 'request_timeout'] as const) if (next.listener[f] !== cur.listener[f]) restart.push(`listener.${f}`);
   if (JSON.stringify(next.listener.http2_protocol_options) !== JSON.stringify(cur.listener.http2_protocol_options)) restart.push('listener.http2_protocol_options');
   for (const f of ['address', 'port', 'token'] as const) if (next.admin[f] !== cur.admin[f]) restart.push(`admin.${f}`);
   if (next.workers !== cur.workers) restart.push('workers');
@@ -32,6 +32,8 @@ export function keepRestartFields(cur: GatewayConfig, next: GatewayConfig): { co
         port: cur.listener.port,
         max_header_bytes: cur.listener.max_header_bytes,
         codec_type: cur.listener.codec_type,
+        request_headers_timeout: cur.listener.request_headers_timeout,
+        request_timeout: cur.listener.request_timeout,
         http2_protocol_options: cur.listener.http2_protocol_options,
         ...tlsKept(cur.listener.tls, next.listener.tls),
       },

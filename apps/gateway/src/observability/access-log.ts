@@ -30,13 +30,30 @@ export interface AccessLog {
   write(req: FastifyRequest, reply: FastifyReply, durationMs: number): void;
   /** An upgrade (tunnel), written when it ends: its handshake answer, and bytes both ways. */
   upgrade(entry: UpgradeLogEntry): void;
+  /** Writes what is buffered, synchronously, and stops the periodic flush (at shutdown). */
   flush(): void;
 }
+
+/**
+ * Lines wait in a 4 KiB buffer so a busy gateway writes in large, few syscalls; at low traffic that
+ * buffer took over a minute to fill, so lines sat unwritten and died with a crash. One timer per
+ * process (not per request) writes whatever is buffered every second.
+ */
+const FLUSH_EVERY_MS = 1_000;
 
 export function createAccessLog(target: string): AccessLog {
   if (target === 'off') return { write() {}, upgrade() {}, flush() {} };
   const dest = destination({ dest: target === 'stdout' ? 1 : target, sync: false, minLength: 4096, mkdir: true });
   const log: Logger = pino({ base: null, messageKey: 'msg', timestamp: stdTimeFunctions.isoTime }, dest);
+  let opened = target === 'stdout';
+  dest.once('ready', () => {
+    opened = true;
+  });
+  const timer = setInterval(() => {
+    // SonicBoom refuses a flush before its file is open.
+    if (opened) dest.flush();
+  }, FLUSH_EVERY_MS);
+  timer.unref();
   return {
     write(req, reply, durationMs) {
       const ctx = req.brownout ?? undefined;
@@ -70,6 +87,7 @@ export function createAccessLog(target: string): AccessLog {
       log.info(entry);
     },
     flush() {
+      clearInterval(timer);
       dest.flushSync();
     },
   };

@@ -437,6 +437,8 @@ const routeSchema = z.strictObject({
       path: z.string().startsWith('/').optional(),
       methods: z.array(z.string().transform(s => s.toUpperCase())).default([]),
       headers: z.array(headerMatcher).default([]),
+      /** Envoy's RouteMatch.case_sensitive: false matches `prefix`/`path` ignoring ASCII case (`/API/x` takes the `/api` route and its policies). */
+      case_sensitive: z.boolean().default(true),
     })
     .refine(m => (m.prefix === undefined) !== (m.path === undefined), 'set exactly one of prefix or path'),
   cluster: z.string(),
@@ -499,6 +501,19 @@ export const gatewayConfigSchema = z
         address: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
         max_header_bytes: z.number().int().min(1024).default(16_384),
+        /**
+         * Envoy's name: how long a client may take to send the request headers, from its first byte
+         * (a header trickle holds a connection no longer). Answered 408 and closed. Envoy has no
+         * default; ours is 10 s, HAProxy's usual `timeout http-request`.
+         */
+        request_headers_timeout: positiveDuration.default(10_000),
+        /**
+         * Envoy's name (HttpConnectionManager.request_timeout): how long a client may take to send
+         * the whole request, body included — the bound on a body trickled a byte at a time, i.e. a
+         * minimum data rate of (body size ÷ this). Answered 408 and closed. 0 disables it. Envoy has
+         * no default; ours is 60 s (nginx's client_body_timeout).
+         */
+        request_timeout: duration.default(60_000),
         /**
          * Request-target canonicalisation (apps/gateway routing/request-target.ts): `//` runs merged
          * (on by default, unlike Envoy) and what to do with `%2F`/`%5C` (Envoy's
@@ -625,12 +640,24 @@ export type ClusterConfig = GatewayConfig['clusters'][number];
 export type RouteConfig = GatewayConfig['routes'][number];
 export type FallbackResponse = z.output<typeof fallbackResponseSchema>;
 
+/**
+ * The furthest ahead a switch may expire. A far-future expiry (9999-12-31) is a permanent switch
+ * in disguise that a later operator reads as temporary; a switch meant to stay omits `expires_at`.
+ */
+export const MAX_SWITCH_EXPIRY_MS = 30 * 24 * 3_600_000;
+
+/**
+ * A ticket link rendered in the console: http(s) only, so a `javascript:` or `data:` URL can never
+ * become a clickable script.
+ */
+export const ticketUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(500);
+
 /** One route override in a switch document. */
 export const routeSwitchSchema = z.strictObject({
   mode: z.enum([...DEGRADE_MODES, 'normal']),
   reason: z.string().min(1, 'say why').max(500),
   actor: z.string().min(1, 'say who').max(200),
-  ticket: z.url().optional(),
+  ticket: ticketUrl.optional(),
   expires_at: z.iso.datetime({ offset: true }).optional(),
   shadow: z.boolean().default(false),
 });
@@ -674,9 +701,31 @@ export const switchPatchSchema = z.strictObject({
 });
 export type SwitchPatch = z.output<typeof switchPatchSchema>;
 
-/** The document with a patch applied, one version up (so a concurrent writer's change is refused as stale, not overwritten). */
+/**
+ * The route overrides still in force at `now`: an override whose `expires_at` has passed is already
+ * not enforced by any gateway, so a write built on the current document drops it rather than
+ * re-sending it — otherwise the writer's "already expired" check would refuse every later write
+ * (an operator's next flip in an incident) until someone removed that entry by hand.
+ */
+export function routesInForce(routes: SwitchDocument['routes'], now: Date): SwitchDocument['routes'] {
+  const t = now.getTime();
+  let out: SwitchDocument['routes'] | undefined;
+  for (const [name, s] of Object.entries(routes)) {
+    if (s.expires_at !== undefined && Date.parse(s.expires_at) <= t) {
+      out ??= { ...routes };
+      Reflect.deleteProperty(out, name);
+    }
+  }
+  return out ?? routes;
+}
+
+/**
+ * The document with a patch applied, one version up (so a concurrent writer's change is refused as
+ * stale, not overwritten). Overrides that have expired are dropped (see routesInForce).
+ */
 export function applySwitchPatch(doc: SwitchDocument | undefined, patch: SwitchPatch, now = new Date()): SwitchDocument {
-  const base: SwitchDocument = doc ?? { version: 0, global_level: 0, global_shadow: false, routes: {}, fallbacks: {} };
+  const stored: SwitchDocument = doc ?? { version: 0, global_level: 0, global_shadow: false, routes: {}, fallbacks: {} };
+  const base: SwitchDocument = { ...stored, routes: routesInForce(stored.routes, now) };
   const merge = <T>(cur: Record<string, T>, change: Record<string, T | null> | undefined): Record<string, T> => {
     if (!change) return cur;
     const out = { ...cur };

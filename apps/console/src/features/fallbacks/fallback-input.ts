@@ -60,7 +60,7 @@ export function checkDraft(input: Record<string, unknown>, opts: { maxBytes: num
   if (isJson(d.contentType)) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(renderFallbackBody(d.body, '/sample', 'GET', d.route));
+      parsed = JSON.parse(renderFallbackBody(d.body, '/sample', 'GET', d.route, d.contentType));
     } catch (e) {
       return { ok: false, fields: { body: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` } };
     }

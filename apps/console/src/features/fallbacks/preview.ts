@@ -19,7 +19,7 @@ export function previewFallback(
   statusTexts: Readonly<Record<string, string>>,
 ): Preview {
   const decision: DegradeDecision = { degraded: true, mode: 'default', reason: 'switch', level: sample.level, shadow: false };
-  const body = renderFallbackBody(f.body, sample.path, sample.method, sample.route);
+  const body = renderFallbackBody(f.body, sample.path, sample.method, sample.route, f.contentType);
   return {
     statusLine: `HTTP/1.1 ${f.status} ${statusTexts[String(f.status)] ?? ''}`.trimEnd(),
     headers: [['x-brownout-degraded', degradedHeader(decision, 'default')], ['content-type', f.contentType], ...Object.entries(f.headers).map(([k, v]) => [k.toLowerCase(), v] as const), ['content-length', String(new TextEncoder().encode(body).length)]],

@@ -1,4 +1,4 @@
-import type { FallbackResponse, SwitchDocument } from '@brownout/core/config';
+import { routesInForce, type FallbackResponse, type SwitchDocument } from '@brownout/core/config';
 import type { GlobalLevel, RestoreAll, RouteFlip } from './switch-input.ts';
 
 /** One operator change to the switch document. */
@@ -14,11 +14,12 @@ const EMPTY: SwitchDocument = { version: 0, global_level: 0, global_shadow: fals
 /**
  * The next document: the current one with the change applied, one version up (so a concurrent
  * writer's document is never silently overwritten: the writer refuses it as stale). A route set
- * back to normal loses its override rather than carrying a `normal` entry forever.
+ * back to normal loses its override rather than carrying a `normal` entry forever; overrides that
+ * have expired are dropped, so one expired entry never blocks the next flip (see routesInForce).
  */
 export function nextDocument(current: SwitchDocument | null, change: SwitchChange, actor: string, now: Date): SwitchDocument {
   const base = current ?? EMPTY;
-  const doc: SwitchDocument = { ...base, routes: { ...base.routes }, version: base.version + 1, updated_at: now.toISOString(), updated_by: actor };
+  const doc: SwitchDocument = { ...base, routes: { ...routesInForce(base.routes, now) }, version: base.version + 1, updated_at: now.toISOString(), updated_by: actor };
   switch (change.kind) {
     case 'route': {
       const f = change.flip;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_LEVEL } from '@brownout/core';
+import { MAX_SWITCH_EXPIRY_MS } from '@brownout/core/config';
 import { ROUTE_MODES } from './route-modes.ts';
 
 
@@ -8,7 +9,8 @@ const blank = (v: unknown): unknown => (v === null || v === undefined || (typeof
 
 /** Why: required on every flip, so the audit log and the next operator know. */
 const reason = z.string({ error: 'say why' }).trim().min(3, 'say why (at least 3 characters)').max(500, 'at most 500 characters');
-const ticket = z.preprocess(blank, z.url({ error: 'must be a URL (https://…)' }).max(500).optional());
+// http(s) only: the ticket is rendered as a link, and a `javascript:` URL would be a script.
+const ticket = z.preprocess(blank, z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(500).optional());
 const shadow = z.preprocess(v => v === true || v === 'on' || v === 'true', z.boolean());
 
 /** Expiry as the browser's datetime-local (UTC) or an ISO time with offset; must be in the future. */
@@ -25,6 +27,10 @@ export function expirySchema(now: () => number) {
         }
         if (t <= now()) {
           ctx.addIssue({ code: 'custom', message: 'already in the past; an expiry must be in the future' });
+          return z.NEVER;
+        }
+        if (t > now() + MAX_SWITCH_EXPIRY_MS) {
+          ctx.addIssue({ code: 'custom', message: `at most ${MAX_SWITCH_EXPIRY_MS / 86_400_000} days ahead; leave it blank for a switch that stays until removed` });
           return z.NEVER;
         }
         return new Date(t).toISOString();
