@@ -33,6 +33,7 @@ import { buildPublicApp } from './public-app.ts';
 import { UpgradeTunnels } from './upgrade/upgrade-tunnels.ts';
 import type { Tracing } from './observability/tracing.ts';
 import { OpenConnections } from './lifecycle/open-connections.ts';
+import { guardHttp2Sessions } from './lifecycle/http2-abuse.ts';
 import { servesHttp2 } from './lifecycle/listener-server.ts';
 import type { PipelineHost } from './pipeline-host.ts';
 
@@ -135,6 +136,11 @@ export class Gateway implements AdminSurface, PipelineHost {
     // Node hands a request with `Connection: upgrade` to this listener instead of Fastify.
     this.publicApp.server.on('upgrade', this.tunnels.handle);
     this.h2Connections = servesHttp2(opts.config.listener) ? new OpenConnections(this.publicApp.server) : undefined;
+    if (this.h2Connections) {
+      guardHttp2Sessions(this.publicApp.server, reason => {
+        this.metrics.http2Abuse.labels(reason).inc();
+      });
+    }
     const adminTls = opts.config.admin.tls;
     this.adminApp = createAdminServer(this, opts.adminToken, opts.adminReadToken, adminTls && !opts.worker ? serverTlsOptions('admin', adminTls) : undefined);
     this.automatic.watchEngine();

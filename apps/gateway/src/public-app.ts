@@ -76,6 +76,20 @@ function http1FramingFault(req: IncomingMessage): string | undefined {
 }
 
 /**
+ * HTTP/2's `:authority` (RFC 9113 §8.3.1): no userinfo (`user:pw@host` would reach the upstream as
+ * its Host), and a `host` header sent beside it must name the same authority (§8.3.1: otherwise the
+ * request is malformed — one of them would be believed by us, the other by the upstream).
+ */
+function http2AuthorityFault(req: IncomingMessage): string | undefined {
+  const authority = req.headers[':authority'];
+  if (typeof authority !== 'string') return undefined;
+  if (authority.includes('@')) return 'userinfo in :authority';
+  const hostHeader = req.headers.host;
+  if (hostHeader !== undefined && hostHeader !== authority) return 'host header differs from :authority';
+  return undefined;
+}
+
+/**
  * The public listener: Fastify with the target canonicalised before routing, every method
  * proxied, framework errors turned into local replies, and @fastify/http-proxy with one
  * preHandler (admission) and reply-from's hooks (request/response headers, upstream failures).
@@ -98,7 +112,7 @@ const { admission, degraded, dispatcher, accessLog } = parts;
     },
     // Before Fastify routes: the one canonical form of the target (see routing/request-target.ts).
     rewriteUrl(req) {
-      const framing = req.httpVersionMajor === 1 ? http1FramingFault(req) : undefined;
+      const framing = req.httpVersionMajor === 1 ? http1FramingFault(req) : http2AuthorityFault(req);
       if (framing !== undefined) {
         (req as RefusedRequest)[REFUSED] = framing;
         return '/';

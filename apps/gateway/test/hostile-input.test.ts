@@ -46,11 +46,14 @@ function raw(port: number, data?: string): { sock: net.Socket; text: () => strin
 
 const connections = (g: RunningGateway): Promise<number> =>
   new Promise((resolve, reject) => {
-    g.gw.publicApp.server.getConnections((err, n) => (err ? reject(err) : resolve(n)));
+    g.gw.publicApp.server.getConnections((err, n) => {
+      if (err) reject(err);
+      else resolve(n);
+    });
   });
 
 async function call(admin: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
-  const r = await fetch(admin + path, { method, headers, body });
+  const r = await fetch(admin + path, { method, headers, ...(body !== undefined && { body }) });
   return { status: r.status, text: await r.text() };
 }
 const patch = (g: RunningGateway, body: unknown, auth = `Bearer ${ADMIN_TOKEN}`) =>

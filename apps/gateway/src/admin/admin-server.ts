@@ -28,18 +28,19 @@ function tokenMatches(header: string | undefined, token: string | undefined): bo
  * own parser reports both as "not valid JSON", which tells an operator nothing.
  */
 function parseJsonBody(_req: unknown, body: string, done: (err: Error | null, value?: unknown) => void): void {
-  let poisoned = false;
+  // An object, not a `let`: TypeScript cannot see the reviver assign it.
+  const seen = { poisoned: false };
   let value: unknown;
   try {
     value = JSON.parse(body, (key, v: unknown) => {
-      if (key === '__proto__') poisoned = true;
+      if (key === '__proto__') seen.poisoned = true;
       return v;
     });
   } catch (e) {
     done(Object.assign(new Error(`body is not valid JSON: ${(e as Error).message}`), { statusCode: 400 }));
     return;
   }
-  if (poisoned) {
+  if (seen.poisoned) {
     done(Object.assign(new Error('"__proto__" is not allowed as a key anywhere in the body'), { statusCode: 400 }));
     return;
   }

@@ -20,8 +20,9 @@ export function servesHttp2(l: Listener): boolean {
 /**
  * Fastify's server options for the public listener. HTTP/2 sessions get Envoy's edge limits
  * (`http2_protocol_options`): concurrent streams per connection, the header list bounded by
- * `max_header_bytes` as HTTP/1.1's headers are, the initial stream window. Node 20 itself bounds
- * rapid stream resets (CVE-2023-44487) and the session's memory.
+ * `max_header_bytes` as HTTP/1.1's headers are, the initial stream window. Node 20 (nghttp2 1.61)
+ * itself bounds CONTINUATION floods, SETTINGS/PING floods (outbound-queue limit) and the session's
+ * memory; rapid resets are left to lifecycle/http2-abuse.ts (nghttp2 lets ~1000 through).
  */
 export function listenerServerOptions(l: Listener): Record<string, unknown> {
   const mode = listenerProtocols(l);
@@ -37,6 +38,10 @@ export function listenerServerOptions(l: Listener): Record<string, unknown> {
       enablePush: false,
     },
     maxHeaderListPairs: 128,
+    // A session whose streams Node keeps refusing (too many headers: an HPACK bomb) or whose
+    // frames keep failing is closed after a few, not after Node's defaults of 100 and 1000.
+    maxSessionRejectedStreams: 10,
+    maxSessionInvalidFrames: 100,
   };
   if (mode === 'h2c') return { http2: true, http: h2 };
   return {

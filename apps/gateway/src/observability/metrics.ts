@@ -37,6 +37,8 @@ export class GatewayMetrics {
   readonly callerTimeouts: Counter<'route'>;
   readonly switchVersionRegressions: Counter;
   readonly switchUnknownRoutes: Counter;
+  /** HTTP/2 sessions closed for abuse (premature resets). */
+  readonly http2Abuse: Counter;
   readonly dnsFailures: Counter<'cluster'>;
   /** Per cluster, per `address:port`: upstream responses by status class (index = status / 100). */
   private readonly hostCounts = new Map<string, Map<string, Float64Array>>();
@@ -109,6 +111,7 @@ export class GatewayMetrics {
     this.switchVersionRegressions = new Counter({ name: 'brownout_switch_version_regressions_total', help: 'Times Redis held an older switch version than this gateway enforces (key lost, failover)', registers });
     this.switchUnknownRoutes = new Counter({ name: 'brownout_switch_unknown_routes_total', help: 'Route names in a switch document that this gateway does not know', registers });
     this.upgrades = new Counter({ name: 'brownout_upgrades_total', help: 'Protocol upgrades (WebSocket, …) tunnelled to an upstream, by route and upgrade type', labelNames: ['route', 'upgrade_type'], registers });
+    this.http2Abuse = new Counter({ name: 'brownout_downstream_http2_sessions_closed_total', help: 'Client HTTP/2 sessions the gateway closed for abuse (GOAWAY ENHANCE_YOUR_CALM), by reason', labelNames: ['reason'], registers });
     this.dnsFailures = new Counter({ name: 'brownout_dns_cluster_unresolved_total', help: 'DNS refreshes in which no host name of a cluster resolved', labelNames: ['cluster'], registers });
     this.engineGauges(registers);
   }
