@@ -68,7 +68,7 @@ async function normalClient(url: string, ms: number): Promise<{ latencies: numbe
 function attack(kind: string, port: number): Promise<Record<string, number | string>> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [ATTACKER, kind, String(port), String(ATTACK_MS)], { timeout: ATTACK_MS + 15_000 }, (err, stdout) => {
-      if (err) reject(err);
+      if (err) reject(new Error(`attacker ${kind} failed: ${err.message}`));
       else resolve(JSON.parse(stdout) as Record<string, number | string>);
     });
   });
