@@ -49,7 +49,8 @@ describe('config schema', () => {
     assert.equal(od.enforcing_consecutive_gateway_failure, 0);
     // Brownout's own defaults where Envoy's leave a small cluster unprotected.
     assert.equal(od.enforcing_failure_percentage, 100);
-    assert.equal(od.failure_percentage_minimum_hosts, 3);
+    assert.equal(od.failure_percentage_minimum_hosts, 2);
+    assert.equal(od.failure_percentage_relative_threshold, 20);
     assert.equal(od.successful_active_health_check_uneject_5xx_host, false);
     const r = cfg.routes[0]!;
     assert.equal(r.timeout, 15_000);

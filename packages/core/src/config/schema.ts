@@ -85,11 +85,13 @@ export const outlierDetectionSchema = z
     success_rate_request_volume: count.default(100),
     success_rate_stdev_factor: count.default(1900),
     failure_percentage_threshold: percent.default(85),
-    // Unlike Envoy (0 and 5): enforced, and from 3 hosts, so a small cluster is protected too.
+    // Unlike Envoy (0 and 5): enforced, and from 2 hosts, so a small cluster is protected too.
     enforcing_failure_percentage: percent.default(100),
     enforcing_failure_percentage_local_origin: percent.default(0),
-    failure_percentage_minimum_hosts: count.default(3),
+    failure_percentage_minimum_hosts: count.default(2),
     failure_percentage_request_volume: count.default(50),
+    /** Brownout's: points above the median of the cluster's other hosts that eject a host (see outlier-config.ts); 0 turns it off. */
+    failure_percentage_relative_threshold: percent.default(20),
     split_external_local_origin_errors: z.boolean().default(false),
     successful_active_health_check_uneject_host: z.boolean().default(true),
     /** Brownout's: false (default) keeps a host ejected for 5xx answers out until its ejection time ends. */

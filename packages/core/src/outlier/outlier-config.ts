@@ -6,7 +6,9 @@ import { assertRange } from '../errors.ts';
  * (`enforcing_consecutive_gateway_failure: 0`), and with `max_ejection_percent: 10` a cluster needs
  * 10 hosts before any ejection is allowed unless `always_eject_one_host` is set. Brownout differs
  * where Envoy's default leaves small clusters unprotected: failure-percentage detection is enforced
- * from 3 hosts (Envoy: detect-only, 5 hosts), and a host ejected for 5xx answers is not un-ejected
+ * from 2 hosts (Envoy: detect-only, 5 hosts), judges a host against the cluster's other hosts as well
+ * as against the absolute threshold (`failure_percentage_relative_threshold`), with its request
+ * volume scaled down to the traffic the cluster actually gets, and a host ejected for 5xx answers is not un-ejected
  * by one passing health check (`successful_active_health_check_uneject_5xx_host`).
  */
 export interface OutlierDetectionConfig {
@@ -32,6 +34,15 @@ export interface OutlierDetectionConfig {
   readonly enforcing_failure_percentage_local_origin: number;
   readonly failure_percentage_minimum_hosts: number;
   readonly failure_percentage_request_volume: number;
+  /**
+   * Brownout's: failure-percentage detection also judges a host against the cluster's own other
+   * hosts — it is ejected when its failure percentage is at least this many points above their
+   * median, even when it stays far below `failure_percentage_threshold` (Envoy's absolute 85%). A
+   * 30%-flaky host among healthy ones is out at the next sweep; in a cluster-wide outage every host
+   * fails alike, so none stands out. 0 turns the relative judgement off; `enforcing_failure_percentage:
+   * 0` (Envoy's field) turns failure-percentage detection off altogether.
+   */
+  readonly failure_percentage_relative_threshold: number;
   readonly split_external_local_origin_errors: boolean;
   readonly successful_active_health_check_uneject_host: boolean;
   /**
@@ -65,8 +76,9 @@ export const OUTLIER_DEFAULTS: OutlierDetectionConfig = Object.freeze({
   // Brownout's defaults differ here: Envoy's (detect-only, 5 hosts) leave a 3-host cluster unprotected.
   enforcing_failure_percentage: 100,
   enforcing_failure_percentage_local_origin: 0,
-  failure_percentage_minimum_hosts: 3,
+  failure_percentage_minimum_hosts: 2,
   failure_percentage_request_volume: 50,
+  failure_percentage_relative_threshold: 20,
   split_external_local_origin_errors: false,
   successful_active_health_check_uneject_host: true,
   successful_active_health_check_uneject_5xx_host: false,
@@ -101,6 +113,7 @@ export function resolveOutlierConfig(
     'enforcing_failure_percentage',
     'enforcing_failure_percentage_local_origin',
     'failure_percentage_threshold',
+    'failure_percentage_relative_threshold',
   ] as const) {
     assertRange(key, cfg[key], 0, 100);
   }

@@ -395,3 +395,71 @@ describe('OutlierDetector: active health check interplay', () => {
     assert.equal(clock.pendingTimers(), 0);
   });
 });
+
+describe('OutlierDetector: failure percentage judged against the cluster (Brownout default)', () => {
+  // What operators write: only the common fields.
+  const COMMON = { consecutive_5xx: 5, interval: 1_000, base_ejection_time: 10_000, max_ejection_percent: 50 };
+  /** One interval of traffic: `perHost` requests to each host, host i failing with `failRatio[i]` (spread evenly). */
+  function interval(s: ReturnType<typeof setup>, perHost: number, failRatio: readonly number[], code = 503): void {
+    for (let r = 0; r < perHost; r++) {
+      for (const [i, h] of s.hosts.entries()) {
+        if (h.has(HealthFlag.FailedOutlierCheck)) continue;
+        const failing = Math.floor((r + 1) * (failRatio[i] ?? 0)) > Math.floor(r * (failRatio[i] ?? 0));
+        s.det.putHttpResponseCode(h, failing ? code : 200);
+      }
+    }
+    s.clock.advance(1_000);
+  }
+
+  it('ejects a 30%-flaky host among healthy ones at the first sweep, without five 503s in a row', () => {
+    const s = setup(3, COMMON);
+    interval(s, 100, [0.3, 0, 0]);
+    assert.equal(s.hosts[0]!.has(HealthFlag.FailedOutlierCheck), true);
+    assert.equal(s.det.stats.ejections_enforced.consecutive_5xx, 0, 'not by consecutive 5xx');
+    assert.equal(s.det.stats.ejections_enforced.failure_percentage, 1);
+    assert.equal(s.hosts[1]!.has(HealthFlag.FailedOutlierCheck) || s.hosts[2]!.has(HealthFlag.FailedOutlierCheck), false);
+  });
+
+  it('scales the request volume to the traffic: 25 requests per host per interval is enough, 10 is not', () => {
+    const low = setup(3, COMMON);
+    interval(low, 25, [0.4, 0, 0]);
+    assert.equal(low.hosts[0]!.has(HealthFlag.FailedOutlierCheck), true);
+    const tiny = setup(3, COMMON);
+    interval(tiny, 10, [0.4, 0, 0]);
+    assert.equal(tiny.hosts[0]!.has(HealthFlag.FailedOutlierCheck), false, 'a handful of requests decides nothing');
+  });
+
+  it('leaves alone a host only a little worse than the others (10% vs 0%), and a cluster failing alike', () => {
+    const mild = setup(3, COMMON);
+    for (let i = 0; i < 5; i++) interval(mild, 100, [0.1, 0, 0]);
+    assert.equal(mild.det.stats.ejections_detected.failure_percentage, 0);
+    const alike = setup(4, { ...COMMON, consecutive_5xx: 1000 });
+    for (let i = 0; i < 5; i++) interval(alike, 100, [0.4, 0.45, 0.4, 0.35]);
+    assert.equal(alike.det.stats.ejections_detected.failure_percentage, 0);
+  });
+
+  it('never counts 4xx answers (bad client requests) as failures', () => {
+    const s = setup(3, COMMON);
+    for (const code of [400, 404, 429, 499]) interval(s, 100, [0.6, 0, 0], code);
+    assert.equal(s.hosts[0]!.has(HealthFlag.FailedOutlierCheck), false);
+    assert.equal(s.det.stats.ejections_detected.failure_percentage, 0);
+  });
+
+  it('a cluster-wide outage never ejects more than max_ejection_percent', () => {
+    const s = setup(4, COMMON);
+    for (let i = 0; i < 30; i++) {
+      interval(s, 100, [1, 1, 1, 1]);
+      assert.ok(s.det.stats.ejections_active <= 2, `${s.det.stats.ejections_active} ejected at ${i} s`);
+    }
+  });
+
+  it('turned off by failure_percentage_relative_threshold: 0 (the absolute 85% stays), or all of it by enforcing_failure_percentage: 0', () => {
+    const off = setup(3, { ...COMMON, failure_percentage_relative_threshold: 0 });
+    interval(off, 100, [0.3, 0, 0]);
+    assert.equal(off.hosts[0]!.has(HealthFlag.FailedOutlierCheck), false);
+    const shadow = setup(3, { ...COMMON, enforcing_failure_percentage: 0 });
+    interval(shadow, 100, [0.3, 0, 0]);
+    assert.equal(shadow.det.stats.ejections_detected.failure_percentage, 1);
+    assert.equal(shadow.hosts[0]!.has(HealthFlag.FailedOutlierCheck), false, 'detect-only');
+  });
+});

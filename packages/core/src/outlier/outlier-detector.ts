@@ -363,7 +363,8 @@ export class OutlierDetector {
     const srRates: number[] = [];
     const fpHosts: Host[] = [];
     const fpRates: number[] = [];
-    const minVolume = Math.min(cfg.success_rate_request_volume, cfg.failure_percentage_request_volume);
+    const fpVolume = this.failurePercentageVolume(local);
+    const minVolume = Math.min(cfg.success_rate_request_volume, fpVolume);
     for (const host of this.hostSet.hosts) {
       if (host.has(HealthFlag.FailedOutlierCheck)) continue;
       const b: SuccessRateBuckets = local ? this.monitors[host.index]!.local : this.monitors[host.index]!.external;
@@ -374,7 +375,7 @@ export class OutlierDetector {
         srHosts.push(host);
         srRates.push(rate);
       }
-      if (b.backupTotal >= cfg.failure_percentage_request_volume) {
+      if (b.backupTotal >= fpVolume) {
         fpHosts.push(host);
         fpRates.push(rate);
       }
@@ -395,10 +396,33 @@ export class OutlierDetector {
     }
     if (fpHosts.length > 0 && fpHosts.length >= cfg.failure_percentage_minimum_hosts) {
       const type = local ? EjectionType.LocalOriginFailurePercentage : EjectionType.FailurePercentage;
+      const relative = cfg.failure_percentage_relative_threshold;
       for (let i = 0; i < fpHosts.length; i++) {
-        if (100 - fpRates[i]! >= cfg.failure_percentage_threshold) this.detectStatistical(fpHosts[i]!, type);
+        const failed = 100 - fpRates[i]!;
+        if (failed >= cfg.failure_percentage_threshold || (relative > 0 && failed - othersMedianFailure(fpRates, i) >= relative)) this.detectStatistical(fpHosts[i]!, type);
       }
     }
+  }
+
+  /**
+   * The request volume a host needs in an interval for failure-percentage detection: the configured
+   * one (Envoy's `failure_percentage_request_volume`, 50) when traffic allows, scaled down to half
+   * the cluster's median per-host volume when it does not — a 1 s interval at 60 requests/s over
+   * three hosts never reaches 50 — but never below MIN_SCALED_VOLUME, so a handful of requests cannot
+   * eject a host by chance.
+   */
+  private failurePercentageVolume(local: boolean): number {
+    const configured = this.cfg.failure_percentage_request_volume;
+    const volumes: number[] = [];
+    for (const host of this.hostSet.hosts) {
+      if (host.has(HealthFlag.FailedOutlierCheck)) continue;
+      const b = local ? this.monitors[host.index]!.local : this.monitors[host.index]!.external;
+      if (b.backupTotal > 0) volumes.push(b.backupTotal);
+    }
+    if (volumes.length === 0) return configured;
+    volumes.sort((a, b) => a - b);
+    const median = volumes[volumes.length >> 1]!;
+    return Math.min(configured, Math.max(MIN_SCALED_VOLUME, Math.ceil(median / 2)));
   }
 
   private detectStatistical(host: Host, type: EjectionType): void {
@@ -407,4 +431,17 @@ export class OutlierDetector {
     this.stats.ejections_detected[type]++;
     this.ejectHost(host, this.monitors[host.index]!, type);
   }
+}
+
+/** The smallest request volume failure-percentage detection scales down to (see failurePercentageVolume). */
+const MIN_SCALED_VOLUME = 20;
+
+/** The median failure percentage of every host in `rates` (success rates) but the one at `skip`. */
+function othersMedianFailure(rates: readonly number[], skip: number): number {
+  const others: number[] = [];
+  for (let i = 0; i < rates.length; i++) if (i !== skip) others.push(100 - rates[i]!);
+  if (others.length === 0) return 0;
+  others.sort((a, b) => a - b);
+  const mid = others.length >> 1;
+  return others.length % 2 === 1 ? others[mid]! : (others[mid - 1]! + others[mid]!) / 2;
 }
