@@ -31,7 +31,16 @@ export interface BadHostStats {
   readonly stoppedAfterMs: number | null;
   /** ms from recovery until its first request (null: not back before the run ended). */
   readonly backAfterMs: number | null;
+  /**
+   * From 2 s after the fault started until recovery: the requests that reached it as a percentage of
+   * its fair share (a third of the requests sent in that window). Issue 23's goal for a flaky host: < 10.
+   */
+  readonly shareAfter2sPct: number | null;
 }
+
+/** How long after the fault starts the bad host's share of traffic is judged (issue 23: within 2 s). */
+export const SHARE_AFTER_MS = 2_000;
+const HOSTS = 3;
 
 export interface RunStats {
   readonly steady: PhaseStats;
@@ -62,7 +71,7 @@ export function phaseStats(samples: readonly Sample[]): PhaseStats {
   };
 }
 
-export function badHostStats(hits: readonly number[], t: Timeline): BadHostStats {
+export function badHostStats(hits: readonly number[], t: Timeline, samples: readonly Sample[] = []): BadHostStats {
   const during = hits.filter(h => h >= t.faultAt && h < t.recoverAt);
   // The first quiet second: the start of the first gap of QUIET_MS without a request to it.
   let stopped: number | null = null;
@@ -76,7 +85,15 @@ export function badHostStats(hits: readonly number[], t: Timeline): BadHostStats
   }
   if (stopped === null && t.recoverAt - last >= QUIET_MS) stopped = round(last - t.faultAt);
   const back = hits.find(h => h >= t.recoverAt);
-  return { requestsDuringFault: during.length, stoppedAfterMs: stopped, backAfterMs: back === undefined ? null : round(back - t.recoverAt) };
+  const from = t.faultAt + SHARE_AFTER_MS;
+  const sent = samples.filter(x => x.at >= from && x.at < t.recoverAt).length;
+  const got = hits.filter(h => h >= from && h < t.recoverAt).length;
+  return {
+    requestsDuringFault: during.length,
+    stoppedAfterMs: stopped,
+    backAfterMs: back === undefined ? null : round(back - t.recoverAt),
+    shareAfter2sPct: sent === 0 ? null : round((got * 100) / (sent / HOSTS)),
+  };
 }
 
 export function runStats(samples: readonly Sample[], badHostHits: readonly number[], t: Timeline): RunStats {
@@ -85,7 +102,7 @@ export function runStats(samples: readonly Sample[], badHostHits: readonly numbe
     fault: phaseStats(samples.filter(s => s.at >= t.faultAt && s.at < t.recoverAt)),
     recovery: phaseStats(samples.filter(s => s.at >= t.recoverAt)),
     all: phaseStats(samples),
-    badHost: badHostStats(badHostHits, t),
+    badHost: badHostStats(badHostHits, t, samples),
   };
 }
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type ContenderName = 'brownout' | 'brownout+degradation' | 'nginx' | 'haproxy' | 'bare';
+export type ContenderName = 'brownout' | 'brownout+degradation' | 'brownout-defaults' | 'nginx' | 'haproxy' | 'bare';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const GATEWAY_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -64,9 +64,10 @@ export async function startContender(name: ContenderName, o: StartOptions): Prom
   let proc: ChildProcess;
   switch (name) {
     case 'brownout':
-    case 'brownout+degradation': {
+    case 'brownout+degradation':
+    case 'brownout-defaults': {
       const cfg = join(dir, 'brownout.yaml');
-      writeFileSync(cfg, fill(readFileSync(join(HERE, 'configs/brownout.yaml'), 'utf8'), values));
+      writeFileSync(cfg, fill(readFileSync(join(HERE, name === 'brownout-defaults' ? 'configs/brownout-defaults.yaml' : 'configs/brownout.yaml'), 'utf8'), values));
       // Its operational log (ejections, switches) goes to a file in the run's directory.
       proc = spawn(process.execPath, [GATEWAY_MAIN, '--config', cfg, '--access-log', 'off'], {
         stdio: ['ignore', openSync(join(dir, 'gateway.log'), 'w'), openSync(join(dir, 'gateway.log'), 'a')],

@@ -218,6 +218,7 @@ interface Cell {
   readonly max: number | null;
   readonly stoppedAfterMs: number | null;
   readonly badHostRequests: number | null;
+  readonly badHostShareAfter2sPct: number | null;
   readonly backAfterMs: number | null;
 }
 
@@ -240,6 +241,7 @@ function cells(runs: readonly RunResult[]): Cell[] {
         max: m(x => x.stats.all.max),
         stoppedAfterMs: m(x => x.stats.badHost.stoppedAfterMs),
         badHostRequests: m(x => x.stats.badHost.requestsDuringFault),
+        badHostShareAfter2sPct: m(x => x.stats.badHost.shareAfter2sPct),
         backAfterMs: m(x => x.stats.badHost.backAfterMs),
       });
     }
@@ -253,10 +255,10 @@ function markdown(table: readonly Cell[], fleet: FleetResult | undefined, skippe
   let md = `Fault scorecard: ${OPTS.rate} req/s open loop, steady ${OPTS.steadyMs / 1000} s → fault ${OPTS.faultMs / 1000} s → recovery ${OPTS.recoveryMs / 1000} s, ` +
     `client timeout ${OPTS.timeoutMs / 1000} s, medians of ${OPTS.reps} runs per cell. Failures = non-2xx, errors and client timeouts; ` +
     `"bad host" = host 0 (requests, not health checks). Command: \`npm run bench:faults\`.\n\n`;
-  md += '| scenario | contender | failed (fault phase) | failed (whole run) | degraded answers | p50 ms | p99 ms | max ms | bad host out after | requests to bad host | back after recovery |\n';
-  md += '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
+  md += '| scenario | contender | failed (fault phase) | failed (whole run) | degraded answers | p50 ms | p99 ms | max ms | bad host out after | requests to bad host | its share of fair traffic from 2 s on | back after recovery |\n';
+  md += '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
   for (const c of table) {
-    md += `| ${c.scenario} | ${c.contender} | ${fmt(c.faultFailures)} | ${fmt(c.failures)} / ${fmt(c.requests)} | ${fmt(c.degraded)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(c.max)} | ${fmt(c.stoppedAfterMs, ' ms')} | ${fmt(c.badHostRequests)} | ${fmt(c.backAfterMs, ' ms')} |\n`;
+    md += `| ${c.scenario} | ${c.contender} | ${fmt(c.faultFailures)} | ${fmt(c.failures)} / ${fmt(c.requests)} | ${fmt(c.degraded)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(c.max)} | ${fmt(c.stoppedAfterMs, ' ms')} | ${fmt(c.badHostRequests)} | ${fmt(c.badHostShareAfter2sPct, '%')} | ${fmt(c.backAfterMs, ' ms')} |\n`;
   }
   if (fleet) {
     md += `\nFleet: ${fleet.instances} Brownout instances on one Redis, client-side round robin, route flipped to \`default\` through the control plane mid-run: ` +

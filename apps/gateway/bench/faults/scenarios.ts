@@ -26,7 +26,8 @@ const EVERYONE: readonly ContenderName[] = ['brownout', 'nginx', 'haproxy', 'bar
 
 export const SCENARIOS: readonly Scenario[] = [
   { name: 'host-503', title: 'one host answers 503 to everything', steps: [{ afterMs: 0, host: 0, mode: '503' }], contenders: EVERYONE },
-  { name: 'host-flaky', title: 'one host answers 503 to 30% (its health check passes)', steps: [{ afterMs: 0, host: 0, mode: 'flaky', flakyRatio: 0.3 }], contenders: EVERYONE },
+  // brownout-defaults: the same, with only the common outlier_detection fields set (issue 23's goal).
+  { name: 'host-flaky', title: 'one host answers 503 to 30% (its health check passes)', steps: [{ afterMs: 0, host: 0, mode: 'flaky', flakyRatio: 0.3 }], contenders: [...EVERYONE, 'brownout-defaults'] },
   { name: 'host-hang', title: 'one host hangs', steps: [{ afterMs: 0, host: 0, mode: 'hang' }], contenders: EVERYONE },
   { name: 'host-refuse', title: 'one host refuses connections, then comes back', steps: [{ afterMs: 0, host: 0, mode: 'refuse' }], contenders: EVERYONE },
   { name: 'host-slow', title: 'one host answers after 2 s', steps: [{ afterMs: 0, host: 0, mode: 'slow', slowMs: 2_000 }], contenders: EVERYONE },
