@@ -136,8 +136,14 @@ describe('fallback responses, timeline and charts in a browser', { timeout: 240_
       await rolled.waitFor({ timeout: 10_000 });
       assert.match((await rolled.textContent()) ?? '', /Rolled back to v1 as v3/);
       assert.equal((await clientGets('/api/products/9')).body, '{"products":[],"path":"/api/products/9","v":1}');
-      await page.goto(`${stack.consoleUrl}/fallbacks`);
-      assert.match((await page.locator('tr[data-route=products]').textContent()) ?? '', /v3.*v3.*: v3/s);
+      // What each gateway serves comes from its next status heartbeat: wait for it, bounded.
+      let row = '';
+      for (let i = 0; i < 20 && !/v3.*v3.*: v3/s.test(row); i++) {
+        if (i > 0) await new Promise(r => setTimeout(r, 250));
+        await page.goto(`${stack.consoleUrl}/fallbacks`);
+        row = (await page.locator('tr[data-route=products]').textContent()) ?? '';
+      }
+      assert.match(row, /v3.*v3.*: v3/s);
     }));
 
   it('refuses bad input with a message next to the field and saves nothing', () =>
