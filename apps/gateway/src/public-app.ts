@@ -162,6 +162,26 @@ const { admission, degraded, dispatcher, accessLog } = parts;
     done();
   });
 
+  /** Routing and admission (admission/admission.ts); then reply-from sends the request upstream. */
+  const preHandle = (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    const ctx = admission.route(req, reply);
+    if (!ctx) return;
+    const shared = host.distributedLimiters.get(ctx.route.name);
+    if (!shared) {
+      admission.continueAdmission(req, reply, ctx, done);
+      return;
+    }
+    // Only a shared (Redis) limit or an injected delay makes admission asynchronous.
+    admission.distributedCheck(req, reply, ctx, shared).then(
+      ok => {
+        if (ok) admission.continueAdmission(req, reply, ctx, done);
+      },
+      (err: unknown) => {
+        done(err as Error);
+      },
+    );
+  };
+
   void app.register(httpProxy, {
     upstream: 'http://brownout.upstream',
     undici: dispatcher as never,
@@ -170,22 +190,21 @@ const { admission, degraded, dispatcher, accessLog } = parts;
     disableRequestLogging: true,
     httpMethods: PROXIED_METHODS,
     preHandler: (req, reply, done) => {
-      const ctx = admission.route(req, reply);
-      if (!ctx) return;
-      const shared = host.distributedLimiters.get(ctx.route.name);
-      if (!shared) {
-        admission.continueAdmission(req, reply, ctx, done);
+      const stream = (req.raw as { stream?: { closed: boolean } }).stream;
+      if (stream !== undefined) {
+        // HTTP/2: admit on the next turn of the event loop, after the rest of this read is parsed.
+        // A rapid-reset client sends HEADERS and RST_STREAM in one packet: by then its stream is
+        // closed, and it costs no upstream request (and no upstream connection torn down).
+        setImmediate(() => {
+          if (stream.closed) {
+            reply.hijack();
+            return;
+          }
+          preHandle(req, reply, done);
+        });
         return;
       }
-      // Only a shared (Redis) limit or an injected delay makes admission asynchronous.
-      admission.distributedCheck(req, reply, ctx, shared).then(
-        ok => {
-          if (ok) admission.continueAdmission(req, reply, ctx, done);
-        },
-        (err: unknown) => {
-          done(err as Error);
-        },
-      );
+      preHandle(req, reply, done);
     },
     replyOptions: {
       rewriteRequestHeaders: (req, headers) => {
