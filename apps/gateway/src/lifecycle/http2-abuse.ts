@@ -5,10 +5,10 @@ import type { EventEmitter } from 'node:events';
  * Envoy's premature-reset accounting (`premature_reset_total_stream_count`, CVE-2023-44487): a
  * session whose streams end mostly in a reset before any answer was sent — the client's rapid
  * reset, or streams Node itself refused — is closed with GOAWAY(ENHANCE_YOUR_CALM) and destroyed.
- * nghttp2's own rate limit lets a thousand resets through per connection first, and each of those
- * streams had already become a request: with this guard a session is closed after
- * PREMATURE_RESET_MIN of them. Reset streams among normal traffic (a browser cancelling a fetch)
- * stay far below half of a session's streams.
+ * nghttp2's own rate limit lets a thousand resets through per connection first; with this guard a
+ * session is closed after PREMATURE_RESET_MIN of them. (A stream reset in the same read that opened
+ * it never reaches the upstream: public-app.ts admits HTTP/2 streams a turn later.) Reset streams
+ * among normal traffic (a browser cancelling a fetch) stay far below half of a session's streams.
  */
 export const PREMATURE_RESET_MIN = 50;
 
