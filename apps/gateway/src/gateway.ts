@@ -34,6 +34,7 @@ import { UpgradeTunnels } from './upgrade/upgrade-tunnels.ts';
 import type { Tracing } from './observability/tracing.ts';
 import { OpenConnections } from './lifecycle/open-connections.ts';
 import { guardHttp2Sessions } from './lifecycle/http2-abuse.ts';
+import { AbusiveClients } from './lifecycle/abusive-clients.ts';
 import { servesHttp2 } from './lifecycle/listener-server.ts';
 import type { PipelineHost } from './pipeline-host.ts';
 
@@ -137,8 +138,14 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.publicApp.server.on('upgrade', this.tunnels.handle);
     this.h2Connections = servesHttp2(opts.config.listener) ? new OpenConnections(this.publicApp.server) : undefined;
     if (this.h2Connections) {
-      guardHttp2Sessions(this.publicApp.server, reason => {
-        this.metrics.http2Abuse.labels(reason).inc();
+      const abusive = new AbusiveClients(opts.config.listener.http2_protocol_options.abusive_client_penalty, addr => this.trusted.trusts(addr));
+      guardHttp2Sessions(this.publicApp.server, abusive, {
+        onAbuse: reason => {
+          this.metrics.http2Abuse.labels(reason).inc();
+        },
+        onRefused: () => {
+          this.metrics.abusiveClientsRefused.inc();
+        },
       });
     }
     const adminTls = opts.config.admin.tls;

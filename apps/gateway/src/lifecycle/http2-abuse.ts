@@ -1,5 +1,7 @@
 import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import type { AbusiveClients } from './abusive-clients.ts';
 
 /**
  * Envoy's premature-reset accounting (`premature_reset_total_stream_count`, CVE-2023-44487): a
@@ -12,6 +14,20 @@ import type { EventEmitter } from 'node:events';
  */
 export const PREMATURE_RESET_MIN = 50;
 
+/**
+ * Session errors that mean the client broke HTTP/2 on purpose or wholesale: nghttp2's flood and
+ * protocol checks (SETTINGS/PING floods, CONTINUATION floods, compression errors, a session whose
+ * streams keep being refused — an HPACK bomb) surface as ERR_HTTP2_ERROR, Node's invalid-frame
+ * count (empty DATA frames among them) as ERR_HTTP2_TOO_MANY_INVALID_FRAMES. A reset or broken
+ * socket (ECONNRESET, EPIPE) is a network event, not abuse.
+ */
+const ABUSE_ERRORS: Readonly<Record<string, AbuseReason>> = {
+  ERR_HTTP2_ERROR: 'protocol_error',
+  ERR_HTTP2_TOO_MANY_INVALID_FRAMES: 'invalid_frames',
+};
+
+export type AbuseReason = 'premature_reset' | 'protocol_error' | 'invalid_frames';
+
 interface SessionTally {
   streams: number;
   premature: number;
@@ -19,7 +35,56 @@ interface SessionTally {
 
 const tallies = new WeakMap<Http2Session, SessionTally>();
 
-export function guardHttp2Sessions(server: EventEmitter, onAbuse: (reason: 'premature_reset') => void): void {
+export interface Http2AbuseHooks {
+  /** A session was closed for abuse (counted by reason). */
+  onAbuse(reason: AbuseReason): void;
+  /** A connection was closed at accept because its client is in the penalty box. */
+  onRefused(): void;
+}
+
+/** How long a closed abusive session's socket may take to flush its GOAWAY before it is destroyed. */
+const GOAWAY_FLUSH_MS = 1_000;
+
+export function guardHttp2Sessions(server: EventEmitter, clients: AbusiveClients, hooks: Http2AbuseHooks): void {
+  // Node closes a session by ending its socket and waiting for the write side to flush: a client
+  // that stops reading keeps that socket (and its descriptor) forever, since the session no longer
+  // reads and never sees the FIN. `session.socket` is a proxy that refuses destroy(), so each
+  // session's own socket is kept here: Node emits 'session' from its own connection listener, just
+  // before the listeners below run for the same socket.
+  const sockets = new WeakMap<Http2Session, Socket>();
+  let opened: Http2Session | undefined;
+  const bind = (socket: Socket): void => {
+    if (opened && opened.socket.remotePort === socket.remotePort) sockets.set(opened, socket);
+    opened = undefined;
+  };
+  // Appended after Node's own listener (which has already wrapped the socket): closing the raw
+  // socket then is safe for h2c, TLS and HTTP/1.1 alike, and costs no handshake.
+  server.on('connection', (socket: Socket) => {
+    if (clients.refuses(socket.remoteAddress)) {
+      hooks.onRefused();
+      socket.destroy();
+      return;
+    }
+    bind(socket);
+  });
+  server.on('secureConnection', bind);
+  const abusive = (session: Http2Session, reason: AbuseReason): void => {
+    hooks.onAbuse(reason);
+    const socket = sockets.get(session);
+    clients.strike(socket?.remoteAddress);
+    if (!session.destroyed) {
+      session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      session.destroy();
+    }
+    if (socket && !socket.destroyed) setTimeout(() => socket.destroy(), GOAWAY_FLUSH_MS).unref();
+  };
+  server.on('session', (session: Http2Session) => {
+    opened = session;
+    session.on('error', (err: NodeJS.ErrnoException) => {
+      const reason = ABUSE_ERRORS[err.code ?? ''];
+      if (reason) abusive(session, reason);
+    });
+  });
   server.on('stream', (stream: ServerHttp2Stream) => {
     const session = stream.session;
     if (!session) return;
@@ -32,11 +97,7 @@ export function guardHttp2Sessions(server: EventEmitter, onAbuse: (reason: 'prem
     stream.once('close', () => {
       if (stream.headersSent || stream.rstCode === constants.NGHTTP2_NO_ERROR) return;
       tally.premature++;
-      if (tally.premature >= PREMATURE_RESET_MIN && tally.premature * 2 >= tally.streams && !session.destroyed) {
-        onAbuse('premature_reset');
-        session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
-        session.destroy();
-      }
+      if (tally.premature >= PREMATURE_RESET_MIN && tally.premature * 2 >= tally.streams && !session.destroyed) abusive(session, 'premature_reset');
     });
   });
 }

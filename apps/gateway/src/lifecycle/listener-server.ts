@@ -38,9 +38,10 @@ export function listenerServerOptions(l: Listener): Record<string, unknown> {
       enablePush: false,
     },
     maxHeaderListPairs: 128,
-    // A session whose streams Node keeps refusing (too many headers: an HPACK bomb) or whose
-    // frames keep failing is closed after a few, not after Node's defaults of 100 and 1000.
-    maxSessionRejectedStreams: 10,
+    // A session whose streams Node keeps refusing or whose frames keep failing (empty DATA frames
+    // among them) is closed after a few, not after Node's defaults of 100 and 1000. (HPACK bombs
+    // are mostly refused inside nghttp2, unseen by this count: see lifecycle/abusive-clients.ts.)
+    maxSessionRejectedStreams: 4,
     maxSessionInvalidFrames: 100,
   };
   if (mode === 'h2c') return { http2: true, http: h2 };

@@ -39,6 +39,8 @@ export class GatewayMetrics {
   readonly switchUnknownRoutes: Counter;
   /** HTTP/2 sessions closed for abuse (premature resets). */
   readonly http2Abuse: Counter;
+  /** Connections closed at accept: their client is in the abusive-client penalty box. */
+  readonly abusiveClientsRefused: Counter;
   readonly dnsFailures: Counter<'cluster'>;
   /** Per cluster, per `address:port`: upstream responses by status class (index = status / 100). */
   private readonly hostCounts = new Map<string, Map<string, Float64Array>>();
@@ -112,6 +114,7 @@ export class GatewayMetrics {
     this.switchUnknownRoutes = new Counter({ name: 'brownout_switch_unknown_routes_total', help: 'Route names in a switch document that this gateway does not know', registers });
     this.upgrades = new Counter({ name: 'brownout_upgrades_total', help: 'Protocol upgrades (WebSocket, …) tunnelled to an upstream, by route and upgrade type', labelNames: ['route', 'upgrade_type'], registers });
     this.http2Abuse = new Counter({ name: 'brownout_downstream_http2_sessions_closed_total', help: 'Client HTTP/2 sessions the gateway closed for abuse (GOAWAY ENHANCE_YOUR_CALM), by reason', labelNames: ['reason'], registers });
+    this.abusiveClientsRefused = new Counter({ name: 'brownout_downstream_connections_refused_total', help: 'Client connections closed at accept because the client address is in the abusive-client penalty box (listener.http2_protocol_options.abusive_client_penalty)', registers });
     this.dnsFailures = new Counter({ name: 'brownout_dns_cluster_unresolved_total', help: 'DNS refreshes in which no host name of a cluster resolved', labelNames: ['cluster'], registers });
     this.engineGauges(registers);
   }
