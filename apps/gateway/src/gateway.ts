@@ -28,7 +28,7 @@ import { ResponseCache } from './cache/response-cache.ts';
 import { DnsRefresher } from './discovery/dns-refresh.ts';
 import { AutomaticDegradationWatcher, automaticDegradations, type AutomaticDegradation } from './degradation/automatic-degradations.ts';
 import { DegradedAnswers } from './degradation/degraded-answers.ts';
-import { Admission } from './admission/admission.ts';
+import { RequestIntake } from './pipeline/request-intake.ts';
 import { buildPublicApp } from './public-app.ts';
 import { UpgradeTunnels } from './upgrade/upgrade-tunnels.ts';
 import type { Tracing } from './observability/tracing.ts';
@@ -36,13 +36,13 @@ import { OpenConnections } from './lifecycle/open-connections.ts';
 import { guardHttp2Sessions } from './lifecycle/http2-abuse.ts';
 import { AbusiveClients } from './lifecycle/abusive-clients.ts';
 import { servesHttp2 } from './lifecycle/listener-server.ts';
-import type { PipelineHost } from './pipeline-host.ts';
+import type { GatewayServices } from './pipeline/gateway-services.ts';
 
 
 /**
  * A running gateway: the public proxy listener, the admin listener and the engine behind them.
  */
-export class Gateway implements AdminSurface, PipelineHost {
+export class Gateway implements AdminSurface, GatewayServices {
   engine: Engine;
   readonly metrics: GatewayMetrics;
   readonly publicApp: FastifyInstance;
@@ -65,7 +65,7 @@ export class Gateway implements AdminSurface, PipelineHost {
   private readonly configPath: string | undefined;
   private readonly dispatcher: UpstreamDispatcher;
   private readonly degraded: DegradedAnswers;
-  private readonly admission: Admission;
+  private readonly intake: RequestIntake;
   private readonly accessLog: AccessLog;
   /** WebSocket and other upgrades, tunnelled outside the request pipeline (see UpgradeTunnels). */
   readonly tunnels: UpgradeTunnels;
@@ -124,15 +124,15 @@ export class Gateway implements AdminSurface, PipelineHost {
     this.metrics.watchLimiters(this.distributedLimiters);
     this.metrics.watchAutomatic(() => this.automaticDegradations());
     this.degraded = new DegradedAnswers(this);
-    this.dispatcher = new UpstreamDispatcher(this.metrics, ctx => this.degraded.canAnswerFailure(ctx));
+    this.dispatcher = new UpstreamDispatcher(this.metrics, this.degraded);
     this.accessLog = createAccessLog(opts.accessLog ?? 'stdout');
     this.trusted = new TrustedProxies(opts.config.listener.trusted_proxies);
     this.targetRules = targetRulesOf(opts.config);
     this.requestIds = requestIdRulesOf(opts.config);
     this.secure = opts.config.listener.tls !== undefined;
     this.spanExporter = opts.spanExporter;
-    this.admission = new Admission(this, this.degraded);
-    this.publicApp = buildPublicApp(this, opts.config.listener, { admission: this.admission, degraded: this.degraded, dispatcher: this.dispatcher, accessLog: this.accessLog });
+    this.intake = new RequestIntake(this, this.degraded);
+    this.publicApp = buildPublicApp(this, opts.config.listener, { intake: this.intake, degraded: this.degraded, dispatcher: this.dispatcher, accessLog: this.accessLog });
     this.tunnels = new UpgradeTunnels(this, this.degraded, this.accessLog);
     // Node hands a request with `Connection: upgrade` to this listener instead of Fastify.
     this.publicApp.server.on('upgrade', this.tunnels.handle);

@@ -5,24 +5,24 @@ import httpProxy from '@fastify/http-proxy';
 import type { GatewayConfig } from '@brownout/core/config';
 import type { UpstreamDispatcher } from './proxy/upstream-dispatcher.ts';
 import { findUpstreamFailure } from './proxy/upstream-failure.ts';
-import { LOCAL_REPLIES, localErrorReply, sendLocalReply, speaksHttp1 } from './proxy/local-reply.ts';
+import { LOCAL_REPLIES, localErrorReply, sendLocalReply, speaksHttp1 } from './pipeline/local-reply.ts';
 import { localErrorCode } from './proxy/classify-error.ts';
 import { withoutHopByHop } from './proxy/hop-by-hop.ts';
 import { listenerServerOptions, servesHttp2 } from './lifecycle/listener-server.ts';
 import { canonicalTarget, emptyTarget, REFUSED, type RefusedRequest } from './routing/request-target.ts';
-import { setRateLimitHeaders, type Admission } from './admission/admission.ts';
+import { setRateLimitHeaders, type RequestIntake } from './pipeline/request-intake.ts';
 import { forwardedFor } from './routing/client-key.ts';
 import type { DegradedAnswers } from './degradation/degraded-answers.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
 import type { AccessLog } from './observability/access-log.ts';
-import type { PipelineHost } from './pipeline-host.ts';
+import type { GatewayServices } from './pipeline/gateway-services.ts';
 
 /** Every method Node's HTTP parser accepts, except CONNECT (a tunnel, which this proxy does not open). */
 const PROXIED_METHODS = METHODS.filter(m => m !== 'CONNECT');
 
 /** The pieces of the request pipeline the public listener calls into. */
 export interface PublicAppParts {
-  readonly admission: Admission;
+  readonly intake: RequestIntake;
   readonly degraded: DegradedAnswers;
   readonly dispatcher: UpstreamDispatcher;
   readonly accessLog: AccessLog;
@@ -94,8 +94,8 @@ function http2AuthorityFault(req: IncomingMessage): string | undefined {
  * proxied, framework errors turned into local replies, and @fastify/http-proxy with one
  * preHandler (admission) and reply-from's hooks (request/response headers, upstream failures).
  */
-export function buildPublicApp(host: PipelineHost, listener: GatewayConfig['listener'], parts: PublicAppParts): FastifyInstance {
-const { admission, degraded, dispatcher, accessLog } = parts;
+export function buildPublicApp(services: GatewayServices, listener: GatewayConfig['listener'], parts: PublicAppParts): FastifyInstance {
+const { intake, degraded, dispatcher, accessLog } = parts;
   const l = listener;
   const target = emptyTarget();
   const http2 = servesHttp2(l);
@@ -108,7 +108,7 @@ const { admission, degraded, dispatcher, accessLog } = parts;
     requestIdHeader: false,
     // Malformed HTTP never reaches Fastify's JSON 400: our own plain-text answer, counted.
     clientErrorHandler: (err, socket) => {
-      clientError(host.metrics, err, socket);
+      clientError(services.metrics, err, socket);
     },
     // Before Fastify routes: the one canonical form of the target (see routing/request-target.ts).
     rewriteUrl(req) {
@@ -117,7 +117,7 @@ const { admission, degraded, dispatcher, accessLog } = parts;
         (req as RefusedRequest)[REFUSED] = framing;
         return '/';
       }
-      const t = canonicalTarget(req.url ?? '/', host.targetRules, target);
+      const t = canonicalTarget(req.url ?? '/', services.targetRules, target);
       if (t.reason !== undefined) {
         (req as RefusedRequest)[REFUSED] = t.reason;
         return '/';
@@ -141,11 +141,11 @@ const { admission, degraded, dispatcher, accessLog } = parts;
     const err = e as { statusCode?: unknown; code?: unknown };
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     const code = typeof err.code === 'string' ? err.code : 'unknown';
-    if (status >= 500) host.metrics.localError(req.brownout?.route.name ?? '-', code);
-    void sendLocalReply(host, req, reply, { status, body: status >= 500 ? `gateway error before the upstream: ${code}` : `bad request: ${code}`, flag: status >= 500 ? 'LE' : 'DPE' });
+    if (status >= 500) services.metrics.localError(req.brownout?.route.name ?? '-', code);
+    void sendLocalReply(services, req, reply, { status, body: status >= 500 ? `gateway error before the upstream: ${code}` : `bad request: ${code}`, flag: status >= 500 ? 'LE' : 'DPE' });
   });
   app.setNotFoundHandler((req, reply) => {
-    void sendLocalReply(host, req, reply, LOCAL_REPLIES.noRoute);
+    void sendLocalReply(services, req, reply, LOCAL_REPLIES.noRoute);
   });
   // Every body streams to the proxy's pass-through parser; the dispatcher buffers it under the
   // route's limit. Fastify's own text/plain parser would otherwise win and buffer unbounded.
@@ -155,26 +155,26 @@ const { admission, degraded, dispatcher, accessLog } = parts;
     const ctx = req.brownout;
     const ms = reply.elapsedTime;
     const status = reply.statusCode;
-    host.metrics.request(ctx?.route.name ?? '-', status, ms / 1000, (ctx?.degradedMode ?? '') !== '');
+    services.metrics.request(ctx?.route.name ?? '-', status, ms / 1000, (ctx?.degradedMode ?? '') !== '');
     accessLog.write(req, reply, ms);
     if (ctx?.trace) ctx.trace.end(status, ctx.cluster.name, ctx.flags, ctx.degradedMode, ctx.requestId);
     if (ctx?.fault?.active) ctx.route.fault!.release(ctx.fault);
     done();
   });
 
-  /** Routing and admission (admission/admission.ts); then reply-from sends the request upstream. */
+  /** Routing and admission (pipeline/request-intake.ts); then reply-from sends the request upstream. */
   const preHandle = (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
-    const ctx = admission.route(req, reply);
+    const ctx = intake.route(req, reply);
     if (!ctx) return;
-    const shared = host.distributedLimiters.get(ctx.route.name);
+    const shared = services.distributedLimiters.get(ctx.route.name);
     if (!shared) {
-      admission.continueAdmission(req, reply, ctx, done);
+      intake.continueAdmission(req, reply, ctx, done);
       return;
     }
     // Only a shared (Redis) limit or an injected delay makes admission asynchronous.
-    admission.distributedCheck(req, reply, ctx, shared).then(
+    intake.distributedCheck(req, reply, ctx, shared).then(
       ok => {
-        if (ok) admission.continueAdmission(req, reply, ctx, done);
+        if (ok) intake.continueAdmission(req, reply, ctx, done);
       },
       (err: unknown) => {
         done(err as Error);
@@ -227,7 +227,7 @@ const { admission, degraded, dispatcher, accessLog } = parts;
         // instead of `delete`: deleting turns the object into a slow dictionary for every later step.
         const out = withoutHopByHop(headers);
         if (ctx && ctx.rlLimit > 0 && ctx.route.config.rate_limit?.enable_x_ratelimit_headers === 'DRAFT_VERSION_03') setRateLimitHeaders(out, ctx);
-        if (host.draining && req && speaksHttp1(req as FastifyRequest)) out.connection = 'close';
+        if (services.draining && req && speaksHttp1(req as FastifyRequest)) out.connection = 'close';
         return out;
       },
       onError: (reply, { error }) => {
@@ -240,14 +240,14 @@ const { admission, degraded, dispatcher, accessLog } = parts;
             return;
           }
           if ((f.trigger === 'breaker' || f.trigger === 'no-healthy-host') && degraded.degradeOnFailure(req, reply as FastifyReply, f.trigger)) return;
-          void sendLocalReply(host, req, reply as FastifyReply, f.reply);
+          void sendLocalReply(services, req, reply as FastifyReply, f.reply);
           return;
         }
         // Not an upstream answer or failure we know: ours, and never blamed on a host.
         const code = localErrorCode(error);
         const req = reply.request as FastifyRequest;
-        host.metrics.localError(req.brownout?.route.name ?? '-', code);
-        void sendLocalReply(host, req, reply as FastifyReply, localErrorReply(code));
+        services.metrics.localError(req.brownout?.route.name ?? '-', code);
+        void sendLocalReply(services, req, reply as FastifyReply, localErrorReply(code));
       },
     },
   });

@@ -13,10 +13,11 @@ import {
   type TriggerSignals,
 } from '@brownout/core';
 import type { GatewayConfig } from '@brownout/core/config';
-import type { RequestContext } from '../proxy/request-context.ts';
-import { sendLocalReply, speaksHttp1, type LocalReply } from '../proxy/local-reply.ts';
+import type { RequestContext } from '../pipeline/request-context.ts';
+import { sendLocalReply, speaksHttp1, type LocalReply } from '../pipeline/local-reply.ts';
 import { REPLAYED_HEADERS, ResponseCache, type CachedResponse } from '../cache/response-cache.ts';
-import type { PipelineHost } from '../pipeline-host.ts';
+import type { GatewayServices } from '../pipeline/gateway-services.ts';
+import type { FailureAnswers } from '../pipeline/failure-answers.ts';
 
 /**
  * Deciding and serving degraded answers: operator switches, the global level and automatic
@@ -24,14 +25,14 @@ import type { PipelineHost } from '../pipeline-host.ts';
  * it; the modes (cache, default, fallback service, reject) and the route's fallback chain. A new
  * degradation mode is added here (and to core's DEGRADE_MODES).
  */
-export class DegradedAnswers {
-  private readonly host: PipelineHost;
+export class DegradedAnswers implements FailureAnswers {
+  private readonly services: GatewayServices;
   /** Reused degradation verdict and signals: the decision is synchronous, so one serves every request. */
   private readonly decision: DegradeDecision = emptyDecision();
   private readonly signals: TriggerSignals = { breakerOpen: false, noHealthyHost: false, ruleActive: false };
 
-  constructor(host: PipelineHost) {
-    this.host = host;
+  constructor(services: GatewayServices) {
+    this.services = services;
   }
 
   /** Names the cache entry of this request and arranges for a good answer to be kept. */
@@ -49,7 +50,7 @@ export class DegradedAnswers {
         const k = raw[i]!.toString('latin1').toLowerCase();
         if (REPLAYED_HEADERS.includes(k)) headers[k] = raw[i + 1]!.toString('latin1');
       }
-      this.host.cache.put(ctx.route.name, ctx.cacheKey, { status, headers, body, storedAt: Date.now() }, c.max_staleness, c.ttl, c.max_entries);
+      this.services.cache.put(ctx.route.name, ctx.cacheKey, { status, headers, body, storedAt: Date.now() }, c.max_staleness, c.ttl, c.max_entries);
     };
   }
 
@@ -58,13 +59,13 @@ export class DegradedAnswers {
     ctx.degradedMode = 'cache';
     ctx.degradeReason = d.reason;
     ctx.addFlag('DG');
-    this.host.metrics.degraded.labels(ctx.route.name, 'cache', d.reason, 'false').inc();
+    this.services.metrics.degraded.labels(ctx.route.name, 'cache', d.reason, 'false').inc();
     reply
       .code(e.status)
       .headers(e.headers)
       .header('age', String(Math.max(0, Math.floor((Date.now() - e.storedAt) / 1000))))
       .header('x-brownout-degraded', degradedHeader(d, 'cache'));
-    if (this.host.draining && speaksHttp1(reply.request)) reply.header('connection', 'close');
+    if (this.services.draining && speaksHttp1(reply.request)) reply.header('connection', 'close');
     void reply.send(e.body);
   }
 
@@ -78,16 +79,16 @@ export class DegradedAnswers {
     const route = ctx.route;
     const d = this.decide(route);
     if (d.shadow) {
-      this.host.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
+      this.services.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
       return undefined;
     }
     if (!d.degraded) return undefined;
     if (d.reason === DegradeReason.Rule && route.rules.some(r => r.active && r.shouldProbe())) return undefined;
     const cc = route.config.degradation.cache;
-    if (ctx.cacheKey !== '' && this.host.cache.peek(route.name, ctx.cacheKey, cc.max_staleness) === undefined) {
+    if (ctx.cacheKey !== '' && this.services.cache.peek(route.name, ctx.cacheKey, cc.max_staleness) === undefined) {
       // Fill the in-process layer from the shared one, then decide with the same (copied) verdict.
       const verdict = { ...d };
-      return this.host.cache.lookup(route.name, ctx.cacheKey, cc.max_staleness, cc.max_entries).then(() => {
+      return this.services.cache.lookup(route.name, ctx.cacheKey, cc.max_staleness, cc.max_entries).then(() => {
         this.serveDegraded(req, reply, ctx, verdict, path);
       });
     }
@@ -102,10 +103,10 @@ export class DegradedAnswers {
    */
   tunnelTarget(route: RouteRuntime): ClusterRuntime | LocalReply {
     const d = this.decide(route);
-    if (d.shadow) this.host.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
+    if (d.shadow) this.services.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
     if (!d.degraded || d.shadow) return route.cluster;
     const mode = resolveChain(d.mode, route.degradation.fallback_chain, m => (m === 'fallback_service' ? fallbackServiceUp(route) : m === 'reject'));
-    this.host.metrics.degraded.labels(route.name, mode ?? 'none', d.reason, 'false').inc();
+    this.services.metrics.degraded.labels(route.name, mode ?? 'none', d.reason, 'false').inc();
     if (mode === 'fallback_service') return route.fallbackCluster!;
     return { status: 503, body: `route degraded (${d.mode}): upgrades are not served`, flag: 'DG', headers: { 'x-brownout-degraded': degradedHeader(d, mode) } };
   }
@@ -119,7 +120,7 @@ export class DegradedAnswers {
     const hs = route.cluster.hostSet;
     sig.noHealthyHost = route.cluster.config.healthy_panic_threshold === 0 && hs.healthy.length + hs.degraded.length === 0;
     sig.ruleActive = route.rules.length > 0 && route.ruleActive();
-    return decideDegradation(route.name, route.degradation, this.host.switches.state, sig, Date.now(), this.decision);
+    return decideDegradation(route.name, route.degradation, this.services.switches.state, sig, Date.now(), this.decision);
   }
 
   /**
@@ -141,8 +142,8 @@ export class DegradedAnswers {
     const route = ctx.route;
     const cc = route.config.degradation.cache;
     const m = resolveChain(route.degradation.degraded_mode, route.degradation.fallback_chain, mode => {
-      if (mode === 'default') return (this.host.switches.document?.fallbacks[route.name] ?? route.config.degradation.default_response) !== undefined;
-      if (mode === 'cache') return ctx.cacheKey !== '' && this.host.cache.peek(route.name, ctx.cacheKey, cc.max_staleness) !== undefined;
+      if (mode === 'default') return (this.services.switches.document?.fallbacks[route.name] ?? route.config.degradation.default_response) !== undefined;
+      if (mode === 'cache') return ctx.cacheKey !== '' && this.services.cache.peek(route.name, ctx.cacheKey, cc.max_staleness) !== undefined;
       return false; // reject is no better than the failure; the fallback service was not asked
     });
     return m === 'cache' || m === 'default' ? m : undefined;
@@ -160,16 +161,16 @@ export class DegradedAnswers {
       if (reply.sent) return;
       // With the trigger, the chain's first mode that can answer; without it, the cache (stale-if-error).
       const mode = chain ? this.answeringMode(ctx) : ctx.cacheKey !== '' ? 'cache' : undefined;
-      const cached = mode === 'cache' ? this.host.cache.peek(ctx.route.name, ctx.cacheKey, ctx.route.config.degradation.cache.max_staleness) : undefined;
-      if (ctx.cacheKey !== '' && mode !== 'default') this.host.cache.count(ctx.route.name, cached !== undefined);
+      const cached = mode === 'cache' ? this.services.cache.peek(ctx.route.name, ctx.cacheKey, ctx.route.config.degradation.cache.max_staleness) : undefined;
+      if (ctx.cacheKey !== '' && mode !== 'default') this.services.cache.count(ctx.route.name, cached !== undefined);
       if (mode === undefined || (mode === 'cache' && !cached)) {
-        sendLocalReply(this.host, req, reply, otherwise);
+        sendLocalReply(this.services, req, reply, otherwise);
         return;
       }
       const d = emptyDecision();
       d.degraded = true;
       d.reason = DegradeReason.UpstreamError;
-      d.level = this.host.switches.state.global_level;
+      d.level = this.services.switches.state.global_level;
       d.mode = mode;
       if (cached) {
         this.serveCached(reply, cached, d, ctx);
@@ -184,7 +185,7 @@ export class DegradedAnswers {
     }
     // Fill the in-process layer from the shared one first: another gateway may hold the answer.
     const cc = ctx.route.config.degradation.cache;
-    void this.host.cache.lookup(ctx.route.name, ctx.cacheKey, cc.max_staleness, cc.max_entries).then(answer, answer);
+    void this.services.cache.lookup(ctx.route.name, ctx.cacheKey, cc.max_staleness, cc.max_entries).then(answer, answer);
   }
 
   /** An upstream-side trigger fired (breaker open, no healthy host): degrade if the route wants that. */
@@ -196,9 +197,9 @@ export class DegradedAnswers {
     sig.breakerOpen = trigger === 'breaker';
     sig.noHealthyHost = trigger === 'no-healthy-host';
     sig.ruleActive = false;
-    const d = decideDegradation(route.name, route.degradation, this.host.switches.state, sig, Date.now(), this.decision);
+    const d = decideDegradation(route.name, route.degradation, this.services.switches.state, sig, Date.now(), this.decision);
     if (d.shadow) {
-      this.host.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
+      this.services.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
       return false;
     }
     if (!d.degraded) return false;
@@ -213,8 +214,8 @@ export class DegradedAnswers {
    */
   private serveDegraded(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, d: DegradeDecision, path: string, afterFailure = false): boolean {
     const route = ctx.route;
-    const fallback = this.host.switches.document?.fallbacks[route.name] ?? route.config.degradation.default_response;
-    const cached = ctx.cacheKey === '' ? undefined : this.host.cache.peek(route.name, ctx.cacheKey, route.config.degradation.cache.max_staleness);
+    const fallback = this.services.switches.document?.fallbacks[route.name] ?? route.config.degradation.default_response;
+    const cached = ctx.cacheKey === '' ? undefined : this.services.cache.peek(route.name, ctx.cacheKey, route.config.degradation.cache.max_staleness);
     const canServe = (m: DegradeMode): boolean => {
       if (m === 'default') return fallback !== undefined;
       if (m === 'cache') return cached !== undefined;
@@ -222,7 +223,7 @@ export class DegradedAnswers {
       return true; // reject can always answer
     };
     const mode = resolveChain(d.mode, route.degradation.fallback_chain, canServe);
-    if (ctx.cacheKey !== '' && (d.mode === 'cache' || route.degradation.fallback_chain.includes('cache'))) this.host.cache.count(route.name, cached !== undefined);
+    if (ctx.cacheKey !== '' && (d.mode === 'cache' || route.degradation.fallback_chain.includes('cache'))) this.services.cache.count(route.name, cached !== undefined);
     if (mode === 'cache') {
       this.serveCached(reply, cached!, d, ctx);
       return true;
@@ -230,7 +231,7 @@ export class DegradedAnswers {
     ctx.degradedMode = mode ?? 'none';
     ctx.degradeReason = d.reason;
     ctx.addFlag('DG');
-    this.host.metrics.degraded.labels(route.name, mode ?? 'none', d.reason, 'false').inc();
+    this.services.metrics.degraded.labels(route.name, mode ?? 'none', d.reason, 'false').inc();
     reply.header('x-brownout-degraded', degradedHeader(d, mode));
     if (mode === 'fallback_service') {
       ctx.cluster = route.fallbackCluster!;
@@ -239,7 +240,7 @@ export class DegradedAnswers {
     if (mode === 'default') {
       const f = fallback!;
       reply.code(f.status).headers(f.headers);
-      if (this.host.draining && speaksHttp1(req)) reply.header('connection', 'close');
+      if (this.services.draining && speaksHttp1(req)) reply.header('connection', 'close');
       const body = renderFallbackBody(f.body, path, req.method, route.name, contentTypeOf(f.headers));
       // With a content type given, a Buffer, so it goes out exactly as the product team wrote it
       // (Fastify adds "; charset=utf-8" to string payloads): the console's preview is what the
@@ -250,10 +251,10 @@ export class DegradedAnswers {
     if (mode === 'reject') {
       const retryAfter = Math.ceil(Math.max(route.breaker?.retryAfterMs() ?? 0, route.config.degradation.retry_after) / 1000);
       reply.header('retry-after', String(retryAfter));
-      sendLocalReply(this.host, req, reply, { status: 503, body: `${route.name} is degraded: try again later`, flag: 'DG' });
+      sendLocalReply(this.services, req, reply, { status: 503, body: `${route.name} is degraded: try again later`, flag: 'DG' });
       return true;
     }
-    sendLocalReply(this.host, req, reply, { status: 503, body: `${route.name} is degraded and no fallback could answer`, flag: 'DG' });
+    sendLocalReply(this.services, req, reply, { status: 503, body: `${route.name} is degraded and no fallback could answer`, flag: 'DG' });
     return true;
   }
 }

@@ -1,7 +1,7 @@
 import type { Pool } from 'undici';
 import type { ClusterRuntime, Host } from '@brownout/core';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import type { RequestContext } from './request-context.ts';
+import type { RequestContext } from '../pipeline/request-context.ts';
 
 /** A host's undici pool and how many connections it may open (to tell when a request must wait). */
 export interface HostPool {

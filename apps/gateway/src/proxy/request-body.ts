@@ -1,6 +1,8 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { LOCAL_REPLIES } from './local-reply.ts';
+import type { RouteConfig } from '@brownout/core/config';
+import { LOCAL_REPLIES, resetReply } from '../pipeline/local-reply.ts';
+import { streamedBody } from './streamed-body.ts';
 import { UpstreamFailure } from './upstream-failure.ts';
 
 /**
@@ -61,4 +63,34 @@ export function contentLength(headers: Dispatcher.DispatchOptions['headers']): n
   if (typeof v !== 'string') return -1;
   const n = Number(v);
   return Number.isSafeInteger(n) && n >= 0 ? n : -1;
+}
+
+/** Who waits for a request body: told once, when it is ready or has failed. */
+export interface BodyOwner {
+  bodyReady(body: Buffer | string | Readable | null | undefined, streaming: boolean): void;
+  bodyFailed(failure: UpstreamFailure): void;
+}
+
+/**
+ * The body the attempts send, as the route wants it: streamed to the first attempt
+ * (`buffer_request_body: false`: nothing can be retried), buffered so a retry can replay it, or
+ * already in memory — each bounded by `max_request_body_bytes` (413).
+ */
+export function prepareRequestBody(body: unknown, route: RouteConfig, headers: Dispatcher.DispatchOptions['headers'], owner: BodyOwner): void {
+  if (body instanceof Readable && !route.buffer_request_body) {
+    owner.bodyReady(streamedBody(body, route.max_request_body_bytes), true);
+  } else if (body instanceof Readable) {
+    bufferBody(body, route.max_request_body_bytes, contentLength(headers)).then(
+      buffered => {
+        owner.bodyReady(buffered, false);
+      },
+      (err: unknown) => {
+        owner.bodyFailed(err instanceof UpstreamFailure ? err : new UpstreamFailure(resetReply('request body read failed', false, false)));
+      },
+    );
+  } else {
+    const inMemory = body as string | Buffer | null | undefined;
+    if (inMemory && Buffer.byteLength(inMemory) > route.max_request_body_bytes) owner.bodyFailed(new UpstreamFailure(LOCAL_REPLIES.payloadTooLarge));
+    else owner.bodyReady(inMemory, false);
+  }
 }

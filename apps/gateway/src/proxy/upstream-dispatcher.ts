@@ -1,6 +1,7 @@
+import { NO_FAILURE_ANSWERS, type FailureAnswers } from '../pipeline/failure-answers.ts';
 import { Dispatcher, Pool } from 'undici';
 import type { ClusterRuntime, Host } from '@brownout/core';
-import type { RequestContext } from './request-context.ts';
+import type { RequestContext } from '../pipeline/request-context.ts';
 import { UpstreamRequest } from './upstream-request.ts';
 import type { LegacyHandler } from './attempt.ts';
 import type { AttemptRunner, HostPool } from './attempt-runner.ts';
@@ -23,12 +24,12 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
   private closed = false;
   private next: RequestContext | undefined;
 
-  readonly answersFailure: (ctx: RequestContext) => boolean;
+  private readonly failures: FailureAnswers;
 
-  constructor(metrics: GatewayMetrics, answersFailure: (ctx: RequestContext) => boolean = () => false) {
+  constructor(metrics: GatewayMetrics, failures: FailureAnswers = NO_FAILURE_ANSWERS) {
     super();
     this.metrics = metrics;
-    this.answersFailure = answersFailure;
+    this.failures = failures;
     metrics.watchPools(() => this.connectionCounts());
   }
 
@@ -38,6 +39,10 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
       const st = hp.pool.stats;
       yield { cluster: hp.cluster, host: host.id, connected: st.connected, free: st.free };
     }
+  }
+
+  answersFailure(ctx: RequestContext): boolean {
+    return this.failures.canAnswerFailure(ctx);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { LocalReply } from './local-reply.ts';
+import type { LocalReply } from '../pipeline/local-reply.ts';
 
 /**
  * Why the gateway could not get an upstream answer for a request. Carried through reply-from's

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { DEADLINE_HEADER } from '@brownout/core';
-import type { RequestContext } from './request-context.ts';
+import type { RequestContext } from '../pipeline/request-context.ts';
 import { HeaderKind, keepTe, upstreamHeaderKind } from './hop-by-hop.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import {
   Admission,
@@ -6,23 +6,25 @@ import {
   NoRetry,
   ResetKind,
   RetryOn,
-  RetryState,
-  systemRandom,
   timerDelay,
   type Host,
   type ResourceLimits,
 } from '@brownout/core';
-import type { RequestContext } from './request-context.ts';
+import type { RequestContext } from '../pipeline/request-context.ts';
 import type { AttemptRunner } from './attempt-runner.ts';
-import { failedAnswerReply, LOCAL_REPLIES, localErrorReply, resetReply } from './local-reply.ts';
+import { acquireUpstream, Acquired } from '../pipeline/admit.ts';
+import { failedAnswerReply, LOCAL_REPLIES, resetReply } from '../pipeline/local-reply.ts';
 import { UpstreamFailure } from './upstream-failure.ts';
-import { classifyAttemptError, isLocalError, localErrorCode, resetReason } from './classify-error.ts';
+import { classifyAttemptError, localErrorCode, resetReason } from './classify-error.ts';
+import { notTheUpstreams } from './attempt-triage.ts';
+import { RetryPlan, noteNoRetry } from './retry-plan.ts';
 import { Attempt, DISCARDED, TIMED_OUT, onAttemptTimer, type AttemptOwner, type LegacyHandler } from './attempt.ts';
-import { cacheable, rawHeader } from './raw-headers.ts';
-import { bufferBody, contentLength } from './request-body.ts';
+import { rawHeader } from './raw-headers.ts';
+import { CacheCapture } from '../degradation/cache-capture.ts';
+import { prepareRequestBody } from './request-body.ts';
 import { TRACEPARENT_SLOT, upstreamHeaderList } from './upstream-headers.ts';
 import { attemptFailed, traceparentOf } from '../observability/request-trace.ts';
-import { BodyTooLarge, ClientBodyFailed, streamedBody } from './streamed-body.ts';
+import { ClientBodyFailed } from './streamed-body.ts';
 
 // Strings, not Buffers: undici names a string header with one table lookup, where an unknown
 // Buffer name walks its header trie before falling back to toString.
@@ -49,7 +51,7 @@ export class UpstreamRequest implements AttemptOwner {
   private readonly dispatcher: AttemptRunner;
   private readonly opts: Dispatcher.DispatchOptions;
   private readonly limits: ResourceLimits;
-  private retry: RetryState | undefined;
+  private retries: RetryPlan | undefined;
   private body: Buffer | string | Readable | null | undefined;
   /** The body streams to the first attempt (route `buffer_request_body: false`): nothing can be retried. */
   private streaming = false;
@@ -57,15 +59,10 @@ export class UpstreamRequest implements AttemptOwner {
   private headers: (string | string[] | undefined)[] | undefined;
   private committed: Attempt | undefined;
   private inflight: Attempt[] = [];
-  private tried: Host[] | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private retryImmediate: NodeJS.Immediate | undefined;
   private holdsRequest = false;
   private clientAborted = false;
-  /** Body chunks of a cacheable answer, kept while they fit the route's entry limit. */
-  private captured: Buffer[] | undefined;
-  private capturedBytes = 0;
-  private capturedRaw: Buffer[] | undefined;
+  /** A cacheable answer's copy for the `cache` degradation mode (degradation/cache-capture.ts). */
+  private captured: CacheCapture | undefined;
   private holdsBreaker = false;
 
   constructor(dispatcher: AttemptRunner, ctx: RequestContext, opts: Dispatcher.DispatchOptions, downstream: LegacyHandler) {
@@ -83,52 +80,36 @@ export class UpstreamRequest implements AttemptOwner {
   start(): void {
     this.downstream.onConnect(this.abortFromDownstream);
     const route = this.ctx.route;
-    // The route's breaker guards its own cluster; a fallback service is judged by its own health.
-    if (route.breaker && this.cluster === route.cluster) {
-      if (!route.breaker.tryAcquire()) {
-        this.fail(new UpstreamFailure(LOCAL_REPLIES.breakerOpen, 'breaker'));
-        return;
-      }
-      this.holdsBreaker = true;
-    }
-    if (this.limits.tryAcquireRequest() !== Admission.Admitted) {
-      this.fail(new UpstreamFailure(LOCAL_REPLIES.overflow));
+    const acquired = acquireUpstream(route, this.cluster, this.limits, 'request');
+    if (typeof acquired !== 'number') {
+      this.fail(new UpstreamFailure(acquired, acquired === LOCAL_REPLIES.breakerOpen ? 'breaker' : undefined));
       return;
     }
+    this.holdsBreaker = acquired === Acquired.SlotAndBreaker;
     this.holdsRequest = true;
     const rw = route.config.prefix_rewrite;
     const prefix = route.config.match.prefix;
     if (rw !== undefined && prefix !== undefined) this.path = rw + this.path.slice(prefix.length);
-    const body = this.ctx.rawBody ?? this.opts.body;
-    if (body instanceof Readable && !route.config.buffer_request_body) {
-      this.body = streamedBody(body, route.config.max_request_body_bytes);
-      this.streaming = true;
-      this.attempt();
-    } else if (body instanceof Readable) {
-      bufferBody(body, route.config.max_request_body_bytes, contentLength(this.opts.headers)).then(
-        buffered => {
-          this.body = buffered;
-          this.attempt();
-        },
-        (err: unknown) => {
-          this.fail(err instanceof UpstreamFailure ? err : new UpstreamFailure(resetReply('request body read failed', false, false)));
-        },
-      );
-    } else {
-      this.body = body as string | Buffer | null | undefined;
-      if (this.body && Buffer.byteLength(this.body) > route.config.max_request_body_bytes) {
-        this.fail(new UpstreamFailure(LOCAL_REPLIES.payloadTooLarge));
-        return;
-      }
-      this.attempt();
-    }
+    prepareRequestBody(this.ctx.rawBody ?? this.opts.body, route.config, this.opts.headers, this);
+  }
+
+  /** The body is ready (streamed, buffered or already in memory): the first attempt goes. */
+  bodyReady(body: Buffer | string | Readable | null | undefined, streaming: boolean): void {
+    this.body = body;
+    this.streaming = streaming;
+    this.attempt();
+  }
+
+  /** The body could not be read or is over the route's limit. */
+  bodyFailed(failure: UpstreamFailure): void {
+    this.fail(failure);
   }
 
   private attempt(): void {
     if (this.finished) return;
     const ctx = this.ctx;
     const policy = ctx.route.retryPolicy;
-    const picked = this.cluster.pick(policy.avoid_previous_hosts ? this.tried : undefined, policy.host_selection_retry_max_attempts);
+    const picked = this.cluster.pick(policy.avoid_previous_hosts ? this.retries?.tried : undefined, policy.host_selection_retry_max_attempts);
     if (isNoHealthyHost(picked)) {
       this.fail(new UpstreamFailure(LOCAL_REPLIES.noHealthyUpstream, 'no-healthy-host'));
       return;
@@ -214,24 +195,24 @@ export class UpstreamRequest implements AttemptOwner {
     // Only error statuses can match retry_on, except retriable-headers, which may match any answer.
     // A streamed body cannot be sent twice: such a request takes its first answer.
     if (policy.retry_on !== 0 && !this.streaming && (status >= 400 || (policy.retry_on & RetryOn['retriable-headers']) !== 0)) {
-      const rs = this.retryState();
-      const decision = rs.onResponse(status, name => rawHeader(raw, name), this.ctx.deadline.remaining(performance.now()), this.otherHostAfter(host));
+      const plan = this.retryPlan();
+      const decision = plan.state.onResponse(status, name => rawHeader(raw, name), this.ctx.deadline.remaining(performance.now()), plan.otherHostAfter(host));
       if (decision >= 0) {
         this.endAttempt(a);
         a.discard();
-        if (this.inflight.length === 0) this.scheduleRetry(host, decision);
+        if (this.inflight.length === 0) plan.schedule(host, decision);
         return false;
       }
-      this.noteNoRetry(decision);
+      noteNoRetry(this.ctx, decision);
       // A bad answer from a hedged attempt waits while another attempt may still answer well.
       if (this.inflight.length > 1 && status >= 500) {
         this.endAttempt(a);
         a.discard();
         return false;
       }
-    } else if (this.retry) {
+    } else if (this.retries) {
       // A retried request answered without needing a retry decision (e.g. a 2xx): a retry success.
-      this.retry.onAnswered();
+      this.retries.state.onAnswered();
     }
     // A failed answer the route's fallback chain can replace never reaches the client: the
     // attempt is dropped and the failure goes the way of a reset (breaker, rules, then the chain).
@@ -244,28 +225,18 @@ export class UpstreamRequest implements AttemptOwner {
       return false;
     }
     this.commit(a, status);
-    if (status === 200 && this.ctx.cacheStore && cacheable(raw)) {
-      this.captured = [];
-      this.capturedRaw = raw.slice();
-    }
+    this.captured = CacheCapture.start(this.ctx, status, raw);
     (raw as (Buffer | string)[]).push(ATTEMPT_HEADER, ATTEMPT_VALUES[this.ctx.attempts] ?? String(this.ctx.attempts));
     return this.downstream.onHeaders(status, raw, resume, statusText);
   }
 
-  /** Keeps a copy of a cacheable body; gives up (keeps nothing) past the route's entry limit. */
   capture(chunk: Buffer): void {
-    if (!this.captured) return;
-    this.capturedBytes += chunk.length;
-    if (this.capturedBytes > (this.ctx.route.config.degradation.cache.max_entry_bytes)) {
-      this.captured = undefined;
-      return;
-    }
-    this.captured.push(chunk);
+    this.captured?.add(chunk);
   }
 
   onAttemptComplete(a: Attempt, trailers: Buffer[] | null): void {
     if (a !== this.committed) return;
-    if (this.captured && this.capturedRaw) this.ctx.cacheStore?.(200, this.capturedRaw, Buffer.concat(this.captured));
+    this.captured?.complete();
     this.captured = undefined;
     this.endAttempt(a);
     this.finish(this.ctx.status >= 500);
@@ -284,10 +255,6 @@ export class UpstreamRequest implements AttemptOwner {
       return;
     }
     if (this.finished || !wasInflight) return;
-    if (err instanceof BodyTooLarge) {
-      this.fail(new UpstreamFailure(LOCAL_REPLIES.payloadTooLarge));
-      return;
-    }
     if (err instanceof ClientBodyFailed) {
       // The client hung up mid-upload: nothing to answer, nothing to charge.
       this.clientAborted = true;
@@ -296,17 +263,9 @@ export class UpstreamRequest implements AttemptOwner {
       this.downstream.onError(err);
       return;
     }
-    if (isLocalError(err)) {
-      // Our own failure: no reset recorded, no retry, nothing charged to the host or the breaker.
-      const code = localErrorCode(err);
-      this.dispatcher.metrics.localError(this.ctx.route.name, code);
-      this.fail(new UpstreamFailure(localErrorReply(code), 'local'));
-      return;
-    }
-    if (err === TIMED_OUT && a.callerDeadline) {
-      // The caller's deadline ran out, not the host's time: 504 to this caller, nothing recorded.
-      this.dispatcher.metrics.callerTimeouts.labels(this.ctx.route.name).inc();
-      this.fail(new UpstreamFailure(LOCAL_REPLIES.upstreamTimeout, 'caller'));
+    const ours = notTheUpstreams(err, a.callerDeadline, this.ctx.route.name, this.dispatcher.metrics);
+    if (ours) {
+      this.fail(ours);
       return;
     }
     const kind = classifyAttemptError(err);
@@ -320,12 +279,12 @@ export class UpstreamRequest implements AttemptOwner {
     const decision =
       this.ctx.route.retryPolicy.retry_on === 0 || this.streaming
         ? NoRetry.NotRetriable
-        : this.retryState().onReset(kind, a.connected, this.ctx.deadline.remaining(now), this.otherHostAfter(a.host));
+        : this.retryPlan().state.onReset(kind, a.connected, this.ctx.deadline.remaining(now), this.retryPlan().otherHostAfter(a.host));
     if (decision >= 0) {
-      if (this.inflight.length === 0) this.scheduleRetry(a.host, decision);
+      if (this.inflight.length === 0) this.retryPlan().schedule(a.host, decision);
       return;
     }
-    this.noteNoRetry(decision);
+    noteNoRetry(this.ctx, decision);
     if (this.inflight.length > 0) return; // a hedged attempt may still answer
     if (kind === ResetKind.PerTryTimeout) {
       this.fail(new UpstreamFailure(LOCAL_REPLIES.upstreamTimeout, 'upstream'));
@@ -339,53 +298,19 @@ export class UpstreamRequest implements AttemptOwner {
     if (this.finished || this.committed || a.done) return;
     // Charged to outlier detection once, as Envoy does for a soft per-try timeout.
     this.cluster.recordReset(a.host, ResetKind.PerTryTimeout);
-    const d = this.retryState().onReset(ResetKind.PerTryTimeout, true, this.ctx.deadline.remaining(performance.now()), this.otherHostAfter(a.host));
-    if (d >= 0) this.scheduleRetry(a.host, d);
+    const plan = this.retryPlan();
+    const d = plan.state.onReset(ResetKind.PerTryTimeout, true, this.ctx.deadline.remaining(performance.now()), plan.otherHostAfter(a.host));
+    if (d >= 0) plan.schedule(a.host, d);
   }
 
-  private retryState(): RetryState {
-    this.retry ??= new RetryState(
-      this.ctx.route.retryPolicy,
-      this.opts.method,
-      this.limits,
-      systemRandom,
-      this.cluster.retryStats,
-    );
-    return this.retry;
+  /** The request's retry plan, made at its first retry decision. */
+  private retryPlan(): RetryPlan {
+    return (this.retries ??= new RetryPlan(this.ctx, this.cluster, this.opts.method, this.limits, this.dispatcher.metrics, this));
   }
 
-  /**
-   * Whether a retry after `failed` can go to a host this request has not tried (so it need not
-   * back off). Only with avoid_previous_hosts: without it the next pick may be the same host.
-   */
-  private otherHostAfter(failed: Host): boolean {
-    if (!this.ctx.route.retryPolicy.avoid_previous_hosts) return false;
-    const tried = this.tried;
-    if (!tried) return this.cluster.hasUntriedHost([failed]);
-    return this.cluster.hasUntriedHost(tried.includes(failed) ? tried : [...tried, failed]);
-  }
-
-  private noteNoRetry(decision: number): void {
-    if (decision === NoRetry.LimitExceeded && this.ctx.attempts > 1) this.ctx.addFlag('URX');
-    else if (decision === NoRetry.Overflow) this.ctx.addFlag('UO');
-  }
-
-  private scheduleRetry(host: Host, delay: number): void {
-    (this.tried ??= []).push(host);
-    this.dispatcher.metrics.retry(this.cluster.name);
-    // No back-off (another host): the next turn of the event loop, not a 1 ms timer — and never
-    // synchronously, inside undici's callback for the attempt that just failed.
-    if (delay === 0) {
-      this.retryImmediate = setImmediate(() => {
-        this.retryImmediate = undefined;
-        this.attempt();
-      });
-      return;
-    }
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.attempt();
-    }, timerDelay(delay));
+  /** RetryOwner: the plan's wait is over. */
+  retryNow(): void {
+    this.attempt();
   }
 
   private commit(a: Attempt, status: number): void {
@@ -436,14 +361,12 @@ export class UpstreamRequest implements AttemptOwner {
   private finish(failed: boolean | undefined): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    if (this.retryImmediate) clearImmediate(this.retryImmediate);
     for (const a of [...this.inflight]) {
       if (a === this.committed) continue;
       this.endAttempt(a);
       a.discard();
     }
-    this.retry?.release();
+    this.retries?.end();
     if (this.holdsRequest) this.limits.releaseRequest();
     const route = this.ctx.route;
     const duration = performance.now() - this.ctx.startedAt;

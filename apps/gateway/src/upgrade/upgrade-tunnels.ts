@@ -1,55 +1,17 @@
-import { STATUS_CODES, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { STATUS_CODES, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { ResetKind, emptyRateLimitResult, isNoHealthyHost, timerDelay, type ClusterRuntime, type Host, type ResourceLimits, type RouteRuntime } from '@brownout/core';
-import type { PipelineHost } from '../pipeline-host.ts';
+import { ResetKind, emptyRateLimitResult, isNoHealthyHost, timerDelay, type Host } from '@brownout/core';
+import type { GatewayServices } from '../pipeline/gateway-services.ts';
 import type { DegradedAnswers } from '../degradation/degraded-answers.ts';
 import type { AccessLog } from '../observability/access-log.ts';
 import { canonicalTarget, emptyTarget } from '../routing/request-target.ts';
-import { matchRoute } from '../routing/route-matcher.ts';
-import { forwardedFor, rateLimitKey } from '../routing/client-key.ts';
+import { Tunnel, TunnelTls, tunnelRequestHeaders, upgradeToken } from './tunnel.ts';
+import { acquireUpstream, Acquired, admitRoute, emptyAdmitted, localRateLimit } from '../pipeline/admit.ts';
 import { requestIdFor } from '../routing/request-id.ts';
-import { HeaderKind, connectionListed, upstreamHeaderKind, withoutHopByHop } from '../proxy/hop-by-hop.ts';
+import { withoutHopByHop } from '../proxy/hop-by-hop.ts';
 import { classifyAttemptError, resetReason } from '../proxy/classify-error.ts';
-import { LOCAL_REPLIES, resetReply, type LocalReply } from '../proxy/local-reply.ts';
-import { upstreamTlsOptions, type UpstreamTlsOptions } from '../proxy/upstream-tls.ts';
-
-/** The first protocol of an `Upgrade` header, lower-cased (`websocket`, `h2c`, …). */
-function upgradeToken(v: string | undefined): string {
-  if (v === undefined) return '';
-  const comma = v.indexOf(',');
-  return (comma < 0 ? v : v.slice(0, comma)).trim().toLowerCase();
-}
-
-/** One handshake or open tunnel: the client's socket, the upstream request and what they hold. */
-class Tunnel {
-  readonly req: IncomingMessage;
-  readonly client: Duplex;
-  readonly startedAt = performance.now();
-  upstream: ClientRequest | undefined;
-  upstreamSocket: Duplex | undefined;
-  route: RouteRuntime | undefined;
-  cluster: ClusterRuntime | undefined;
-  host: Host | undefined;
-  flags = '';
-  status = 0;
-  upstreamMs = -1;
-  requestId = '';
-  /** Holds one of the cluster's max_connections from admission until the tunnel closes. */
-  holdsConnection = false;
-  limits: ResourceLimits | undefined;
-  holdsBreaker = false;
-  holdsHostRequest = false;
-  connected = false;
-  /** The handshake is over (a 101, another answer or a local reply): nothing more to decide. */
-  settled = false;
-  connectTimer: NodeJS.Timeout | undefined;
-  handshakeTimer: NodeJS.Timeout | undefined;
-  constructor(req: IncomingMessage, client: Duplex) {
-    this.req = req;
-    this.client = client;
-  }
-}
+import { LOCAL_REPLIES, resetReply, type LocalReply } from '../pipeline/local-reply.ts';
 
 /**
  * Protocol upgrades (WebSocket and any `Upgrade` a route lists in `upgrade_configs`) tunnelled to a
@@ -61,20 +23,21 @@ class Tunnel {
  * connection, as in Envoy) for its lifetime; tunnels are closed at the end of a drain.
  */
 export class UpgradeTunnels {
-  private readonly host: PipelineHost;
+  private readonly services: GatewayServices;
   private readonly degraded: DegradedAnswers;
   private readonly accessLog: AccessLog;
   private readonly open = new Set<Tunnel>();
   private readonly target = emptyTarget();
   private readonly rlScratch = emptyRateLimitResult();
-  /** TLS material per cluster config (read once per config object, not per handshake). */
-  private readonly tlsCache = new WeakMap<object, Map<string, UpstreamTlsOptions>>();
+  /** Reused: admission is synchronous. */
+  private readonly admitted = emptyAdmitted();
+  private readonly tls = new TunnelTls();
 
-  constructor(host: PipelineHost, degraded: DegradedAnswers, accessLog: AccessLog) {
-    this.host = host;
+  constructor(services: GatewayServices, degraded: DegradedAnswers, accessLog: AccessLog) {
+    this.services = services;
     this.degraded = degraded;
     this.accessLog = accessLog;
-    host.metrics.watchUpgrades(() => this.open.size);
+    services.metrics.watchUpgrades(() => this.open.size);
   }
 
   /** Open tunnels and handshakes in progress. */
@@ -98,18 +61,18 @@ export class UpgradeTunnels {
     } catch (e) {
       // Ours (a TLS file that cannot be read, a header Node refuses): never charged to a host.
       const code = (e as { code?: unknown }).code;
-      this.host.metrics.localError(t.route?.name ?? '-', typeof code === 'string' ? code : 'upgrade');
+      this.services.metrics.localError(t.route?.name ?? '-', typeof code === 'string' ? code : 'upgrade');
       this.refuse(req, t, { status: 500, body: `gateway error before the upstream: ${e instanceof Error ? e.message : String(e)}`, flag: 'LE' });
     }
   };
 
   private admit(req: IncomingMessage, t: Tunnel, head: Buffer): void {
-    const host = this.host;
-    if (host.draining) {
+    const services = this.services;
+    if (services.draining) {
       this.refuse(req, t, { status: 503, body: 'gateway is draining', flag: 'LH' });
       return;
     }
-    const target = canonicalTarget(req.url ?? '/', host.targetRules, this.target);
+    const target = canonicalTarget(req.url ?? '/', services.targetRules, this.target);
     if (target.reason !== undefined) {
       this.refuse(req, t, { status: 400, body: `bad request: ${target.reason}`, flag: 'DPE' });
       return;
@@ -118,27 +81,25 @@ export class UpgradeTunnels {
     const url = target.url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const method = req.method ?? 'GET';
-    const route = matchRoute(host.engine.routes, method, path, req.headers);
-    if (!route) {
-      this.refuse(req, t, LOCAL_REPLIES.noRoute);
+    const admitted = this.admitted;
+    const noRoute = admitRoute(services, req.method ?? 'GET', path, req.headers, req.socket.remoteAddress, admitted);
+    if (noRoute) {
+      this.refuse(req, t, noRoute);
       return;
     }
+    const route = admitted.route!;
+    const trustedPeer = admitted.trustedPeer;
     t.route = route;
-    const trustedPeer = host.trusted.trusts(req.socket.remoteAddress);
-    t.requestId = requestIdFor(req.headers['x-request-id'], trustedPeer, host.requestIds);
+    t.requestId = admitted.requestId;
     const wanted = upgradeToken(req.headers.upgrade);
     if (!route.config.upgrade_configs.some(u => u.enabled && u.upgrade_type === wanted)) {
       this.refuse(req, t, { ...LOCAL_REPLIES.upgradeRefused, body: `upgrade to "${wanted.slice(0, 40)}" is not allowed on this route` });
       return;
     }
-    const limiter = route.rateLimiter;
-    if (limiter) {
-      const r = limiter.check(rateLimitKey(route.config.rate_limit!.key, req.headers, req.socket.remoteAddress, host.trusted), performance.now(), this.rlScratch);
-      if (!r.allowed) {
-        this.refuse(req, t, { status: route.config.rate_limit!.status, body: 'local_rate_limited', flag: 'RL', headers: { 'retry-after': String(Math.max(1, Math.ceil(r.resetMs / 1000))) } });
-        return;
-      }
+    const r = localRateLimit(services, route, req.headers, req.socket.remoteAddress, this.rlScratch);
+    if (r && !r.allowed) {
+      this.refuse(req, t, { status: route.config.rate_limit!.status, body: 'local_rate_limited', flag: 'RL', headers: { 'retry-after': String(Math.max(1, Math.ceil(r.resetMs / 1000))) } });
+      return;
     }
     // Switches and triggers: a tunnel can go to the fallback service; no other mode can carry one.
     const goTo = this.degraded.tunnelTarget(route);
@@ -149,18 +110,13 @@ export class UpgradeTunnels {
     const cluster = goTo;
     if (cluster !== route.cluster) t.flags = 'DG';
     t.cluster = cluster;
-    if (route.breaker && cluster === route.cluster) {
-      if (!route.breaker.tryAcquire()) {
-        this.refuse(req, t, LOCAL_REPLIES.breakerOpen);
-        return;
-      }
-      t.holdsBreaker = true;
-    }
     t.limits = cluster.limits.forRoute(route.config.priority);
-    if (!t.limits.tryAcquireConnection()) {
-      this.refuse(req, t, LOCAL_REPLIES.overflow);
+    const acquired = acquireUpstream(route, cluster, t.limits, 'connection');
+    if (typeof acquired !== 'number') {
+      this.refuse(req, t, acquired);
       return;
     }
+    t.holdsBreaker = acquired === Acquired.SlotAndBreaker;
     t.holdsConnection = true;
     const picked = cluster.pick();
     if (isNoHealthyHost(picked)) {
@@ -188,11 +144,11 @@ export class UpgradeTunnels {
       port: h.port,
       method: req.method,
       path,
-      headers: this.upstreamHeaders(req, t, trustedPeer),
+      headers: tunnelRequestHeaders(req, t, trustedPeer, this.services.secure),
       setHost: false,
       // Its own connection: an upgraded connection never goes back to a pool.
       agent: false,
-      ...(tls ? this.tlsOptions(cluster, h) : {}),
+      ...(tls ? this.tls.optionsFor(cluster, h) : {}),
     });
     t.upstream = up;
     t.connectTimer = setTimeout(() => {
@@ -224,45 +180,6 @@ export class UpgradeTunnels {
   }
 
   /** The client's headers minus hop-by-hop ones, with the upgrade itself and ours (as for a request). */
-  private upstreamHeaders(req: IncomingMessage, t: Tunnel, trustedPeer: boolean): OutgoingHttpHeaders {
-    const out: OutgoingHttpHeaders = {};
-    const listed = connectionListed(req.headers.connection);
-    let proto = false;
-    for (const k in req.headers) {
-      const v = req.headers[k];
-      if (v === undefined || listed.includes(k)) continue;
-      const kind = upstreamHeaderKind(k);
-      if (kind === HeaderKind.HopByHop || kind === HeaderKind.Ours) continue;
-      if (kind === HeaderKind.Forwarded) {
-        if (!trustedPeer) continue;
-        if (k === 'x-forwarded-proto') proto = true;
-      }
-      out[k] = v;
-    }
-    out.host = t.route!.config.host_rewrite ?? req.headers.host;
-    out.connection = 'upgrade';
-    out.upgrade = req.headers.upgrade;
-    out['x-forwarded-for'] = forwardedFor(req.headers['x-forwarded-for'], req.socket.remoteAddress);
-    if (t.requestId !== '') out['x-request-id'] = t.requestId;
-    if (!proto) out['x-forwarded-proto'] = this.host.secure ? 'https' : 'http';
-    return out;
-  }
-
-  private tlsOptions(cluster: ClusterRuntime, h: Host): UpstreamTlsOptions {
-    const cfg = cluster.config;
-    let byHost = this.tlsCache.get(cfg);
-    if (!byHost) {
-      byHost = new Map();
-      this.tlsCache.set(cfg, byHost);
-    }
-    let o = byHost.get(h.address);
-    if (!o) {
-      o = upstreamTlsOptions(cluster.name, cfg.tls!, h.address);
-      byHost.set(h.address, o);
-    }
-    return o;
-  }
-
   /** The upstream switched protocols: the client gets its 101, then bytes flow both ways untouched. */
   private established(req: IncomingMessage, t: Tunnel, res: IncomingMessage, up: Duplex, upHead: Buffer, clientHead: Buffer): void {
     if (t.settled) {
@@ -275,13 +192,13 @@ export class UpgradeTunnels {
     t.upstreamSocket = up;
     const cluster = t.cluster!;
     cluster.recordResponse(t.host!, 101);
-    this.host.metrics.upstreamResponse(cluster.name, t.host!.id, 101, t.upstreamMs / 1000);
+    this.services.metrics.upstreamResponse(cluster.name, t.host!.id, 101, t.upstreamMs / 1000);
     if (t.holdsBreaker) {
       t.holdsBreaker = false;
       t.route!.breaker!.onSuccess(t.upstreamMs);
     }
-    this.host.metrics.upgrade(t.route!.name, upgradeToken(req.headers.upgrade));
-    this.host.metrics.request(t.route!.name, 101, t.upstreamMs / 1000, t.flags !== '');
+    this.services.metrics.upgrade(t.route!.name, upgradeToken(req.headers.upgrade));
+    this.services.metrics.request(t.route!.name, 101, t.upstreamMs / 1000, t.flags !== '');
     let headText = `HTTP/1.1 101 ${res.statusMessage || 'Switching Protocols'}\r\n`;
     const raw = res.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) {
@@ -308,7 +225,7 @@ export class UpgradeTunnels {
       (client as Duplex & { setTimeout(ms: number): void }).setTimeout(timerDelay(idle));
       client.once('timeout', () => {
         t.flags = t.flags === '' ? 'SI' : `${t.flags},SI`;
-        this.host.metrics.localReply(t.route!.name, 'SI');
+        this.services.metrics.localReply(t.route!.name, 'SI');
         this.close(t);
       });
     }
@@ -328,9 +245,9 @@ export class UpgradeTunnels {
     t.upstreamMs = performance.now() - t.startedAt;
     const cluster = t.cluster!;
     cluster.recordResponse(t.host!, status);
-    this.host.metrics.upstreamResponse(cluster.name, t.host!.id, status, t.upstreamMs / 1000);
+    this.services.metrics.upstreamResponse(cluster.name, t.host!.id, status, t.upstreamMs / 1000);
     this.reportBreaker(t, status >= 500);
-    this.host.metrics.request(t.route!.name, status, t.upstreamMs / 1000, t.flags !== '');
+    this.services.metrics.request(t.route!.name, status, t.upstreamMs / 1000, t.flags !== '');
     const headers = withoutHopByHop(res.headers);
     let headText = `HTTP/1.1 ${status} ${res.statusMessage ?? ''}\r\n`;
     for (const k in headers) {
@@ -356,7 +273,7 @@ export class UpgradeTunnels {
     const kind = t.connected ? classifyAttemptError(err) : ResetKind.ConnectFailure;
     const cluster = t.cluster!;
     cluster.recordReset(t.host!, kind);
-    this.host.metrics.upstreamReset(cluster.name, t.host!.id, kind);
+    this.services.metrics.upstreamReset(cluster.name, t.host!.id, kind);
     this.reportBreaker(t, true);
     this.refuse(req, t, resetReply(resetReason(kind, err), false, kind === ResetKind.ConnectFailure));
   }
@@ -365,7 +282,7 @@ export class UpgradeTunnels {
     if (t.settled) return;
     const cluster = t.cluster!;
     cluster.recordReset(t.host!, ResetKind.PerTryTimeout);
-    this.host.metrics.upstreamReset(cluster.name, t.host!.id, ResetKind.PerTryTimeout);
+    this.services.metrics.upstreamReset(cluster.name, t.host!.id, ResetKind.PerTryTimeout);
     this.reportBreaker(t, true);
     this.refuse(req, t, LOCAL_REPLIES.upstreamTimeout);
   }
@@ -402,10 +319,10 @@ export class UpgradeTunnels {
     t.upstream?.destroy();
     t.flags = t.flags === '' ? r.flag : `${t.flags},${r.flag}`;
     t.status = r.status;
-    if (t.requestId === '') t.requestId = requestIdFor(req.headers['x-request-id'], false, this.host.requestIds);
+    if (t.requestId === '') t.requestId = requestIdFor(req.headers['x-request-id'], false, this.services.requestIds);
     const route = t.route?.name ?? '-';
-    this.host.metrics.localReply(route, r.flag);
-    this.host.metrics.request(route, r.status, (performance.now() - t.startedAt) / 1000, r.flag === 'DG');
+    this.services.metrics.localReply(route, r.flag);
+    this.services.metrics.request(route, r.status, (performance.now() - t.startedAt) / 1000, r.flag === 'DG');
     let headText = `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(r.body)}\r\n`;
     if (r.headers) for (const [k, v] of Object.entries(r.headers)) if (k !== 'connection') headText += `${k}: ${v}\r\n`;
     if (t.requestId !== '') headText += `x-request-id: ${t.requestId}\r\n`;

@@ -8,45 +8,10 @@ import { EJECTION_TYPES, EjectionType, LocalOriginResult } from './ejection-type
 import { FIRED_5XX, FIRED_GATEWAY, HostMonitor, type SuccessRateBuckets } from './host-monitor.ts';
 import type { OutlierDetectionConfig } from './outlier-config.ts';
 import { successRateThreshold } from './success-rate.ts';
+import { failurePercentageVolume, othersMedianFailure } from './failure-percentage.ts';
+import type { OutlierEvent, OutlierStats, HostOutlierState } from './outlier-events.ts';
 
-/** One ejection decision, enforced or detect-only (shadow). */
-export interface OutlierEvent {
-  readonly action: 'eject' | 'uneject';
-  readonly host: Host;
-  readonly type: EjectionType | undefined;
-  /** False when the detection was rolled out by `enforcing_*` (shadow mode) or hit the cap. */
-  readonly enforced: boolean;
-  /** True when `max_ejection_percent` prevented the ejection. */
-  readonly overflow: boolean;
-  readonly numEjections: number;
-  /** Applied on another worker's word (ejectFromPeer / unejectFromPeer), not detected here. */
-  readonly peer: boolean;
-  /** For an enforced ejection: how long the host stays out (what a peer applies too). */
-  readonly durationMs: number;
-  /** For an enforced ejection: the host was judged by the answers it gave (see onActiveHealthCheck). */
-  readonly forAnswers: boolean;
-}
-
-/** Envoy's `outlier_detection.*` stats; detected counts every detection, enforced only ejections. */
-export interface OutlierStats {
-  ejections_active: number;
-  ejections_overflow: number;
-  ejections_enforced_total: number;
-  readonly ejections_detected: Record<EjectionType, number>;
-  readonly ejections_enforced: Record<EjectionType, number>;
-}
-
-/** What the admin API shows per host. */
-export interface HostOutlierState {
-  readonly ejected: boolean;
-  readonly ejectedFor: EjectionType | undefined;
-  readonly numEjections: number;
-  readonly ejectTimeBackoff: number;
-  /** Time until the host is eligible for un-ejection; it leaves at the first sweep after that. */
-  readonly ejectionTimeLeftMs: number;
-  readonly successRate: number;
-  readonly localOriginSuccessRate: number;
-}
+export type { OutlierEvent, OutlierStats, HostOutlierState } from './outlier-events.ts';
 
 const ENFORCING_KEY: Record<EjectionType, keyof OutlierDetectionConfig> = {
   consecutive_5xx: 'enforcing_consecutive_5xx',
@@ -404,25 +369,15 @@ export class OutlierDetector {
     }
   }
 
-  /**
-   * The request volume a host needs in an interval for failure-percentage detection: the configured
-   * one (Envoy's `failure_percentage_request_volume`, 50) when traffic allows, scaled down to half
-   * the cluster's median per-host volume when it does not — a 1 s interval at 60 requests/s over
-   * three hosts never reaches 50 — but never below MIN_SCALED_VOLUME, so a handful of requests cannot
-   * eject a host by chance.
-   */
+  /** The volume failure-percentage detection needs this interval (see failure-percentage.ts). */
   private failurePercentageVolume(local: boolean): number {
-    const configured = this.cfg.failure_percentage_request_volume;
     const volumes: number[] = [];
     for (const host of this.hostSet.hosts) {
       if (host.has(HealthFlag.FailedOutlierCheck)) continue;
       const b = local ? this.monitors[host.index]!.local : this.monitors[host.index]!.external;
       if (b.backupTotal > 0) volumes.push(b.backupTotal);
     }
-    if (volumes.length === 0) return configured;
-    volumes.sort((a, b) => a - b);
-    const median = volumes[volumes.length >> 1]!;
-    return Math.min(configured, Math.max(MIN_SCALED_VOLUME, Math.ceil(median / 2)));
+    return failurePercentageVolume(volumes, this.cfg.failure_percentage_request_volume);
   }
 
   private detectStatistical(host: Host, type: EjectionType): void {
@@ -431,17 +386,4 @@ export class OutlierDetector {
     this.stats.ejections_detected[type]++;
     this.ejectHost(host, this.monitors[host.index]!, type);
   }
-}
-
-/** The smallest request volume failure-percentage detection scales down to (see failurePercentageVolume). */
-const MIN_SCALED_VOLUME = 20;
-
-/** The median failure percentage of every host in `rates` (success rates) but the one at `skip`. */
-function othersMedianFailure(rates: readonly number[], skip: number): number {
-  const others: number[] = [];
-  for (let i = 0; i < rates.length; i++) if (i !== skip) others.push(100 - rates[i]!);
-  if (others.length === 0) return 0;
-  others.sort((a, b) => a - b);
-  const mid = others.length >> 1;
-  return others.length % 2 === 1 ? others[mid]! : (others[mid - 1]! + others[mid]!) / 2;
 }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { AbusiveClients, clientKey } from '../src/lifecycle/abusive-clients.ts';
+import { AbusiveClients, clientKey } from './abusive-clients.ts';
 
 // The penalty box on its own, with an injected clock: who is refused, for how long, and who never is.
 

@@ -1,11 +1,11 @@
 import type { Engine, FailOpenLimiter } from '@brownout/core';
 import type { SwitchStore } from '@brownout/control-plane';
-import type { GatewayMetrics } from './observability/metrics.ts';
-import type { ResponseCache } from './cache/response-cache.ts';
-import type { TrustedProxies } from './routing/trusted-proxies.ts';
-import type { TargetRules } from './routing/request-target.ts';
-import type { RequestIdRules } from './routing/request-id.ts';
-import type { Tracing } from './observability/tracing.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { ResponseCache } from '../cache/response-cache.ts';
+import type { TrustedProxies } from '../routing/trusted-proxies.ts';
+import type { TargetRules } from '../routing/request-target.ts';
+import type { RequestIdRules } from '../routing/request-id.ts';
+import type { Tracing } from '../observability/tracing.ts';
 
 /**
  * What the request pipeline (admission, degraded answers, local replies, the public listener)
@@ -13,7 +13,7 @@ import type { Tracing } from './observability/tracing.ts';
  * this interface, never on the Gateway class. Fields that a reload replaces are read per request
  * through this one object, so a reload is seen at once with no copying.
  */
-export interface PipelineHost {
+export interface GatewayServices {
   readonly engine: Engine;
   readonly metrics: GatewayMetrics;
   readonly draining: boolean;

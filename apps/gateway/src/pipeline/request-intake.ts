@@ -7,17 +7,15 @@ import {
   parseDeadlineHeader,
   timerDelay,
   type FailOpenLimiter,
-  type KeyedRateLimiter,
   type RateLimitResult,
 } from '@brownout/core';
-import { RequestContext } from '../proxy/request-context.ts';
-import { LOCAL_REPLIES, sendLocalReply } from '../proxy/local-reply.ts';
-import { matchRoute } from '../routing/route-matcher.ts';
+import { RequestContext } from './request-context.ts';
+import { LOCAL_REPLIES, sendLocalReply } from './local-reply.ts';
+import { admitRoute, emptyAdmitted, localRateLimit } from './admit.ts';
 import { rateLimitKey } from '../routing/client-key.ts';
-import { requestIdFor } from '../routing/request-id.ts';
 import { REFUSED, type RefusedRequest } from '../routing/request-target.ts';
 import { usesCache, type DegradedAnswers } from '../degradation/degraded-answers.ts';
-import type { PipelineHost } from '../pipeline-host.ts';
+import type { GatewayServices } from './gateway-services.ts';
 
 const NO_HEADERS: FastifyRequest['headers'] = Object.freeze({});
 
@@ -27,11 +25,13 @@ const NO_HEADERS: FastifyRequest['headers'] = Object.freeze({});
  * degradation decision. One plain call chain from the proxy's single preHandler: no hook per
  * concern, and scratch objects reused because each step is synchronous.
  */
-export class Admission {
-  private readonly host: PipelineHost;
+export class RequestIntake {
+  private readonly services: GatewayServices;
   private readonly degraded: DegradedAnswers;
   /** Reused rate-limit result: admission is synchronous, so one scratch object serves every request. */
   private readonly rlScratch = emptyRateLimitResult();
+  /** Reused: routing is synchronous. */
+  private readonly admitted = emptyAdmitted();
   /** Reused fault verdict and header reader: the fault roll is synchronous too. */
   private readonly faultScratch = emptyFaultDecision();
   private faultHeaders: FastifyRequest['headers'] = NO_HEADERS;
@@ -40,8 +40,8 @@ export class Admission {
     return Array.isArray(v) ? v[0] : v;
   };
 
-  constructor(host: PipelineHost, degraded: DegradedAnswers) {
-    this.host = host;
+  constructor(services: GatewayServices, degraded: DegradedAnswers) {
+    this.services = services;
     this.degraded = degraded;
   }
 
@@ -54,35 +54,37 @@ export class Admission {
     if (url === '/') {
       const refused = (req.raw as RefusedRequest)[REFUSED];
       if (refused !== undefined) {
-        sendLocalReply(this.host, req, reply, { status: 400, body: `bad request: ${refused}`, flag: 'DPE', headers: { connection: 'close' } });
+        sendLocalReply(this.services, req, reply, { status: 400, body: `bad request: ${refused}`, flag: 'DPE', headers: { connection: 'close' } });
         return undefined;
       }
     }
-    const route = matchRoute(this.host.engine.routes, req.method, path, req.headers);
-    if (!route) {
-      sendLocalReply(this.host, req, reply, LOCAL_REPLIES.noRoute);
+    const admitted = this.admitted;
+    const noRoute = admitRoute(this.services, req.method, path, req.headers, req.socket.remoteAddress, admitted);
+    if (noRoute) {
+      sendLocalReply(this.services, req, reply, noRoute);
       return undefined;
     }
+    const route = admitted.route!;
     const now = performance.now();
     // A caller's deadline is believed only from a trusted proxy: from anyone else it would let one
     // client cut every request short and have the timeouts charged to hosts and the breaker.
-    const trustedPeer = this.host.trusted.trusts(req.socket.remoteAddress);
+    const trustedPeer = admitted.trustedPeer;
     const incoming = trustedPeer ? req.headers[DEADLINE_HEADER] : undefined;
     const callerBudget = typeof incoming === 'string' ? parseDeadlineHeader(incoming) : undefined;
     const ctx = new RequestContext(route, now, new Deadline(now, route.config.timeout, callerBudget));
     ctx.trustedPeer = trustedPeer;
-    ctx.secure = this.host.secure;
+    ctx.secure = this.services.secure;
     req.brownout = ctx;
     // Set on the reply now, so every answer carries it: proxied, local or degraded.
-    ctx.requestId = requestIdFor(req.headers['x-request-id'], trustedPeer, this.host.requestIds);
+    ctx.requestId = admitted.requestId;
     if (ctx.requestId !== '') reply.header('x-request-id', ctx.requestId);
-    const tracing = this.host.tracing;
+    const tracing = this.services.tracing;
     if (tracing) ctx.trace = tracing.startRequest(req.method, path, req.headers, route.name, trustedPeer);
     // The exact target the upstream receives: canonical, as routed (see rewriteUrl).
     ctx.target = url;
     const cl = req.headers['content-length'];
     if (cl !== undefined && Number(cl) > route.config.max_request_body_bytes) {
-      sendLocalReply(this.host, req, reply, LOCAL_REPLIES.payloadTooLarge);
+      sendLocalReply(this.services, req, reply, LOCAL_REPLIES.payloadTooLarge);
       return undefined;
     }
     // Fastify leaves bodies of GET, HEAD, TRACE and QUERY unread; a proxy forwards what it was sent.
@@ -90,8 +92,8 @@ export class Admission {
     if ((m === 'GET' || m === 'HEAD' || m === 'TRACE' || m === 'QUERY') && ((cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined)) {
       ctx.rawBody = req.raw;
     }
-    const limiter = route.rateLimiter;
-    if (limiter && !this.rateLimit(req, reply, ctx, limiter)) return undefined;
+    const rl = localRateLimit(this.services, route, req.headers, req.socket.remoteAddress, this.rlScratch);
+    if (rl && !this.applyRateLimit(req, reply, ctx, rl, 'local_rate_limited')) return undefined;
     if ((req.method === 'GET' || req.method === 'HEAD') && usesCache(route.config)) this.degraded.prepareCache(req, ctx, path, q < 0 ? '' : url.slice(q));
     return ctx;
   }
@@ -150,7 +152,7 @@ export class Admission {
 
   /** The rate-limit key of a request: a header's value, or the client address (XFF from trusted proxies only). */
   private clientKey(req: FastifyRequest, ctx: RequestContext): string {
-    return rateLimitKey(ctx.route.config.rate_limit!.key, req.headers, req.socket.remoteAddress, this.host.trusted);
+    return rateLimitKey(ctx.route.config.rate_limit!.key, req.headers, req.socket.remoteAddress, this.services.trusted);
   }
 
   /** Records the bucket's figures for the response headers; answers 429 itself and returns false when over the limit. */
@@ -163,7 +165,7 @@ export class Admission {
     setRateLimitHeaders(h, ctx);
     reply.headers(h);
     reply.header('retry-after', String(Math.max(1, ctx.rlResetS)));
-    sendLocalReply(this.host, req, reply, { status: ctx.route.config.rate_limit!.status, body, flag: 'RL' });
+    sendLocalReply(this.services, req, reply, { status: ctx.route.config.rate_limit!.status, body, flag: 'RL' });
     return false;
   }
 
@@ -175,13 +177,7 @@ export class Admission {
   };
 
   private abortFault(req: FastifyRequest, reply: FastifyReply, status: number): void {
-    sendLocalReply(this.host, req, reply, { status, body: 'fault filter abort', flag: 'FI' });
-  }
-
-  /** Local token bucket per client key; answers 429 itself and returns false when over the limit. */
-  private rateLimit(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, limiter: KeyedRateLimiter): boolean {
-    const r = limiter.check(this.clientKey(req, ctx), performance.now(), this.rlScratch);
-    return this.applyRateLimit(req, reply, ctx, r, 'local_rate_limited');
+    sendLocalReply(this.services, req, reply, { status, body: 'fault filter abort', flag: 'FI' });
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { PipelineHost } from '../pipeline-host.ts';
+import type { GatewayServices } from './gateway-services.ts';
 import { requestIdFor } from '../routing/request-id.ts';
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -79,23 +79,23 @@ export function localErrorReply(code: string): LocalReply {
 }
 
 /** Sends a reply the gateway makes itself: plain text, the response flag recorded and counted. */
-export function sendLocalReply(host: Pick<PipelineHost, 'metrics' | 'draining' | 'requestIds'>, req: FastifyRequest, reply: FastifyReply, r: LocalReply): FastifyReply {
+export function sendLocalReply(services: Pick<GatewayServices, 'metrics' | 'draining' | 'requestIds'>, req: FastifyRequest, reply: FastifyReply, r: LocalReply): FastifyReply {
   if (req.brownout) {
     req.brownout.addFlag(r.flag);
   } else {
     req.brownoutFlag = r.flag;
     // Refused before routing (no context, trust not established): an id of our own.
-    req.brownoutRequestId = requestIdFor(req.headers['x-request-id'], false, host.requestIds);
+    req.brownoutRequestId = requestIdFor(req.headers['x-request-id'], false, services.requestIds);
     if (req.brownoutRequestId !== '') reply.header('x-request-id', req.brownoutRequestId);
   }
-  host.metrics.localReply(req.brownout?.route.name ?? '-', r.flag);
+  services.metrics.localReply(req.brownout?.route.name ?? '-', r.flag);
   reply.code(r.status).type(TEXT);
   const h1 = speaksHttp1(req);
   if (r.headers) {
     if (h1 || r.headers.connection === undefined) reply.headers(r.headers);
     else for (const [k, v] of Object.entries(r.headers)) if (k !== 'connection') reply.header(k, v);
   }
-  if (host.draining && h1) reply.header('connection', 'close');
+  if (services.draining && h1) reply.header('connection', 'close');
   return reply.send(r.body);
 }
 
