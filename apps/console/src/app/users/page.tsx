@@ -4,13 +4,14 @@ import { ready } from '@/server/ready.ts';
 import { allows } from '@/features/auth/roles.ts';
 import { Shell } from '@/features/auth/components/shell.tsx';
 import { CreateUserForm, UserRow } from '@/features/users/components/user-forms.tsx';
+import { listUsers } from '@/features/users/user-store.ts';
 
 export const dynamic = 'force-dynamic';
 
 export default async function UsersPage() {
   const user = await pageUser();
   if (!allows(user.role, 'admin')) forbidden();
-  const users = await (await ready()).user.findMany({ orderBy: { email: 'asc' }, select: { id: true, email: true, role: true, disabled: true, createdAt: true } });
+  const users = await listUsers(await ready());
   return (
     <Shell user={user} active="/users">
       <h1>Users</h1>
@@ -24,7 +25,7 @@ export default async function UsersPage() {
         </thead>
         <tbody>
           {users.map(u => (
-            <UserRow key={u.id} user={{ id: u.id, email: u.email, role: u.role, disabled: u.disabled, since: u.createdAt.toISOString().slice(0, 10) }} />
+            <UserRow key={u.id} user={u} />
           ))}
         </tbody>
       </table>

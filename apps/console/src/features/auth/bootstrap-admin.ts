@@ -2,9 +2,10 @@ import type { Db } from '@/server/db/client.ts';
 import { appendAudit } from '@/features/audit/audit-log.ts';
 import { hashPassword } from './password.ts';
 import { newUserId } from './session.ts';
+import { activeAdminCount } from '@/features/users/user-store.ts';
 
 export async function adminExists(db: Db): Promise<boolean> {
-  return (await db.user.count({ where: { role: 'admin', disabled: false } })) > 0;
+  return (await activeAdminCount(db)) > 0;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Db } from '@/server/db/client.ts';
 import { appendAudit } from '@/features/audit/audit-log.ts';
 import { burnPasswordCheck, verifyPassword } from './password.ts';
+import { findUserByEmail } from '@/features/users/user-store.ts';
 import { createSession } from './session.ts';
 import { THROTTLE, accountKey, addressKey, clearFailures, lockedUntil, recordFailure } from './login-throttle.ts';
 
@@ -17,7 +18,7 @@ export async function signIn(db: Db, email: string, password: string, meta: { ip
     await appendAudit(db, { actor: email, action: 'signin_failed', outcome: `throttled until ${locked.toISOString()}`, ip: meta.ip });
     return { ok: false, message: `Too many failed sign-ins. Try again after ${locked.toISOString().slice(11, 16)} UTC.` };
   }
-  const user = await db.user.findUnique({ where: { email: email.toLowerCase() } });
+  const user = await findUserByEmail(db, email);
   const ok = user ? await verifyPassword(password, user.passwordHash) : (await burnPasswordCheck(password), false);
   if (!user || !ok || user.disabled) {
     await recordFailure(db, addr, THROTTLE.perAddress);

@@ -7,6 +7,7 @@ import { appendAudit } from '@/features/audit/audit-log.ts';
 import { ROLES } from '@/features/auth/roles.ts';
 import { revokeUserSessions } from '@/features/auth/session.ts';
 import type { ActionState } from '@/features/action-state.ts';
+import { activeAdminCount, findUserById } from '@/features/users/user-store.ts';
 
 const input = z.object({ userId: z.string().min(1).max(100), role: z.enum(ROLES), disabled: z.preprocess(v => v === 'true' || v === 'on', z.boolean()) });
 
@@ -19,10 +20,10 @@ export async function changeUserAction(_prev: ActionState | null, form: FormData
   const p = input.safeParse({ userId: form.get('userId'), role: form.get('role'), disabled: form.get('disabled') });
   if (!p.success) return { ok: false, message: `Role must be one of ${ROLES.join(', ')}.` };
   const db = await ready();
-  const user = await db.user.findUnique({ where: { id: p.data.userId } });
+  const user = await findUserById(db, p.data.userId);
   if (!user) return { ok: false, message: 'No such user.' };
   const losesAdmin = user.role === 'admin' && !user.disabled && (p.data.role !== 'admin' || p.data.disabled);
-  if (losesAdmin && (await db.user.count({ where: { role: 'admin', disabled: false } })) <= 1) return { ok: false, message: 'This is the last active admin; make another admin first.' };
+  if (losesAdmin && (await activeAdminCount(db)) <= 1) return { ok: false, message: 'This is the last active admin; make another admin first.' };
   if (user.role === p.data.role && user.disabled === p.data.disabled) return { ok: true, message: 'No change.' };
   await db.user.update({ where: { id: user.id }, data: { role: p.data.role, disabled: p.data.disabled, version: { increment: 1 } } });
   await revokeUserSessions(db, user.id);

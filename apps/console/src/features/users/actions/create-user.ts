@@ -9,6 +9,7 @@ import { ROLES } from '@/features/auth/roles.ts';
 import { newUserId } from '@/features/auth/session.ts';
 import { fieldErrors } from '@/features/switches/switch-input.ts';
 import { formValues, type ActionState } from '@/features/action-state.ts';
+import { findUserByEmail } from '@/features/users/user-store.ts';
 
 const input = z.object({
   email: z.email('a valid email').max(320).transform(s => s.toLowerCase()),
@@ -22,7 +23,7 @@ export async function createUserAction(_prev: ActionState | null, form: FormData
   const values = { ...formValues(form), password: '' };
   if (!p.success) return { ok: false, message: 'Check the fields.', fields: fieldErrors(p.error), values };
   const db = await ready();
-  if (await db.user.findUnique({ where: { email: p.data.email } })) return { ok: false, message: 'Check the fields.', fields: { email: 'a user with this email exists' }, values };
+  if (await findUserByEmail(db, p.data.email)) return { ok: false, message: 'Check the fields.', fields: { email: 'a user with this email exists' }, values };
   await db.user.create({ data: { id: newUserId(), email: p.data.email, passwordHash: await hashPassword(p.data.password), role: p.data.role } });
   await appendAudit(db, { actor: admin.email, action: 'user_created', target: p.data.email, after: { role: p.data.role }, ip: await clientIp() });
   revalidatePath('/users');
