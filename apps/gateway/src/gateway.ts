@@ -141,10 +141,10 @@ export class Gateway implements AdminSurface, GatewayServices {
       const abusive = new AbusiveClients(opts.config.listener.http2_protocol_options.abusive_client_penalty, addr => this.trusted.trusts(addr));
       guardHttp2Sessions(this.publicApp.server, abusive, {
         onAbuse: reason => {
-          this.metrics.http2Abuse.labels(reason).inc();
+          this.metrics.http2SessionClosed(reason);
         },
         onRefused: () => {
-          this.metrics.abusiveClientsRefused.inc();
+          this.metrics.abusiveClientRefused();
         },
       });
     }

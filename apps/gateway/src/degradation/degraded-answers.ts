@@ -59,7 +59,7 @@ export class DegradedAnswers implements FailureAnswers {
     ctx.degradedMode = 'cache';
     ctx.degradeReason = d.reason;
     ctx.addFlag('DG');
-    this.services.metrics.degraded.labels(ctx.route.name, 'cache', d.reason, 'false').inc();
+    this.services.metrics.degradedAnswer(ctx.route.name, 'cache', d.reason, false);
     reply
       .code(e.status)
       .headers(e.headers)
@@ -79,7 +79,7 @@ export class DegradedAnswers implements FailureAnswers {
     const route = ctx.route;
     const d = this.decide(route);
     if (d.shadow) {
-      this.services.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
+      this.services.metrics.degradedAnswer(route.name, d.mode, d.reason, true);
       return undefined;
     }
     if (!d.degraded) return undefined;
@@ -103,10 +103,10 @@ export class DegradedAnswers implements FailureAnswers {
    */
   tunnelTarget(route: RouteRuntime): ClusterRuntime | LocalReply {
     const d = this.decide(route);
-    if (d.shadow) this.services.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
+    if (d.shadow) this.services.metrics.degradedAnswer(route.name, d.mode, d.reason, true);
     if (!d.degraded || d.shadow) return route.cluster;
     const mode = resolveChain(d.mode, route.degradation.fallback_chain, m => (m === 'fallback_service' ? fallbackServiceUp(route) : m === 'reject'));
-    this.services.metrics.degraded.labels(route.name, mode ?? 'none', d.reason, 'false').inc();
+    this.services.metrics.degradedAnswer(route.name, mode ?? 'none', d.reason, false);
     if (mode === 'fallback_service') return route.fallbackCluster!;
     return { status: 503, body: `route degraded (${d.mode}): upgrades are not served`, flag: 'DG', headers: { 'x-brownout-degraded': degradedHeader(d, mode) } };
   }
@@ -199,7 +199,7 @@ export class DegradedAnswers implements FailureAnswers {
     sig.ruleActive = false;
     const d = decideDegradation(route.name, route.degradation, this.services.switches.state, sig, Date.now(), this.decision);
     if (d.shadow) {
-      this.services.metrics.degraded.labels(route.name, d.mode, d.reason, 'true').inc();
+      this.services.metrics.degradedAnswer(route.name, d.mode, d.reason, true);
       return false;
     }
     if (!d.degraded) return false;
@@ -231,7 +231,7 @@ export class DegradedAnswers implements FailureAnswers {
     ctx.degradedMode = mode ?? 'none';
     ctx.degradeReason = d.reason;
     ctx.addFlag('DG');
-    this.services.metrics.degraded.labels(route.name, mode ?? 'none', d.reason, 'false').inc();
+    this.services.metrics.degradedAnswer(route.name, mode ?? 'none', d.reason, false);
     reply.header('x-brownout-degraded', degradedHeader(d, mode));
     if (mode === 'fallback_service') {
       ctx.cluster = route.fallbackCluster!;

@@ -37,10 +37,10 @@ export class SwitchControl {
           reconcileMs: opts.reconcileMs,
           log: opts.log,
           onInvalid: () => {
-            opts.metrics.switchErrors.labels('redis').inc();
+            opts.metrics.switchError('redis');
           },
           onRegression: () => {
-            opts.metrics.switchVersionRegressions.inc();
+            opts.metrics.switchVersionRegression();
           },
         })
       : undefined;
@@ -78,7 +78,7 @@ export class SwitchControl {
     const unknown = [...new Set([...Object.keys(doc.routes), ...Object.keys(doc.fallbacks)])].filter(n => !known.has(n));
     if (unknown.length === 0) return;
     this.unknownRoutesVersion = doc.version;
-    this.opts.metrics.switchUnknownRoutes.inc(unknown.length);
+    this.opts.metrics.switchUnknownRoutes(unknown.length);
     this.opts.log.warn({ version: doc.version, unknown_routes: unknown, known_routes: [...known] }, 'switch document names routes this gateway does not have; those entries are not enforced here');
   }
 

@@ -45,7 +45,7 @@ export class DnsRefresher {
     if (source !== this.config()) return; // a reload raced us; it schedules its own refresh
     this.answers = answers;
     for (const c of unresolved) {
-      this.metrics.dnsFailures.labels(c).inc();
+      this.metrics.dnsFailure(c);
       if (!this.unresolved.has(c)) {
         this.log.error({ cluster: c }, 'DNS: NO host name of this cluster resolves; serving with the last answers (if any), retrying every dns_refresh_rate');
       }

@@ -31,18 +31,16 @@ export class GatewayMetrics {
   private readonly resets: Counter<'cluster' | 'host' | 'kind'>;
   private readonly retries: Counter<'cluster'>;
   private readonly localReplies: Counter<'route' | 'flag'>;
-  readonly degraded: Counter<'route' | 'mode' | 'reason' | 'shadow'>;
+  private readonly degraded: Counter<'route' | 'mode' | 'reason' | 'shadow'>;
   private readonly upgrades: Counter<'route' | 'upgrade_type'>;
-  readonly switchErrors: Counter<'source'>;
-  readonly localErrors: Counter<'route' | 'code'>;
-  readonly callerTimeouts: Counter<'route'>;
-  readonly switchVersionRegressions: Counter;
-  readonly switchUnknownRoutes: Counter;
-  /** HTTP/2 sessions closed for abuse (premature resets). */
-  readonly http2Abuse: Counter;
-  /** Connections closed at accept: their client is in the abusive-client penalty box. */
-  readonly abusiveClientsRefused: Counter;
-  readonly dnsFailures: Counter<'cluster'>;
+  private readonly switchErrors: Counter<'source'>;
+  private readonly localErrors: Counter<'route' | 'code'>;
+  private readonly callerTimeouts: Counter<'route'>;
+  private readonly switchVersionRegressions: Counter;
+  private readonly switchUnknownRoutesTotal: Counter;
+  private readonly http2Abuse: Counter;
+  private readonly abusiveClientsRefused: Counter;
+  private readonly dnsFailures: Counter<'cluster'>;
   /** Per cluster, per `address:port`: upstream responses by status class (index = status / 100). */
   private readonly hostCounts = new Map<string, Map<string, Float64Array>>();
   /** Per route: requests by status class (index = status / 100) and the duration series. */
@@ -109,7 +107,7 @@ export class GatewayMetrics {
     this.localErrors = new Counter({ name: 'brownout_local_errors_total', help: "Requests the gateway failed itself before any upstream was involved (never charged to a host)", labelNames: ['route', 'code'], registers });
     this.callerTimeouts = new Counter({ name: 'brownout_caller_deadline_timeouts_total', help: "504s caused by the caller's own x-brownout-deadline-ms (never charged to a host)", labelNames: ['route'], registers });
     this.switchVersionRegressions = new Counter({ name: 'brownout_switch_version_regressions_total', help: 'Times Redis held an older switch version than this gateway enforces (key lost, failover)', registers });
-    this.switchUnknownRoutes = new Counter({ name: 'brownout_switch_unknown_routes_total', help: 'Route names in a switch document that this gateway does not know', registers });
+    this.switchUnknownRoutesTotal = new Counter({ name: 'brownout_switch_unknown_routes_total', help: 'Route names in a switch document that this gateway does not know', registers });
     this.upgrades = new Counter({ name: 'brownout_upgrades_total', help: 'Protocol upgrades (WebSocket, …) tunnelled to an upstream, by route and upgrade type', labelNames: ['route', 'upgrade_type'], registers });
     this.http2Abuse = new Counter({ name: 'brownout_downstream_http2_sessions_closed_total', help: 'Client HTTP/2 sessions the gateway closed for abuse (GOAWAY ENHANCE_YOUR_CALM), by reason', labelNames: ['reason'], registers });
     this.abusiveClientsRefused = new Counter({ name: 'brownout_downstream_connections_refused_total', help: 'Client connections closed at accept because the client address is in the abusive-client penalty box (listener.http2_protocol_options.abusive_client_penalty)', registers });
@@ -234,6 +232,46 @@ export class GatewayMetrics {
 
   localError(route: string, code: string): void {
     this.localErrors.labels(route, code).inc();
+  }
+
+  /** A degradation decision: answered degraded (or would have been, `shadow`), by mode and reason. */
+  degradedAnswer(route: string, mode: string, reason: string, shadow: boolean): void {
+    this.degraded.labels(route, mode, reason, shadow ? 'true' : 'false').inc();
+  }
+
+  /** The caller's own deadline ran out before the host's time: 504, charged to nobody. */
+  callerTimeout(route: string): void {
+    this.callerTimeouts.labels(route).inc();
+  }
+
+  /** The switch document could not be read (`source`: where from). */
+  switchError(source: string): void {
+    this.switchErrors.labels(source).inc();
+  }
+
+  /** Redis held an older switch version than this gateway enforces (a restart that lost data). */
+  switchVersionRegression(): void {
+    this.switchVersionRegressions.inc();
+  }
+
+  /** Route overrides in the switch document for routes this config does not have. */
+  switchUnknownRoutes(n: number): void {
+    this.switchUnknownRoutesTotal.inc(n);
+  }
+
+  /** An HTTP/2 session closed for abuse, by reason. */
+  http2SessionClosed(reason: string): void {
+    this.http2Abuse.labels(reason).inc();
+  }
+
+  /** A connection closed at accept: its client is in the abusive-client penalty box. */
+  abusiveClientRefused(): void {
+    this.abusiveClientsRefused.inc();
+  }
+
+  /** A cluster's DNS name did not resolve (the last good addresses stay). */
+  dnsFailure(cluster: string): void {
+    this.dnsFailures.labels(cluster).inc();
   }
 
   localReply(route: string, flag: string): void {

@@ -21,7 +21,7 @@ export function notTheUpstreams(err: Error, callerDeadline: boolean, route: stri
     return new UpstreamFailure(localErrorReply(code), 'local');
   }
   if (err === TIMED_OUT && callerDeadline) {
-    metrics.callerTimeouts.labels(route).inc();
+    metrics.callerTimeout(route);
     return new UpstreamFailure(LOCAL_REPLIES.upstreamTimeout, 'caller');
   }
   return undefined;
