@@ -29,6 +29,8 @@ const ABUSE_ERRORS: Readonly<Record<string, AbuseReason>> = {
 export type AbuseReason = 'premature_reset' | 'protocol_error' | 'invalid_frames';
 
 interface SessionTally {
+  /** The client's address, read when the session opens (its socket may be gone when it is judged). */
+  readonly address: string | undefined;
   streams: number;
   premature: number;
 }
@@ -42,62 +44,40 @@ export interface Http2AbuseHooks {
   onRefused(): void;
 }
 
-/** How long a closed abusive session's socket may take to flush its GOAWAY before it is destroyed. */
-const GOAWAY_FLUSH_MS = 1_000;
-
 export function guardHttp2Sessions(server: EventEmitter, clients: AbusiveClients, hooks: Http2AbuseHooks): void {
-  // Node closes a session by ending its socket and waiting for the write side to flush: a client
-  // that stops reading keeps that socket (and its descriptor) forever, since the session no longer
-  // reads and never sees the FIN. `session.socket` is a proxy that refuses destroy(), so each
-  // session's own socket is kept here: Node emits 'session' from its own connection listener, just
-  // before the listeners below run for the same socket.
-  const sockets = new WeakMap<Http2Session, Socket>();
-  let opened: Http2Session | undefined;
-  const bind = (socket: Socket): void => {
-    if (opened && opened.socket.remotePort === socket.remotePort) sockets.set(opened, socket);
-    opened = undefined;
-  };
   // Appended after Node's own listener (which has already wrapped the socket): closing the raw
   // socket then is safe for h2c, TLS and HTTP/1.1 alike, and costs no handshake.
   server.on('connection', (socket: Socket) => {
     if (clients.refuses(socket.remoteAddress)) {
       hooks.onRefused();
       socket.destroy();
-      return;
     }
-    bind(socket);
   });
-  server.on('secureConnection', bind);
-  const abusive = (session: Http2Session, reason: AbuseReason): void => {
+  const abusive = (session: Http2Session, tally: SessionTally, reason: AbuseReason): void => {
     hooks.onAbuse(reason);
-    const socket = sockets.get(session);
-    clients.strike(socket?.remoteAddress);
+    clients.strike(tally.address);
     if (!session.destroyed) {
       session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
       session.destroy();
     }
-    if (socket && !socket.destroyed) setTimeout(() => socket.destroy(), GOAWAY_FLUSH_MS).unref();
   };
   server.on('session', (session: Http2Session) => {
-    opened = session;
+    const tally: SessionTally = { address: session.socket.remoteAddress, streams: 0, premature: 0 };
+    tallies.set(session, tally);
     session.on('error', (err: NodeJS.ErrnoException) => {
       const reason = ABUSE_ERRORS[err.code ?? ''];
-      if (reason) abusive(session, reason);
+      if (reason) abusive(session, tally, reason);
     });
   });
   server.on('stream', (stream: ServerHttp2Stream) => {
     const session = stream.session;
-    if (!session) return;
-    let tally = tallies.get(session);
-    if (!tally) {
-      tally = { streams: 0, premature: 0 };
-      tallies.set(session, tally);
-    }
+    const tally = session && tallies.get(session);
+    if (!tally) return;
     tally.streams++;
     stream.once('close', () => {
       if (stream.headersSent || stream.rstCode === constants.NGHTTP2_NO_ERROR) return;
       tally.premature++;
-      if (tally.premature >= PREMATURE_RESET_MIN && tally.premature * 2 >= tally.streams && !session.destroyed) abusive(session, 'premature_reset');
+      if (tally.premature >= PREMATURE_RESET_MIN && tally.premature * 2 >= tally.streams && !session.destroyed) abusive(session, tally, 'premature_reset');
     });
   });
 }

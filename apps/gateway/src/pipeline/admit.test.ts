@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Engine, emptyRateLimitResult } from '@brownout/core';
+import { Admission, Engine, emptyRateLimitResult } from '@brownout/core';
 import { parseConfig, type GatewayConfigInput } from '@brownout/core/config';
 import { ManualClock, SeededRandom } from '@brownout/core/testing';
 import { TrustedProxies } from '../routing/trusted-proxies.ts';
@@ -10,7 +10,7 @@ import { Acquired, acquireUpstream, admitRoute, emptyAdmitted, localRateLimit } 
 
 // The admit steps every way in shares, on a real engine built from a config, without a server.
 
-function servicesFor(extra: Partial<GatewayConfigInput> = {}): { services: GatewayServices; engine: Engine } {
+function servicesFor(extra: Partial<GatewayConfigInput> = {}): { services: GatewayServices; engine: Engine; clock: ManualClock } {
   const config = parseConfig({
     listener: { trusted_proxies: ['10.0.0.1'] },
     clusters: [
@@ -24,18 +24,19 @@ function servicesFor(extra: Partial<GatewayConfigInput> = {}): { services: Gatew
         cluster: 'api',
         rate_limit: { token_bucket: { max_tokens: 1, tokens_per_fill: 1, fill_interval: '1h' }, key: { type: 'header', name: 'x-client' } },
       },
-      { name: 'guarded', match: { prefix: '/guarded' }, cluster: 'api', circuit_breaker: { consecutive_failures: 1, minimum_requests: 1 } },
+      { name: 'guarded', match: { prefix: '/guarded' }, cluster: 'api', circuit_breaker: { consecutive_failures: 1, minimum_requests: 1, open_duration: '1s', half_open_max_calls: 1 } },
       { name: 'plain', match: { prefix: '/' }, cluster: 'api' },
     ],
     ...extra,
   });
-  const engine = new Engine(config, { clock: new ManualClock(), random: new SeededRandom(1) });
+  const clock = new ManualClock();
+  const engine = new Engine(config, { clock, random: new SeededRandom(1) });
   const services = {
     engine,
     trusted: new TrustedProxies(config.listener.trusted_proxies),
     requestIds: { generate: true, preserveExternal: false },
   } as unknown as GatewayServices;
-  return { services, engine };
+  return { services, engine, clock };
 }
 
 describe('pipeline admit steps', () => {
@@ -89,15 +90,20 @@ describe('pipeline admit steps', () => {
   });
 
   it('acquireUpstream: the breaker first; an overflow after it gives the breaker\'s call back; a fallback cluster skips the breaker', () => {
-    const { engine } = servicesFor();
+    const { engine, clock } = servicesFor();
     const guarded = engine.routes.find(r => r.name === 'guarded')!;
     const limits = guarded.cluster.limits.forRoute(guarded.config.priority);
     assert.equal(acquireUpstream(guarded, guarded.cluster, limits, 'request'), Acquired.SlotAndBreaker);
-    // The slot is taken: the next is an overflow, and the breaker call it took is released (ignored).
-    assert.equal(acquireUpstream(guarded, guarded.cluster, limits, 'request'), LOCAL_REPLIES.overflow);
     guarded.breaker!.onFailure(1);
     limits.releaseRequest();
-    assert.equal(acquireUpstream(guarded, guarded.cluster, limits, 'request'), LOCAL_REPLIES.breakerOpen, 'one failure in one request opens it');
+    assert.equal(acquireUpstream(guarded, guarded.cluster, limits, 'request'), LOCAL_REPLIES.breakerOpen, 'one failure opens it');
+    // Half-open after open_duration: one probe call. The cluster's slot is taken, so the request
+    // overflows — and the probe it took must be given back, or the breaker would stay shut.
+    clock.advance(1_000);
+    assert.equal(limits.tryAcquireRequest(), Admission.Admitted);
+    assert.equal(acquireUpstream(guarded, guarded.cluster, limits, 'request'), LOCAL_REPLIES.overflow);
+    limits.releaseRequest();
+    assert.equal(acquireUpstream(guarded, guarded.cluster, limits, 'request'), Acquired.SlotAndBreaker, 'the probe call is free again');
     const spare = engine.clusters.get('spare')!;
     assert.equal(acquireUpstream(guarded, spare, spare.limits.forRoute(guarded.config.priority), 'request'), Acquired.Slot, 'the fallback service is judged by its own health');
   });
