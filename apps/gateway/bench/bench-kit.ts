@@ -4,8 +4,10 @@
  * time from /proc, wrk's latency units, medians.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync, readFileSync, readdirSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 export function need(cmd: string): void {
   try {
@@ -148,3 +150,18 @@ export const benchGatewayConfig = (port: number, upstreamPort: number): Record<s
   ],
 });
 
+
+/**
+ * The bare proxy the gateway is judged against, as plain JavaScript: it runs under `node` alone,
+ * as the gateway's dist/ does, so neither carries tsx's loader or source-map support into the
+ * measured process. Transpiled (types stripped, nothing else) into bench/dist/ on each run.
+ */
+export function bareProxyScript(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const out = join(here, 'dist', 'bare-proxy.mjs');
+  const source = readFileSync(join(here, 'bare-proxy.ts'), 'utf8');
+  const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, outputText);
+  return out;
+}

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'node:net';
 import { stringify } from 'yaml';
-import { assertFree, benchGatewayConfig, cpuTicks, median, need, nginxConf, start } from './bench-kit.ts';
+import { assertFree, bareProxyScript, benchGatewayConfig, cpuTicks, median, need, nginxConf, start } from './bench-kit.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
@@ -29,6 +29,7 @@ const PORTS = { 'gateway-tls': 18181, 'bare-tls': 18182, 'gateway-h2': 18183, 'b
 type Case = keyof typeof PORTS;
 const CASES = Object.keys(PORTS) as Case[];
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+const BARE_PROXY = bareProxyScript();
 const dir = mkdtempSync(join(tmpdir(), 'brownout-bench-proto-'));
 
 ['wrk', 'h2load', 'nginx', 'taskset', 'openssl'].forEach(need);
@@ -91,9 +92,9 @@ const gw = (c: Case, extra: Record<string, unknown>, cluster: Record<string, unk
 const tls = { certificate_chain: { filename: cert }, private_key: { filename: key } };
 const procs: Record<Case, ChildProcess> = {
   'gateway-tls': gw('gateway-tls', { listener: { tls, codec_type: 'HTTP1' } }),
-  'bare-tls': start(1, process.execPath, [join(DIST, 'bench/bare-proxy.js'), `http://127.0.0.1:${UPSTREAM}`, String(PORTS['bare-tls']), cert, key]),
+  'bare-tls': start(1, process.execPath, [BARE_PROXY, `http://127.0.0.1:${UPSTREAM}`, String(PORTS['bare-tls']), cert, key]),
   'gateway-h2': gw('gateway-h2', { listener: { tls } }),
-  'bare-h2': start(1, process.execPath, [join(DIST, 'bench/bare-proxy.js'), `http://127.0.0.1:${UPSTREAM}`, String(PORTS['bare-h2']), cert, key, 'h2']),
+  'bare-h2': start(1, process.execPath, [BARE_PROXY, `http://127.0.0.1:${UPSTREAM}`, String(PORTS['bare-h2']), cert, key, 'h2']),
   'gateway-plain': gw('gateway-plain', {}),
   'gateway-traced': gw('gateway-traced', { tracing: { random_sampling: 100, otlp_http: { endpoint: `http://127.0.0.1:${SINK}/v1/traces` } } }),
   // The self-signed certificate is its own CA.

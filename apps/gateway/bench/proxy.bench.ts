@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { haproxyConfig } from './haproxy-config.ts';
-import { assertFree, benchGatewayConfig, cpuTicks, median, need, nginxConf, parseMs, start, waitFor } from './bench-kit.ts';
+import { assertFree, bareProxyScript, benchGatewayConfig, cpuTicks, median, need, nginxConf, parseMs, start, waitFor } from './bench-kit.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
@@ -21,6 +21,7 @@ const UPSTREAM = 18080;
 const PORTS = { gateway: 18081, 'gateway+log': 18082, bare: 18083, nginx: 18084, haproxy: 18085, previous: 18086 } as const;
 type Case = keyof typeof PORTS;
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+const BARE_PROXY = bareProxyScript();
 /**
  * An A/B run: BENCH_PREVIOUS_DIST names another build's dist/ (e.g. main before a change, built in
  * a git worktree); it runs as case `previous` with the same config, interleaved with the rest.
@@ -61,7 +62,7 @@ for (const [name, log] of [['gateway', 'off'], ['gateway+log', join(dir, 'access
   writeFileSync(f, stringify(gatewayConfig(PORTS[name])));
   procs[name] = start(1, process.execPath, [join(DIST, 'main.js'), '--config', f, '--access-log', log]);
 }
-procs.bare = start(1, process.execPath, [join(DIST, 'bench/bare-proxy.js'), `http://127.0.0.1:${UPSTREAM}`, String(PORTS.bare)]);
+procs.bare = start(1, process.execPath, [BARE_PROXY, `http://127.0.0.1:${UPSTREAM}`, String(PORTS.bare)]);
 if (PREVIOUS_DIST) {
   const f = join(dir, 'previous.yaml');
   writeFileSync(f, stringify(gatewayConfig(PORTS.previous)));

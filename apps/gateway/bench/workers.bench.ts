@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { haproxyConfig } from './haproxy-config.ts';
+import { bareProxyScript } from './bench-kit.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -26,6 +27,7 @@ const PORTS = { 'brownout-1w': 18181, 'brownout-2w': 18182, 'brownout-2w-os': 18
 type Case = keyof typeof PORTS;
 const CASES = Object.keys(PORTS) as Case[];
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+const BARE_PROXY = bareProxyScript();
 const OUT = fileURLToPath(new URL('./results/workers.json', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'brownout-bench-workers-'));
 
@@ -151,7 +153,7 @@ for (const [c, w] of [['brownout-1w', 1], ['brownout-2w', 2], ['brownout-2w-os',
   writeFileSync(f, stringify(gatewayConfig(PORTS[c], w)));
   procs[c] = start(process.execPath, [join(DIST, 'main.js'), '--config', f, '--access-log', 'off'], c === 'brownout-2w-os' ? { NODE_CLUSTER_SCHED_POLICY: 'none' } : {});
 }
-procs.bare = start(process.execPath, [join(DIST, 'bench/bare-proxy.js'), `http://127.0.0.1:${UPSTREAM}`, String(PORTS.bare)]);
+procs.bare = start(process.execPath, [BARE_PROXY, `http://127.0.0.1:${UPSTREAM}`, String(PORTS.bare)]);
 procs['nginx-2w'] = start('nginx', [
   '-c',
   nginxConf('proxy', 2, `upstream origin { server 127.0.0.1:${UPSTREAM}; keepalive 128; }

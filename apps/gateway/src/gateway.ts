@@ -14,6 +14,10 @@ import { TrustedProxies } from './routing/trusted-proxies.ts';
 import type { TargetRules } from './routing/request-target.ts';
 import type { RequestIdRules } from './routing/request-id.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
+import { registerCacheMetrics } from './cache/cache-metrics.ts';
+import { registerLimiterMetrics } from './rate-limit/limiter-metrics.ts';
+import { registerAutomaticDegradationGauge } from './degradation/switch-metrics.ts';
+import { AbuseMetrics } from './lifecycle/abuse-metrics.ts';
 import { createAccessLog, type AccessLog } from './observability/access-log.ts';
 import { createProbeFactory } from './health/probe-factory.ts';
 import { createAdminServer } from './admin/admin-server.ts';
@@ -96,7 +100,7 @@ export class Gateway implements AdminSurface, GatewayServices {
       snapshotPath: opts.snapshotPath,
       reconcileMs: opts.reconcileMs,
       log: this.log,
-      metrics: this.metrics,
+      registry: this.metrics.registry,
       routeNames: () => this.engine.routes.map(r => r.name),
       instanceId: this.instanceId,
       automatic: () => this.automaticDegradations(),
@@ -109,20 +113,20 @@ export class Gateway implements AdminSurface, GatewayServices {
     }
     buildDistributedLimiters(opts.config, this.limiterRedis, this.distributedLimiters, this.log);
     this.cache = new ResponseCache(this.limiterRedis);
-    this.metrics.watchCache(this.cache);
+    registerCacheMetrics(this.metrics.registry, this.cache);
     this.fleet = this.limiterRedis
       ? new FleetReporter(this.instanceId, this.limiterRedis, () => this.fleetSnapshot(), this.log, opts.heartbeatMs, () => {
           this.automatic.announceHostLoss();
         })
       : undefined;
     this.automatic = new AutomaticDegradationWatcher(() => this.engine, () => this.fleet, this.log);
-    this.dns = new DnsRefresher(() => this.config, this.metrics, this.log, config => {
+    this.dns = new DnsRefresher(() => this.config, this.metrics.registry, this.log, config => {
       this.engine.reload(config);
       this.pruneHosts();
       this.automatic.watchEngine();
     });
-    this.metrics.watchLimiters(this.distributedLimiters);
-    this.metrics.watchAutomatic(() => this.automaticDegradations());
+    registerLimiterMetrics(this.metrics.registry, this.distributedLimiters);
+    registerAutomaticDegradationGauge(this.metrics.registry, () => this.automaticDegradations());
     this.degraded = new DegradedAnswers(this);
     this.dispatcher = new UpstreamDispatcher(this.metrics, this.degraded);
     this.accessLog = createAccessLog(opts.accessLog ?? 'stdout');
@@ -139,14 +143,7 @@ export class Gateway implements AdminSurface, GatewayServices {
     this.h2Connections = servesHttp2(opts.config.listener) ? new OpenConnections(this.publicApp.server) : undefined;
     if (this.h2Connections) {
       const abusive = new AbusiveClients(opts.config.listener.http2_protocol_options.abusive_client_penalty, addr => this.trusted.trusts(addr));
-      guardHttp2Sessions(this.publicApp.server, abusive, {
-        onAbuse: reason => {
-          this.metrics.http2SessionClosed(reason);
-        },
-        onRefused: () => {
-          this.metrics.abusiveClientRefused();
-        },
-      });
+      guardHttp2Sessions(this.publicApp.server, abusive, new AbuseMetrics(this.metrics.registry));
     }
     const adminTls = opts.config.admin.tls;
     this.adminApp = createAdminServer(this, opts.adminToken, opts.adminReadToken, adminTls && !opts.worker ? serverTlsOptions('admin', adminTls) : undefined);

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { routesInForce, type SwitchDocument } from '@brownout/core/config';
 import { RedisSwitchSync, writeSwitchDocument, type SwitchStore, type WriteResult } from '@brownout/control-plane';
-import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { Registry } from 'prom-client';
+import { SwitchMetrics } from './switch-metrics.ts';
 import type { AutomaticDegradation } from './automatic-degradations.ts';
 
 export interface SwitchControlOptions {
@@ -10,7 +11,8 @@ export interface SwitchControlOptions {
   readonly snapshotPath?: string | undefined;
   readonly reconcileMs?: number | undefined;
   readonly log: Logger;
-  readonly metrics: GatewayMetrics;
+  /** Where the switches' own metrics register. */
+  readonly registry: Registry;
   /** The routes this gateway has (writes naming others are refused). */
   readonly routeNames: () => string[];
   readonly instanceId: string;
@@ -26,6 +28,7 @@ export class SwitchControl {
   readonly store: SwitchStore;
   readonly sync: RedisSwitchSync | undefined;
   private readonly opts: SwitchControlOptions;
+  private readonly metrics: SwitchMetrics;
 
   constructor(store: SwitchStore, opts: SwitchControlOptions) {
     this.store = store;
@@ -37,14 +40,14 @@ export class SwitchControl {
           reconcileMs: opts.reconcileMs,
           log: opts.log,
           onInvalid: () => {
-            opts.metrics.switchError('redis');
+            this.metrics.documentRefused('redis');
           },
           onRegression: () => {
-            opts.metrics.switchVersionRegression();
+            this.metrics.versionRegression();
           },
         })
       : undefined;
-    opts.metrics.watchSwitches(store, this.sync);
+    this.metrics = new SwitchMetrics(opts.registry, store, this.sync);
     store.onChange(doc => {
       this.noteUnknownRoutes(doc);
     });
@@ -78,7 +81,7 @@ export class SwitchControl {
     const unknown = [...new Set([...Object.keys(doc.routes), ...Object.keys(doc.fallbacks)])].filter(n => !known.has(n));
     if (unknown.length === 0) return;
     this.unknownRoutesVersion = doc.version;
-    this.opts.metrics.switchUnknownRoutes(unknown.length);
+    this.metrics.unknownRoutes(unknown.length);
     this.opts.log.warn({ version: doc.version, unknown_routes: unknown, known_routes: [...known] }, 'switch document names routes this gateway does not have; those entries are not enforced here');
   }
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { timerDelay } from '@brownout/core';
 import type { GatewayConfig } from '@brownout/core/config';
 import { resolveConfig } from './dns-resolver.ts';
-import type { GatewayMetrics } from '../observability/metrics.ts';
+import { Counter, type Registry } from 'prom-client';
 
 /**
  * Keeps hosts given by name expanded into their addresses (Envoy's STRICT_DNS): refreshes at the
@@ -13,7 +13,7 @@ import type { GatewayMetrics } from '../observability/metrics.ts';
  */
 export class DnsRefresher {
   private readonly config: () => GatewayConfig;
-  private readonly metrics: GatewayMetrics;
+  private readonly failures: Counter<'cluster'>;
   private readonly log: Logger;
   private readonly onHostsChanged: (config: GatewayConfig) => void;
   /** Last DNS answers per name, kept so a failed lookup never empties a cluster. */
@@ -24,9 +24,9 @@ export class DnsRefresher {
   /** The host lists the engine runs with (names expanded), to notice when DNS changed them. */
   private resolvedHosts = '';
 
-  constructor(config: () => GatewayConfig, metrics: GatewayMetrics, log: Logger, onHostsChanged: (config: GatewayConfig) => void) {
+  constructor(config: () => GatewayConfig, registry: Registry, log: Logger, onHostsChanged: (config: GatewayConfig) => void) {
     this.config = config;
-    this.metrics = metrics;
+    this.failures = new Counter({ name: 'brownout_dns_cluster_unresolved_total', help: 'DNS refreshes in which no host name of a cluster resolved', labelNames: ['cluster'], registers: [registry] });
     this.log = log;
     this.onHostsChanged = onHostsChanged;
   }
@@ -45,7 +45,7 @@ export class DnsRefresher {
     if (source !== this.config()) return; // a reload raced us; it schedules its own refresh
     this.answers = answers;
     for (const c of unresolved) {
-      this.metrics.dnsFailure(c);
+      this.failures.labels(c).inc();
       if (!this.unresolved.has(c)) {
         this.log.error({ cluster: c }, 'DNS: NO host name of this cluster resolves; serving with the last answers (if any), retrying every dns_refresh_rate');
       }

@@ -1,7 +1,7 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { FastHistogram, type HistogramSeries } from './fast-histogram.ts';
 import { registerEngineGauges } from './engine-gauges.ts';
-import type { Engine, FailOpenStats } from '@brownout/core';
+import type { Engine } from '@brownout/core';
 
 const STATUS_CLASS = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 function statusClass(status: number): string {
@@ -18,7 +18,9 @@ function classIndex(status: number): number {
 }
 
 /**
- * Prometheus metrics. What every request touches is plain numbers (a status-class array per route
+ * The request path's Prometheus metrics, and the registry every subsystem's own metric set registers
+ * on (switches, upgrades, the HTTP/2 guard, DNS, pools, cache, limiters: each beside its subsystem,
+ * recorded through that set's methods). What every request touches is plain numbers (a status-class array per route
  * and per host, a bucket array per route), bumped without hashing label sets, and handed to
  * prom-client at scrape time; prom-client's own per-call label hashing cost more than the whole
  * engine. Everything the engine already counts (ejections, overflows, health checks, retries,
@@ -32,15 +34,8 @@ export class GatewayMetrics {
   private readonly retries: Counter<'cluster'>;
   private readonly localReplies: Counter<'route' | 'flag'>;
   private readonly degraded: Counter<'route' | 'mode' | 'reason' | 'shadow'>;
-  private readonly upgrades: Counter<'route' | 'upgrade_type'>;
-  private readonly switchErrors: Counter<'source'>;
   private readonly localErrors: Counter<'route' | 'code'>;
   private readonly callerTimeouts: Counter<'route'>;
-  private readonly switchVersionRegressions: Counter;
-  private readonly switchUnknownRoutesTotal: Counter;
-  private readonly http2Abuse: Counter;
-  private readonly abusiveClientsRefused: Counter;
-  private readonly dnsFailures: Counter<'cluster'>;
   /** Per cluster, per `address:port`: upstream responses by status class (index = status / 100). */
   private readonly hostCounts = new Map<string, Map<string, Float64Array>>();
   /** Per route: requests by status class (index = status / 100) and the duration series. */
@@ -103,83 +98,9 @@ export class GatewayMetrics {
     this.retries = new Counter({ name: 'brownout_retries_total', help: 'Retries started', labelNames: ['cluster'], registers });
     this.localReplies = new Counter({ name: 'brownout_local_replies_total', help: 'Replies made by the gateway itself, by response flag', labelNames: ['route', 'flag'], registers });
     this.degraded = new Counter({ name: 'brownout_degraded_responses_total', help: 'Degraded answers by route, mode and reason (shadow: would have degraded)', labelNames: ['route', 'mode', 'reason', 'shadow'], registers });
-    this.switchErrors = new Counter({ name: 'brownout_switch_errors_total', help: 'Switch documents rejected as invalid', labelNames: ['source'], registers });
     this.localErrors = new Counter({ name: 'brownout_local_errors_total', help: "Requests the gateway failed itself before any upstream was involved (never charged to a host)", labelNames: ['route', 'code'], registers });
     this.callerTimeouts = new Counter({ name: 'brownout_caller_deadline_timeouts_total', help: "504s caused by the caller's own x-brownout-deadline-ms (never charged to a host)", labelNames: ['route'], registers });
-    this.switchVersionRegressions = new Counter({ name: 'brownout_switch_version_regressions_total', help: 'Times Redis held an older switch version than this gateway enforces (key lost, failover)', registers });
-    this.switchUnknownRoutesTotal = new Counter({ name: 'brownout_switch_unknown_routes_total', help: 'Route names in a switch document that this gateway does not know', registers });
-    this.upgrades = new Counter({ name: 'brownout_upgrades_total', help: 'Protocol upgrades (WebSocket, …) tunnelled to an upstream, by route and upgrade type', labelNames: ['route', 'upgrade_type'], registers });
-    this.http2Abuse = new Counter({ name: 'brownout_downstream_http2_sessions_closed_total', help: 'Client HTTP/2 sessions the gateway closed for abuse (GOAWAY ENHANCE_YOUR_CALM), by reason', labelNames: ['reason'], registers });
-    this.abusiveClientsRefused = new Counter({ name: 'brownout_downstream_connections_refused_total', help: 'Client connections closed at accept because the client address is in the abusive-client penalty box (listener.http2_protocol_options.abusive_client_penalty)', registers });
-    this.dnsFailures = new Counter({ name: 'brownout_dns_cluster_unresolved_total', help: 'DNS refreshes in which no host name of a cluster resolved', labelNames: ['cluster'], registers });
     registerEngineGauges(registers, engine);
-  }
-
-  /**
-   * Switch version, store connectivity and staleness, read at scrape time. With worker processes the
-   * primary sums every worker's metrics; these state gauges say how they combine instead: the
-   * oldest version and the worst connectivity and staleness of any worker.
-   */
-  watchSwitches(store: { version: number }, sync: { connected: boolean; stalenessMs(): number } | undefined): void {
-    const registers = [this.registry];
-    new Gauge({
-      name: 'brownout_switches_version',
-      aggregator: 'min',
-      help: 'Version of the switch document in force',
-      registers,
-      collect() {
-        this.set(store.version);
-      },
-    });
-    if (!sync) return;
-    new Gauge({
-      name: 'brownout_switch_store_connected',
-      aggregator: 'min',
-      help: '1 while Redis answers',
-      registers,
-      collect() {
-        this.set(sync.connected ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'brownout_switches_staleness_seconds',
-      aggregator: 'max',
-      help: 'Seconds since the switches were last read from Redis (-1: never)',
-      registers,
-      collect() {
-        const s = sync.stalenessMs();
-        this.set(Number.isFinite(s) ? s / 1000 : -1);
-      },
-    });
-  }
-
-  /** Routes automatically degraded on this instance (breaker, rule, no healthy host), read at scrape time. */
-  watchAutomatic(current: () => { route: string; reason: string }[]): void {
-    new Gauge({
-      name: 'brownout_auto_degraded',
-      aggregator: 'max',
-      help: '1 while a route is automatically degraded on this instance, by reason',
-      labelNames: ['route', 'reason'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const a of current()) this.labels(a.route, a.reason).set(1);
-      },
-    });
-  }
-
-  /** Shared (Redis) rate limiter outcomes per route, including how often it failed open. */
-  watchLimiters(limiters: ReadonlyMap<string, { readonly stats: FailOpenStats }>): void {
-    new Counter({
-      name: 'brownout_distributed_rate_limit_total',
-      help: 'Distributed rate-limit decisions: ok, over_limit, failure_mode_allowed (Redis slow or down)',
-      labelNames: ['route', 'outcome'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [route, l] of limiters) for (const [k, v] of Object.entries(l.stats) as [string, number][]) this.labels(route, k).inc(v);
-      },
-    });
   }
 
   request(route: string, status: number, seconds: number, degraded: boolean): void {
@@ -244,89 +165,7 @@ export class GatewayMetrics {
     this.callerTimeouts.labels(route).inc();
   }
 
-  /** The switch document could not be read (`source`: where from). */
-  switchError(source: string): void {
-    this.switchErrors.labels(source).inc();
-  }
-
-  /** Redis held an older switch version than this gateway enforces (a restart that lost data). */
-  switchVersionRegression(): void {
-    this.switchVersionRegressions.inc();
-  }
-
-  /** Route overrides in the switch document for routes this config does not have. */
-  switchUnknownRoutes(n: number): void {
-    this.switchUnknownRoutesTotal.inc(n);
-  }
-
-  /** An HTTP/2 session closed for abuse, by reason. */
-  http2SessionClosed(reason: string): void {
-    this.http2Abuse.labels(reason).inc();
-  }
-
-  /** A connection closed at accept: its client is in the abusive-client penalty box. */
-  abusiveClientRefused(): void {
-    this.abusiveClientsRefused.inc();
-  }
-
-  /** A cluster's DNS name did not resolve (the last good addresses stay). */
-  dnsFailure(cluster: string): void {
-    this.dnsFailures.labels(cluster).inc();
-  }
-
   localReply(route: string, flag: string): void {
     this.localReplies.labels(route, flag).inc();
-  }
-
-  /** Protocol upgrades tunnelled (101 from the upstream), by route and upgrade type (Envoy's downstream_cx_upgrades_total). */
-  upgrade(route: string, type: string): void {
-    this.upgrades.labels(route, type).inc();
-  }
-
-  /** Open tunnels and upgrade handshakes in progress, read at scrape time (Envoy's downstream_cx_upgrades_active). */
-  watchUpgrades(active: () => number): void {
-    new Gauge({
-      name: 'brownout_upgrades_active',
-      help: 'Upgraded connections (tunnels) open now, handshakes included',
-      aggregator: 'sum',
-      registers: [this.registry],
-      collect() {
-        this.set(active());
-      },
-    });
-  }
-
-  /** Upstream connections from undici's pool stats (open, and idle among them), read at scrape time. */
-  watchPools(pools: () => Iterable<{ cluster: string; host: string; connected: number; free: number }>): void {
-    new Gauge({
-      name: 'brownout_upstream_connections',
-      help: 'Open upstream connections by cluster, host and state (active: carrying a request; idle: kept alive for the next one)',
-      labelNames: ['cluster', 'host', 'state'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const p of pools()) {
-          this.labels(p.cluster, p.host, 'idle').set(p.free);
-          this.labels(p.cluster, p.host, 'active').set(Math.max(0, p.connected - p.free));
-        }
-      },
-    });
-  }
-
-  /** Response cache lookups by route and result, read at scrape time. */
-  watchCache(cache: { readonly stats: ReadonlyMap<string, { hit: number; miss: number }> }): void {
-    new Counter({
-      name: 'brownout_cache_lookups_total',
-      help: 'Requests that wanted a cached answer (degraded to cache, or stale-if-error) by route and result; stale answers served are brownout_degraded_responses_total{mode="cache"}',
-      labelNames: ['route', 'result'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [route, s] of cache.stats) {
-          this.labels(route, 'hit').inc(s.hit);
-          this.labels(route, 'miss').inc(s.miss);
-        }
-      },
-    });
   }
 }

@@ -6,6 +6,7 @@ import { UpstreamRequest } from './upstream-request.ts';
 import type { LegacyHandler } from './attempt.ts';
 import type { AttemptRunner, HostPool } from './attempt-runner.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
+import { registerPoolGauge } from './pool-metrics.ts';
 import { upstreamConnector } from './upstream-tls.ts';
 
 /**
@@ -30,7 +31,7 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
     super();
     this.metrics = metrics;
     this.failures = failures;
-    metrics.watchPools(() => this.connectionCounts());
+    registerPoolGauge(metrics.registry, () => this.connectionCounts());
   }
 
   /** Open upstream connections per cluster and host (undici's pool stats), read at scrape time. */

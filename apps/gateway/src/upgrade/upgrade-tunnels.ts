@@ -12,6 +12,7 @@ import { requestIdFor } from '../routing/request-id.ts';
 import { withoutHopByHop } from '../proxy/hop-by-hop.ts';
 import { classifyAttemptError, resetReason } from '../proxy/classify-error.ts';
 import { LOCAL_REPLIES, resetReply, type LocalReply } from '../pipeline/local-reply.ts';
+import { UpgradeMetrics } from './upgrade-metrics.ts';
 
 /**
  * Protocol upgrades (WebSocket and any `Upgrade` a route lists in `upgrade_configs`) tunnelled to a
@@ -32,12 +33,13 @@ export class UpgradeTunnels {
   /** Reused: admission is synchronous. */
   private readonly admitted = emptyAdmitted();
   private readonly tls = new TunnelTls();
+  private readonly metrics: UpgradeMetrics;
 
   constructor(services: GatewayServices, degraded: DegradedAnswers, accessLog: AccessLog) {
     this.services = services;
     this.degraded = degraded;
     this.accessLog = accessLog;
-    services.metrics.watchUpgrades(() => this.open.size);
+    this.metrics = new UpgradeMetrics(services.metrics.registry, () => this.open.size);
   }
 
   /** Open tunnels and handshakes in progress. */
@@ -197,7 +199,7 @@ export class UpgradeTunnels {
       t.holdsBreaker = false;
       t.route!.breaker!.onSuccess(t.upstreamMs);
     }
-    this.services.metrics.upgrade(t.route!.name, upgradeToken(req.headers.upgrade));
+    this.metrics.upgraded(t.route!.name, upgradeToken(req.headers.upgrade));
     this.services.metrics.request(t.route!.name, 101, t.upstreamMs / 1000, t.flags !== '');
     let headText = `HTTP/1.1 101 ${res.statusMessage || 'Switching Protocols'}\r\n`;
     const raw = res.rawHeaders;

@@ -2,9 +2,9 @@
  * A one-minute tour of the engine with simulated time: a host starts failing, is ejected, its
  * ejection grows when it fails again, and the cluster panics when too many hosts are out.
  */
-import { Engine, HealthFlag, isNoHealthyHost, type Host } from '../index.ts';
-import { parseConfig } from '../config/index.ts';
-import { ManualClock, SeededRandom } from '../testing/index.ts';
+import { Engine, HealthFlag, isNoHealthyHost, type Host } from '../src/index.ts';
+import { parseConfig } from '../src/config/index.ts';
+import { ManualClock, SeededRandom } from '../src/testing/index.ts';
 
 const clock = new ManualClock();
 const engine = new Engine(
