@@ -4,9 +4,10 @@ import { ready } from '@/server/ready.ts';
 import { Shell } from '@/features/auth/components/shell.tsx';
 import { AUDIT_ACTIONS, queryAudit } from '@/features/audit/audit-log.ts';
 import { fleetMonitor } from '@/features/fleet/monitor.ts';
+import { DataTable } from '@/components/data-table.tsx';
+import { FilterInput, FilterSelect, Filters } from '@/components/filters.tsx';
 
 export const dynamic = 'force-dynamic';
-
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const user = await pageUser();
@@ -18,48 +19,15 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   return (
     <Shell user={user} active="/audit">
       <h1>Audit log</h1>
-      <form className="filters" method="get">
-        <label className="field">
-          <span>Route</span>
-          <input name="route" defaultValue={q.route ?? ''} />
-        </label>
-        <label className="field">
-          <span>Actor</span>
-          <input name="actor" defaultValue={q.actor ?? ''} />
-        </label>
-        <label className="field">
-          <span>Action</span>
-          <select name="action" defaultValue={q.action ?? ''}>
-            <option value="">any</option>
-            {AUDIT_ACTIONS.map(a => (
-              <option key={a}>{a}</option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span>From (UTC)</span>
-          <input name="from" type="datetime-local" defaultValue={q.from ?? ''} />
-        </label>
-        <label className="field">
-          <span>To (UTC)</span>
-          <input name="to" type="datetime-local" defaultValue={q.to ?? ''} />
-        </label>
-        <button type="submit">Filter</button>
-      </form>
+      <Filters submit="Filter">
+        <FilterInput label="Route" name="route" defaultValue={q.route ?? ''} />
+        <FilterInput label="Actor" name="actor" defaultValue={q.actor ?? ''} />
+        <FilterSelect label="Action" name="action" value={q.action} options={AUDIT_ACTIONS} />
+        <FilterInput label="From (UTC)" name="from" type="datetime-local" defaultValue={q.from ?? ''} />
+        <FilterInput label="To (UTC)" name="to" type="datetime-local" defaultValue={q.to ?? ''} />
+      </Filters>
       <p className="muted">Append-only: entries cannot be edited or deleted (the database refuses). {rows.length} shown, newest first.</p>
-      <table data-testid="audit">
-        <thead>
-          <tr>
-            <th>Time (UTC)</th>
-            <th>Actor</th>
-            <th>Action</th>
-            <th>Route / target</th>
-            <th>Reason</th>
-            <th>Before → after</th>
-            <th>Outcome</th>
-          </tr>
-        </thead>
-        <tbody>
+      <DataTable testId="audit" columns={['Time (UTC)', 'Actor', 'Action', 'Route / target', 'Reason', 'Before → after', 'Outcome']}>
           {rows.map(r => (
             <tr key={r.id} id={`audit-${r.id}`} data-action={r.action} className={r.action.endsWith('failed') || r.action === 'switch_refused' ? 'row-warn' : ''}>
               <td className="mono nowrap">
@@ -81,8 +49,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
               <td className="small">{r.outcome}</td>
             </tr>
           ))}
-        </tbody>
-      </table>
+      </DataTable>
     </Shell>
   );
 }

@@ -5,6 +5,7 @@ import { ready } from '@/server/ready.ts';
 import { Shell } from '@/features/auth/components/shell.tsx';
 import { fleetMonitor } from '@/features/fleet/monitor.ts';
 import { describe, timeline } from '@/features/timeline/timeline.ts';
+import { FilterInput, FilterSelect, Filters } from '@/components/filters.tsx';
 
 export const dynamic = 'force-dynamic';
 
@@ -33,35 +34,12 @@ export default async function TimelinePage({ searchParams }: { searchParams: Pro
   return (
     <Shell user={user} active="/timeline">
       <h1>Incident timeline</h1>
-      <form className="filters" method="get">
-        <label className="field">
-          <span>From (UTC)</span>
-          <input name="from" type="datetime-local" step="1" defaultValue={from.toISOString().slice(0, 19)} />
-        </label>
-        <label className="field">
-          <span>To (UTC)</span>
-          <input name="to" type="datetime-local" step="1" defaultValue={q.to ? to.toISOString().slice(0, 19) : ''} placeholder="now" />
-        </label>
-        <label className="field">
-          <span>Route</span>
-          <select name="route" defaultValue={q.route ?? ''}>
-            <option value="">any</option>
-            {view.routes.map(r => (
-              <option key={r.name}>{r.name}</option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span>Cluster</span>
-          <select name="cluster" defaultValue={q.cluster ?? ''}>
-            <option value="">any</option>
-            {clusters.map(c => (
-              <option key={c}>{c}</option>
-            ))}
-          </select>
-        </label>
-        <button type="submit">Show</button>
-      </form>
+      <Filters submit="Show">
+        <FilterInput label="From (UTC)" name="from" type="datetime-local" step="1" defaultValue={from.toISOString().slice(0, 19)} />
+        <FilterInput label="To (UTC)" name="to" type="datetime-local" step="1" defaultValue={q.to ? to.toISOString().slice(0, 19) : ''} placeholder="now" />
+        <FilterSelect label="Route" name="route" value={q.route} options={view.routes.map(r => r.name)} />
+        <FilterSelect label="Cluster" name="cluster" value={q.cluster} options={clusters} />
+      </Filters>
       <p className="muted">
         {entries.length} event{entries.length === 1 ? '' : 's'} from {from.toISOString().replace('T', ' ').slice(0, 19)} to {to.toISOString().replace('T', ' ').slice(0, 19)} UTC, oldest first.
       </p>

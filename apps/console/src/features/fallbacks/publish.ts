@@ -9,6 +9,13 @@ import { toSwitchFallback, type FallbackVersionRow } from './fallback-store.ts';
  * same writer and apply confirmation as every switch change (so "published" means the gateways
  * serve it; the gateway's schema checks the response again).
  */
-export function publishVersion(deps: { db: Db; link: GatewayLink; waitMs: number }, v: FallbackVersionRow, actor: string, ip: string, as: AuditAction = 'fallback_published', reason = `publish v${v.version}: ${v.message}`): Promise<ApplyOutcome> {
+export interface PublishContext {
+  readonly db: Db;
+  readonly link: GatewayLink;
+  /** How long to wait for the gateways to confirm they enforce it. */
+  readonly waitMs: number;
+}
+
+export function publishVersion(deps: PublishContext, v: FallbackVersionRow, actor: string, ip: string, as: AuditAction = 'fallback_published', reason = `publish v${v.version}: ${v.message}`): Promise<ApplyOutcome> {
   return applySwitchChange(deps, { kind: 'fallback', route: v.route, response: toSwitchFallback(v), reason }, actor, ip, as);
 }

@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import { DataTable } from '@/components/data-table.tsx';
 import type { FallbackVersionRow } from '../fallback-store.ts';
 import type { DiffPart } from '../version-diff.ts';
 import { VersionActions } from './version-actions.tsx';
@@ -6,16 +7,7 @@ import { VersionActions } from './version-actions.tsx';
 /** A route's saved fallback versions, newest first, the published one marked, each with publish / roll back. */
 export function VersionTable({ route, versions, published, canEdit }: { route: string; versions: FallbackVersionRow[]; published: number | null; canEdit: boolean }) {
   return (
-    <table data-testid="versions">
-      <thead>
-        <tr>
-          <th>Version</th>
-          <th>Saved</th>
-          <th>Message</th>
-          <th />
-        </tr>
-      </thead>
-      <tbody>
+    <DataTable testId="versions" columns={['Version', 'Saved', 'Message', '']}>
         {versions.map((v, i) => (
           <tr key={v.version} data-version={v.version} className={v.version === published ? 'row-ok' : ''}>
             <td>
@@ -35,8 +27,7 @@ export function VersionTable({ route, versions, published, canEdit }: { route: s
             </td>
           </tr>
         ))}
-      </tbody>
-    </table>
+    </DataTable>
   );
 }
 

@@ -1,5 +1,6 @@
 'use client';
 import type { FleetView, RouteView } from '../fleet-view.ts';
+import { DataTable, HostCell } from '@/components/data-table.tsx';
 import { StatusBar } from './status-bar.tsx';
 import { ago, duration, useFleet } from './use-fleet.ts';
 
@@ -48,24 +49,11 @@ export function FleetOverview({ initial }: { initial: FleetView }) {
         {ejected.length === 0 ? (
           <p className="muted">No host is ejected on any gateway.</p>
         ) : (
-          <table data-testid="ejected">
-            <thead>
-              <tr>
-                <th>Cluster</th>
-                <th>Host</th>
-                <th>Ejected on</th>
-                <th>Reason</th>
-                <th className="num">Ejections</th>
-                <th className="num">Time left</th>
-              </tr>
-            </thead>
-            <tbody>
+          <DataTable testId="ejected" columns={['Cluster', 'Host', 'Ejected on', 'Reason', { num: 'Ejections' }, { num: 'Time left' }]}>
               {ejected.map(h => (
                 <tr key={`${h.cluster}/${h.address}:${h.port}`} className="row-bad">
                   <td>{h.cluster}</td>
-                  <td className="mono">
-                    {h.address}:{h.port}
-                  </td>
+                  <HostCell h={h} />
                   <td>
                     ▲ ejected on {h.ejectedOn.length} of {h.reportedBy} gateway{h.reportedBy === 1 ? '' : 's'}
                   </td>
@@ -74,24 +62,12 @@ export function FleetOverview({ initial }: { initial: FleetView }) {
                   <td className="num">{duration(Math.max(...h.ejectedOn.map(e => e.timeLeftMs)))}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
+          </DataTable>
         )}
       </section>
       <section>
         <h2>Routes</h2>
-        <table data-testid="routes">
-          <thead>
-            <tr>
-              <th>Route</th>
-              <th>Cluster</th>
-              <th>Priority</th>
-              <th className="num">Req/s</th>
-              <th className="num">5xx ratio</th>
-              <th>Degradation</th>
-            </tr>
-          </thead>
-          <tbody>
+        <DataTable testId="routes" columns={['Route', 'Cluster', 'Priority', { num: 'Req/s' }, { num: '5xx ratio' }, 'Degradation']}>
             {view.routes.map(r => (
               <tr key={r.name} data-route={r.name} className={r.degradations.some(d => !d.shadow) ? 'row-bad' : ''}>
                 <td className="mono">{r.name}</td>
@@ -104,51 +80,28 @@ export function FleetOverview({ initial }: { initial: FleetView }) {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </DataTable>
       </section>
       <section>
         <h2>
           Hosts <span className="count">{view.hosts.length}</span>
         </h2>
-        <table data-testid="hosts">
-          <thead>
-            <tr>
-              <th>Cluster</th>
-              <th>Host</th>
-              <th>Health flags</th>
-              <th>State</th>
-            </tr>
-          </thead>
-          <tbody>
+        <DataTable testId="hosts" columns={['Cluster', 'Host', 'Health flags', 'State']}>
             {view.hosts.map(h => (
               <tr key={`${h.cluster}/${h.address}:${h.port}`} data-host={`${h.address}:${h.port}`}>
                 <td>{h.cluster}</td>
-                <td className="mono">
-                  {h.address}:{h.port}
-                </td>
+                <HostCell h={h} />
                 <td className="mono">{h.flags.join(' ')}</td>
                 <td>{h.ejectedOn.length > 0 ? <span className="pill pill-bad">▲ ejected {h.ejectedOn.length}/{h.reportedBy}</span> : h.flags[0] === 'healthy' ? <span className="pill pill-ok">● healthy</span> : <span className="pill pill-warn">◆ {h.flags.join(' ')}</span>}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </DataTable>
       </section>
       <section>
         <h2>
           Gateways <span className="count">{live}</span>
         </h2>
-        <table data-testid="instances">
-          <thead>
-            <tr>
-              <th>Instance</th>
-              <th>State</th>
-              <th>Heartbeat</th>
-              <th className="num">Switch version</th>
-              <th>Switches heard from store</th>
-            </tr>
-          </thead>
-          <tbody>
+        <DataTable testId="instances" columns={['Instance', 'State', 'Heartbeat', { num: 'Switch version' }, 'Switches heard from store']}>
             {view.instances.map(i => (
               <tr key={i.instance} className={i.state === 'alive' ? '' : 'row-warn'}>
                 <td className="mono">{i.instance}</td>
@@ -158,8 +111,7 @@ export function FleetOverview({ initial }: { initial: FleetView }) {
                 <td>{i.switchesStaleMs === null ? '—' : ago(i.switchesStaleMs)}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </DataTable>
       </section>
     </div>
   );

@@ -126,22 +126,7 @@ function RouteRow({ r, disabled }: { r: RouteView; disabled: boolean }) {
         setReviewing(false);
       }}>
           <input type="hidden" name="route" value={r.name} />
-          <div className="row">
-            <Field name="mode" label="Mode" state={state}>
-              <select name="mode" value={mode} onChange={e => {
-                  setMode(e.target.value);
-                }}>
-                {ROUTE_MODES.map(m => (
-                  <option key={m} value={m}>
-                    {m}
-                  </option>
-                ))}
-              </select>
-            </Field>
-            <label className="check">
-              <input type="checkbox" name="shadow" /> shadow (dry run)
-            </label>
-          </div>
+          <ChoiceWithShadow name="mode" label="Mode" state={state} value={mode} onChange={setMode} options={ROUTE_MODES.map(m => [m, m])} />
           <WhyFields state={state} />
           <ReviewThenConfirm
             reviewing={reviewing}
@@ -178,6 +163,28 @@ function RouteRow({ r, disabled }: { r: RouteView; disabled: boolean }) {
   );
 }
 
+/** A flip's choice (route mode, global level) and its dry-run box: the same row in both forms. */
+function ChoiceWithShadow(p: { name: string; label: string; state: ActionState | null; value: string; onChange: (v: string) => void; options: readonly (readonly [value: string, label: string])[] }) {
+  return (
+    <div className="row">
+      <Field name={p.name} label={p.label} state={p.state}>
+        <select name={p.name} value={p.value} onChange={e => {
+            p.onChange(e.target.value);
+          }}>
+          {p.options.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <label className="check">
+        <input type="checkbox" name="shadow" /> shadow (dry run)
+      </label>
+    </div>
+  );
+}
+
 function GlobalLevel({ view, disabled }: { view: FleetView; disabled: boolean }) {
   const [state, action, pending] = useActionState(setGlobalLevelAction, null);
   const [level, setLevel] = useState(String(view.document?.globalLevel ?? 0));
@@ -190,22 +197,7 @@ function GlobalLevel({ view, disabled }: { view: FleetView; disabled: boolean })
       }}>
       <h2>Global level</h2>
       <p className="muted">Now: level {view.document?.globalLevel ?? 0}. A level sheds whole priority tiers to their degraded mode; critical routes are never shed.</p>
-      <div className="row">
-        <Field name="level" label="Level" state={state}>
-          <select name="level" value={level} onChange={e => {
-              setLevel(e.target.value);
-            }}>
-            {LEVELS.map((l, i) => (
-              <option key={i} value={i}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <label className="check">
-          <input type="checkbox" name="shadow" /> shadow (dry run)
-        </label>
-      </div>
+      <ChoiceWithShadow name="level" label="Level" state={state} value={level} onChange={setLevel} options={LEVELS.map((l, i) => [String(i), l])} />
       <WhyFields state={state} expiry={false} />
       <ReviewThenConfirm
         reviewing={reviewing}
