@@ -18,6 +18,7 @@ import { registerCacheMetrics } from './cache/cache-metrics.ts';
 import { registerLimiterMetrics } from './rate-limit/limiter-metrics.ts';
 import { registerAutomaticDegradationGauge } from './degradation/switch-metrics.ts';
 import { AbuseMetrics } from './lifecycle/abuse-metrics.ts';
+import { SendTimeouts } from './lifecycle/send-timeout.ts';
 import { createAccessLog, type AccessLog } from './observability/access-log.ts';
 import { createProbeFactory } from './health/probe-factory.ts';
 import { createAdminServer } from './admin/admin-server.ts';
@@ -78,6 +79,7 @@ export class Gateway implements AdminSurface, GatewayServices {
   private readonly spanExporter: GatewayOptions['spanExporter'];
   /** With HTTP/2 on the public listener: its sessions and sockets, which Node's h2 server does not drain itself. */
   private readonly h2Connections: OpenConnections | undefined;
+  private readonly sendTimeouts: SendTimeouts;
   private readonly probes = createProbeFactory();
   trusted: TrustedProxies;
   /** Request-target canonicalisation rules from the listener config (rebuilt on reload, not per request). */
@@ -141,10 +143,15 @@ export class Gateway implements AdminSurface, GatewayServices {
     // Node hands a request with `Connection: upgrade` to this listener instead of Fastify.
     this.publicApp.server.on('upgrade', this.tunnels.handle);
     this.h2Connections = servesHttp2(opts.config.listener) ? new OpenConnections(this.publicApp.server) : undefined;
+    const abuseMetrics = new AbuseMetrics(this.metrics.registry);
     if (this.h2Connections) {
       const abusive = new AbusiveClients(opts.config.listener.http2_protocol_options.abusive_client_penalty, addr => this.trusted.trusts(addr));
-      guardHttp2Sessions(this.publicApp.server, abusive, new AbuseMetrics(this.metrics.registry));
+      guardHttp2Sessions(this.publicApp.server, abusive, abuseMetrics);
     }
+    // After the guard's own 'connection' listener: a connection refused at accept is not watched.
+    this.sendTimeouts = new SendTimeouts(this.publicApp.server, () => this.config.listener.send_timeout, () => {
+      abuseMetrics.onSendTimeout();
+    });
     const adminTls = opts.config.admin.tls;
     this.adminApp = createAdminServer(this, opts.adminToken, opts.adminReadToken, adminTls && !opts.worker ? serverTlsOptions('admin', adminTls) : undefined);
     this.automatic.watchEngine();
@@ -341,6 +348,7 @@ export class Gateway implements AdminSurface, GatewayServices {
     this.h2Connections?.goAway();
     force.unref();
     await this.publicApp.close();
+    this.sendTimeouts.close();
     await this.adminApp.close();
     this.dns.stop();
     this.engine.stop();

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,6 +95,67 @@ describe('hostile input, round two', () => {
     assert.match(b.text(), /408|^$/, b.text());
     await eventually(async () => (await connections(g)) === 0, 2_000, 'no connection left');
     assert.equal(ups[0]!.hits, 0, 'neither trickle reached the upstream');
+  });
+
+  it('a client that stops reading is cut at send_timeout, and its upstream request with it; a slow reader is not', { timeout: 30_000 }, async () => {
+    // 64 MiB per answer, written as the socket takes it: far more than loopback's socket buffers.
+    const mib = Buffer.alloc(1 << 20, 0x61);
+    let upstreamAborted = 0;
+    const upstream = http.createServer((_req, res) => {
+      let n = 0;
+      res.on('close', () => {
+        if (!res.writableFinished) upstreamAborted++;
+      });
+      const pump = (): void => {
+        while (n < 64) {
+          n++;
+          if (!res.write(mib)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        res.end();
+      };
+      pump();
+    });
+    await new Promise<void>(r => upstream.listen(0, '127.0.0.1', r));
+    const g = await gateway(cfg([`127.0.0.1:${(upstream.address() as AddressInfo).port}`], { send_timeout: '1s' }));
+    const ask = (): { sock: net.Socket; bytes: () => number; closedAt: Promise<void> } => {
+      const sock = net.connect({ host: '127.0.0.1', port: portOf(g) });
+      let bytes = 0;
+      sock.on('data', (d: Buffer) => (bytes += d.length));
+      sock.on('error', () => undefined);
+      sock.write('GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      return { sock, bytes: () => bytes, closedAt: new Promise(resolve => sock.once('close', () => { resolve(); })) };
+    };
+    // The stalled client takes its first bytes, then nothing. (Paused, it would not notice the
+    // gateway closing: the gateway's end of its connection is watched instead.)
+    const stalledServerSide = new Promise<number>(resolve => {
+      g.gw.publicApp.server.once('connection', (s: net.Socket) => s.once('close', () => { resolve(Date.now()); }));
+    });
+    const stalled = ask();
+    await eventually(() => stalled.bytes() > 0, 3_000, 'the first bytes');
+    stalled.sock.pause();
+    const stalledFrom = Date.now();
+    // The slow reader takes a little every 300 ms: never a second without progress.
+    const slow = ask();
+    slow.sock.pause();
+    const sip = setInterval(() => {
+      slow.sock.resume();
+      setTimeout(() => slow.sock.pause(), 5);
+    }, 300);
+    const cutAfter = (await stalledServerSide) - stalledFrom;
+    assert.ok(cutAfter >= 1_000 && cutAfter < 3_500, `the stalled client cut after ${cutAfter} ms (send_timeout 1 s, checked every second)`);
+    await eventually(() => upstreamAborted === 1, 3_000, 'the stalled answer\'s upstream request aborted, its connection released');
+    await sleep(1_500);
+    clearInterval(sip);
+    assert.ok(!slow.sock.destroyed, 'the slow reader is still connected');
+    slow.sock.resume();
+    await slow.closedAt;
+    assert.ok(slow.bytes() > 64 << 20, `the slow reader got the whole answer (${slow.bytes()} bytes)`);
+    const metrics = await (await fetch(`${g.admin}/stats/prometheus`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+    assert.match(metrics, /^brownout_downstream_send_timeouts_total 1$/m);
+    upstream.close();
   });
 
   it('HTTP/1.0 with Transfer-Encoding and a second Host header are refused (400) and the connection closed', async () => {

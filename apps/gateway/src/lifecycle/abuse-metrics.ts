@@ -1,14 +1,16 @@
 import { Counter, type Registry } from 'prom-client';
 import type { AbuseReason, Http2AbuseHooks } from './http2-abuse.ts';
 
-/** What the HTTP/2 abuse guard did, counted: sessions closed by reason, connections refused at accept. */
+/** Client connections closed by the gateway's guards: HTTP/2 sessions closed for abuse by reason, connections refused at accept, send timeouts. */
 export class AbuseMetrics implements Http2AbuseHooks {
   private readonly closed: Counter<'reason'>;
   private readonly refused: Counter;
+  private readonly sendTimeouts: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
     this.closed = new Counter({ name: 'brownout_downstream_http2_sessions_closed_total', help: 'Client HTTP/2 sessions the gateway closed for abuse (GOAWAY ENHANCE_YOUR_CALM), by reason', labelNames: ['reason'], registers });
+    this.sendTimeouts = new Counter({ name: 'brownout_downstream_send_timeouts_total', help: 'Client connections closed because the client took none of the bytes queued for it for listener.send_timeout', registers });
     this.refused = new Counter({ name: 'brownout_downstream_connections_refused_total', help: 'Client connections closed at accept because the client address is in the abusive-client penalty box (listener.http2_protocol_options.abusive_client_penalty)', registers });
   }
 
@@ -18,5 +20,10 @@ export class AbuseMetrics implements Http2AbuseHooks {
 
   onRefused(): void {
     this.refused.inc();
+  }
+
+  /** A connection closed because its client stopped taking what was sent (listener.send_timeout). */
+  onSendTimeout(): void {
+    this.sendTimeouts.inc();
   }
 }

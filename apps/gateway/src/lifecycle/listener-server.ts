@@ -39,10 +39,12 @@ export function listenerServerOptions(l: Listener): Record<string, unknown> {
     },
     maxHeaderListPairs: 128,
     // A session whose streams Node keeps refusing or whose frames keep failing (empty DATA frames
-    // among them) is closed after a few, not after Node's defaults of 100 and 1000. (HPACK bombs
-    // are mostly refused inside nghttp2, unseen by this count: see lifecycle/abusive-clients.ts.)
+    // among them) is closed after a few, not after Node's defaults of 100 and 1000. An HPACK bomb's
+    // streams are refused inside nghttp2 after decoding and never reach JavaScript; what ends its
+    // session is the memory they hold (max_session_memory_mb) making Node refuse the next ones.
     maxSessionRejectedStreams: 4,
     maxSessionInvalidFrames: 100,
+    maxSessionMemory: l.http2_protocol_options.max_session_memory_mb,
   };
   if (mode === 'h2c') return { http2: true, http: h2 };
   return {

@@ -37,6 +37,15 @@ export const listenerSchema = z
      */
     request_timeout: duration.default(60_000),
     /**
+     * nginx's name (`send_timeout`; Envoy has no such field — its flow-control buffers and
+     * stream_idle_timeout cover it): a connection whose client takes none of the bytes queued for it
+     * (its kernel send buffer full) for this long is closed. Without it a client that stops reading
+     * holds its connection, the answers queued for it and their upstream connections forever, and
+     * an HTTP/2 session with a full write queue is no longer read at all, so no other guard runs.
+     * Checked every second; 0 turns it off. Reloads in place.
+     */
+    send_timeout: duration.default(60_000),
+    /**
      * Request-target canonicalisation (apps/gateway routing/request-target.ts): `//` runs merged
      * (on by default, unlike Envoy) and what to do with `%2F`/`%5C` (Envoy's
      * path_with_escaped_slashes_action; refused by default).
@@ -74,6 +83,17 @@ export const listenerSchema = z
          * sessions are closed). 0 turns it off.
          */
         abusive_client_penalty: duration.default(10_000),
+        /**
+         * Not an Envoy field (Node's `maxSessionMemory`): the memory one HTTP/2 session may hold in
+         * streams, header tables, header blocks being decoded and frames not yet written to the
+         * socket, in MiB. Above it new streams are refused, and a session whose streams keep being
+         * refused is closed for abuse. Lower closes an HPACK bomb sooner (thousands of header
+         * blocks, each refused only after decoding: ~250 ms of CPU per connection at 10, one read
+         * at 1) but refuses the streams of an honest client on a slow link with many downloads in
+         * flight, which needed 6 (test/http2-floods.test.ts): 10 is Node's default and the floor
+         * an honest session was measured against.
+         */
+        max_session_memory_mb: z.number().int().min(1).max(1024).default(10),
       })
       .prefault({}),
   })
