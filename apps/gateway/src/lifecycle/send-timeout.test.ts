@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import { SendTimeouts } from './send-timeout.ts';
 
 /** A connection as the sweep sees it: its handle's write queue and byte count, set by the test. */
