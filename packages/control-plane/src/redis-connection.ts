@@ -43,3 +43,12 @@ export function connectRedis(url: string, options: RedisOptions): Redis | Cluste
 }
 
 export type AnyRedis = Redis | Cluster;
+
+/**
+ * What a switch write waits for before it is confirmed: on Sentinel, one replica's acknowledgement
+ * within a second (`WAIT 1 1000`), so "applied" survives a failover; a single server has no
+ * replica to wait for, and on Cluster WAIT would have to reach the key's own primary (not done).
+ */
+export function replicationFor(url: string): { count: number; timeoutMs: number } | undefined {
+  return parseRedisTarget(url).kind === 'sentinel' ? { count: 1, timeoutMs: 1_000 } : undefined;
+}

@@ -6,7 +6,16 @@ import { CHANGE_LOG_MAX_ENTRIES } from './change-log.ts';
 import { assignVersion, parseWrite, type WriteRules } from './switch-write-rules.ts';
 
 export type WriteResult =
-  | { readonly ok: true; readonly version: number }
+  | {
+      readonly ok: true;
+      readonly version: number;
+      /**
+       * With `replicas` asked for: how many replicas acknowledged the write within the wait (WAIT's
+       * answer). Fewer than asked means the write is on the primary only, and a failover now could
+       * lose it: callers say so rather than "applied".
+       */
+      readonly replicated?: number;
+    }
   | { readonly ok: false; readonly reason: 'invalid'; readonly issues: readonly ConfigIssue[] }
   | { readonly ok: false; readonly reason: 'stale'; readonly current: number };
 
@@ -20,13 +29,16 @@ export interface WriteOptions {
   readonly rules?: WriteRules | undefined;
   /** Actor recorded in the change log instead of the document's `updated_by` (e.g. a restore). */
   readonly logAs?: string | undefined;
+  /** Wait for this many replicas to acknowledge the write (Redis `WAIT`), at most `timeoutMs`. */
+  readonly replicas?: { readonly count: number; readonly timeoutMs: number } | undefined;
 }
 
 /**
  * Writes a switch document for the whole fleet: validated first, then, atomically, the document
  * (`SET`), an entry in the immutable change log (`XADD`) and a change notice (`PUBLISH`) in one
  * `MULTI`/`EXEC`, guarded by `WATCH` so a concurrent writer cannot slip an older version in
- * between the version check and the write.
+ * between the version check and the write. On Sentinel, `replicas` makes the writer wait for a
+ * replica's acknowledgement (`WAIT`), so a confirmed write survives the primary's failover.
  */
 export async function writeSwitchDocument(redis: AnyRedis, input: unknown, actor = 'unknown', opts: WriteOptions = {}): Promise<WriteResult> {
   // An operator may omit `version`: the next one is assigned under the WATCH below.
@@ -52,7 +64,12 @@ export async function writeSwitchDocument(redis: AnyRedis, input: unknown, actor
       // The notice carries the document: subscribers apply it without another round trip.
       .publish(SWITCH_CHANNEL, json)
       .exec();
-    if (res !== null) return { ok: true, version: doc.version };
+    if (res !== null) {
+      if (!opts.replicas) return { ok: true, version: doc.version };
+      // On the same connection as the EXEC: WAIT counts the replicas that have this client's writes.
+      const replicated = Number(await redis.call('WAIT', String(opts.replicas.count), String(opts.replicas.timeoutMs)));
+      return { ok: true, version: doc.version, replicated };
+    }
     // Another writer changed the key after our WATCH: read again and re-check the version.
   }
   return { ok: false, reason: 'stale', current: -1 };

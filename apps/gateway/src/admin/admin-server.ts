@@ -144,8 +144,10 @@ function switchWritten(reply: FastifyReply, r: SwitchWriteOutcome): FastifyReply
   if (r.ok) {
     // In fleet mode the write is saved in Redis; it is applied only once this gateway enforces it.
     const enforced = 'enforced' in r ? (r.enforced ?? r.version) : r.version;
-    if (enforced >= r.version) return reply.send({ saved: true, applied: true, version: r.version });
-    return reply.code(202).send({ saved: true, applied: false, version: r.version, enforced_version: enforced, message: 'saved in Redis but not (yet) enforced by this gateway' });
+    // On Sentinel: how many replicas acknowledged it; none means a failover now could lose it.
+    const replication = r.replicated === undefined ? {} : { replicated: r.replicated, ...(r.replicated === 0 && { replication_warning: 'no Redis replica acknowledged the write within 1 s: it is on the primary only, and a failover now could lose it' }) };
+    if (enforced >= r.version) return reply.send({ saved: true, applied: true, version: r.version, ...replication });
+    return reply.code(202).send({ saved: true, applied: false, version: r.version, enforced_version: enforced, message: 'saved in Redis but not (yet) enforced by this gateway', ...replication });
   }
   if (r.reason === 'stale') return reply.code(409).send({ ...adminError('stale_switch_document', `stale switch document: version ${r.current} is current; read it and try again`), current_version: r.current });
   if (r.reason === 'unavailable') return sendAdminError(reply, 503, 'switch_store_unavailable', 'switch store (Redis) unreachable; nothing was written');

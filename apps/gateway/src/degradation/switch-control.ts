@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { routesInForce, type SwitchDocument } from '@brownout/core/config';
-import { RedisSwitchSync, writeSwitchDocument, type SwitchStore, type WriteResult } from '@brownout/control-plane';
+import { RedisSwitchSync, replicationFor, writeSwitchDocument, type SwitchStore, type WriteResult } from '@brownout/control-plane';
 import type { Registry } from 'prom-client';
 import { SwitchMetrics } from './switch-metrics.ts';
 import type { AutomaticDegradation } from './automatic-degradations.ts';
@@ -64,7 +64,8 @@ export class SwitchControl {
     const rules = { knownRoutes: this.opts.routeNames(), now: Date.now() };
     if (!this.sync) return this.store.write(doc, rules);
     try {
-      const r = await writeSwitchDocument(this.sync.redis, doc, 'admin-api', { floor: this.store.version, rules });
+      // On Sentinel the write waits for a replica's acknowledgement (WAIT), and says when none came.
+      const r = await writeSwitchDocument(this.sync.redis, doc, 'admin-api', { floor: this.store.version, rules, replicas: replicationFor(this.opts.redisUrl ?? '') });
       if (!r.ok) return r;
       await this.sync.reconcile('write');
       return { ...r, enforced: this.store.version };

@@ -13,7 +13,7 @@ export interface FleetRead {
 export type { ChangeLogEntry } from '@brownout/control-plane';
 
 export type SwitchWrite =
-  | { readonly ok: true; readonly version: number }
+  | { readonly ok: true; readonly version: number; /** On Sentinel: replicas that acknowledged the write (0: on the primary only). */ readonly replicated?: number }
   | { readonly ok: false; readonly reason: 'invalid'; readonly issues: readonly ConfigIssue[] }
   | { readonly ok: false; readonly reason: 'stale'; readonly current: number }
   | { readonly ok: false; readonly reason: 'unavailable'; readonly message: string };

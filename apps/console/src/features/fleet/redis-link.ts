@@ -1,5 +1,4 @@
-import { Redis } from 'ioredis';
-import { SWITCH_KEY, readChangeLog, readFleet, writeSwitchDocument } from '@brownout/control-plane';
+import { SWITCH_KEY, connectRedis, readChangeLog, readFleet, replicationFor, writeSwitchDocument, type AnyRedis } from '@brownout/control-plane';
 import { parseSwitchDocument, type SwitchDocument } from '@brownout/core/config';
 import { LinkDown, type ChangeLogEntry, type FleetRead, type GatewayLink, type SwitchWrite } from './gateway-link.ts';
 import { parseInstances } from './instance-status.ts';
@@ -15,12 +14,15 @@ export const CONSOLE_ACTOR_PREFIX = 'console ';
 export class RedisLink implements GatewayLink {
   readonly mode = 'fleet' as const;
   readonly target: string;
-  private readonly redis: Redis;
+  private readonly redis: AnyRedis;
+  private readonly replicas: ReturnType<typeof replicationFor>;
 
   constructor(url: string) {
     this.target = url.replace(/\/\/[^@/]*@/, '//');
-    // redis:// URLs and unix socket paths alike; reconnects every 500 ms while Redis is away.
-    this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => 500 });
+    // Every REDIS_URL form the gateways take (redis://, rediss://, a socket path, redis-sentinel://,
+    // redis-cluster://); reconnects every 500 ms while Redis is away.
+    this.replicas = replicationFor(url);
+    this.redis = connectRedis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => 500 });
     this.redis.on('error', () => undefined); // reported through LinkDown on each call
   }
 
@@ -52,7 +54,7 @@ export class RedisLink implements GatewayLink {
     if (this.redis.status !== 'ready') return { ok: false, reason: 'unavailable', message: `Redis at ${this.target} is unreachable; nothing was written` };
     try {
       // Logged as the console's write: the timeline imports only writes made elsewhere (admin API).
-      return await writeSwitchDocument(this.redis, doc, actor, { rules: { knownRoutes, now: Date.now() }, logAs: `${CONSOLE_ACTOR_PREFIX}${actor}` });
+      return await writeSwitchDocument(this.redis, doc, actor, { rules: { knownRoutes, now: Date.now() }, logAs: `${CONSOLE_ACTOR_PREFIX}${actor}`, replicas: this.replicas });
     } catch (e) {
       return { ok: false, reason: 'unavailable', message: `Redis at ${this.target} failed during the write (${e instanceof Error ? e.message : String(e)}); check the switch board before retrying` };
     }

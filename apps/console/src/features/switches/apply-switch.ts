@@ -6,7 +6,15 @@ import type { AuditAction } from '@/features/audit/audit-log.ts';
 import { changeDiff, changeMeta, nextDocument, type SwitchChange } from './switch-change.ts';
 
 export type ApplyOutcome =
-  | { readonly ok: true; readonly version: number; readonly applied: readonly string[]; readonly pending: readonly string[]; readonly message: string }
+  | {
+      readonly ok: true;
+      readonly version: number;
+      readonly applied: readonly string[];
+      readonly pending: readonly string[];
+      /** Enforced by every live gateway and, on Sentinel, acknowledged by a replica: only then is it shown as done. */
+      readonly confirmed: boolean;
+      readonly message: string;
+    }
   | { readonly ok: false; readonly status: 400 | 409 | 503; readonly message: string; readonly fields?: Record<string, string> };
 
 export interface ApplyDeps {
@@ -70,14 +78,17 @@ export async function applySwitchChange(deps: ApplyDeps, change: SwitchChange, a
     return { ok: false, status: w.reason === 'stale' ? 409 : w.reason === 'unavailable' ? 503 : 400, message, fields };
   }
   const { applied, pending } = await waitApplied(deps, w.version);
-  const message =
+  // On Sentinel: a write no replica acknowledged is on the primary only — said, never hidden.
+  const unreplicated = w.replicated === 0 ? ' — but no Redis replica acknowledged it within 1 s: it is on the primary only, and a failover now could lose it' : '';
+  const outcome =
     pending.length === 0 && applied.length > 0
       ? `version ${w.version} applied on ${applied.length} of ${applied.length} gateway${applied.length === 1 ? '' : 's'}`
       : applied.length === 0 && pending.length === 0
         ? `version ${w.version} saved, but no gateway is running to apply it`
         : `version ${w.version} saved; applied on ${applied.length} of ${applied.length + pending.length} — not yet on ${pending.join(', ')}`;
+  const message = outcome + unreplicated;
   await audit({ action: auditAs, outcome: message, before: diff.before, after: diff.after, route: diff.route });
-  return { ok: true, version: w.version, applied, pending, message };
+  return { ok: true, version: w.version, applied, pending, confirmed: pending.length === 0 && applied.length > 0 && w.replicated !== 0, message };
 }
 
 /** Watches the gateways' reported switch versions until every live one enforces `version`, or time runs out. */

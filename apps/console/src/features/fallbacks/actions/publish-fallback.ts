@@ -8,6 +8,6 @@ export async function publishFallbackAction(_prev: ActionState | null, form: For
   return onSavedVersion(form, 'Pick a saved version to publish.', async ({ version: v, publish, actor, ip }) => {
     const r = await publishVersion(publish, v, actor, ip);
     if (!r.ok) return { ok: false, message: r.message };
-    return { ok: r.pending.length === 0 && r.applied.length > 0, message: `v${v.version} published: ${r.message}` };
+    return { ok: r.confirmed, message: `v${v.version} published: ${r.message}` };
   });
 }

@@ -16,6 +16,6 @@ export async function rollbackFallbackAction(_prev: ActionState | null, form: Fo
     await appendAudit(db, { actor, action: 'fallback_saved', route: v.route, target: `fallback ${v.route} v${v.version}`, reason: v.message, after: { version: v.version, copied_from: old.version }, outcome: `saved as v${v.version} (copy of v${old.version})`, ip });
     const r = await publishVersion(publish, v, actor, ip, 'fallback_rolled_back', `rollback to v${old.version} (published as v${v.version})`);
     if (!r.ok) return { ok: false, message: `Saved v${v.version} (copy of v${old.version}) but not published: ${r.message}` };
-    return { ok: r.pending.length === 0 && r.applied.length > 0, message: `Rolled back to v${old.version} as v${v.version}: ${r.message}` };
+    return { ok: r.confirmed, message: `Rolled back to v${old.version} as v${v.version}: ${r.message}` };
   });
 }

@@ -15,5 +15,5 @@ export async function submitChange(change: SwitchChange, actor: string, form: Fo
   revalidatePath('/');
   revalidatePath('/switches');
   if (!r.ok) return { ok: false, message: r.message, fields: r.fields ?? {}, values: formValues(form) };
-  return { ok: r.pending.length === 0 && r.applied.length > 0, message: r.message };
+  return { ok: r.confirmed, message: r.message };
 }
