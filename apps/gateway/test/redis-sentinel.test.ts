@@ -1,6 +1,6 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestSentinel } from '@brownout/control-plane/testing';
+import { useSentinel } from '@brownout/control-plane/testing';
 import { eventually, gateway, hostsOf, upstreams, type RunningGateway } from './harness.ts';
 
 // A gateway on Redis Sentinel (issue 25): switches written through its admin API wait for a
@@ -8,13 +8,7 @@ import { eventually, gateway, hostsOf, upstreams, type RunningGateway } from './
 // and enforces a write made after the failover without a restart.
 
 describe('gateway on Redis Sentinel', { timeout: 120_000 }, () => {
-  const s = new TestSentinel();
-  after(() => {
-    s.stop();
-  });
-  before(async () => {
-    await s.start();
-  });
+  const s = useSentinel();
 
   it('rides out a SIGKILLed primary under traffic: no failed request, switches in force, the next write enforced', async () => {
     const ups = await upstreams(1);

@@ -1,6 +1,6 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestSentinel } from '../src/testing/index.ts';
+import { useSentinel } from '../src/testing/index.ts';
 import { RedisSwitchSync, SwitchStore, connectRedis, replicationFor, writeSwitchDocument, type WriteResult } from '../src/index.ts';
 import type { ControlPlaneLog } from '../src/log.ts';
 
@@ -19,13 +19,7 @@ async function until(fn: () => boolean, ms: number, what: string): Promise<void>
 }
 
 describe('control plane on Redis Sentinel', { timeout: 120_000 }, () => {
-  const s = new TestSentinel();
-  after(() => {
-    s.stop();
-  });
-  before(async () => {
-    await s.start();
-  });
+  const s = useSentinel();
 
   it('a confirmed switch write has reached a replica; with the replica frozen it says none did', async () => {
     const writer = connectRedis(s.url, { maxRetriesPerRequest: 2 });

@@ -1,6 +1,6 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestSentinel } from '@brownout/control-plane/testing';
+import { useSentinel } from '@brownout/control-plane/testing';
 import { connectRedis, readFleet, replicationFor, writeSwitchDocument } from '@brownout/control-plane';
 import { connectBrownout } from '../src/index.ts';
 
@@ -11,13 +11,7 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const fetchRecs = () => Promise.resolve(['live']);
 
 describe('@brownout/sdk on Redis Sentinel', { timeout: 120_000 }, () => {
-  const s = new TestSentinel();
-  after(() => {
-    s.stop();
-  });
-  before(async () => {
-    await s.start();
-  });
+  const s = useSentinel();
 
   it('keeps its switches through a SIGKILLed primary, follows a write made after it, and reports to the new primary', async () => {
     const b = await connectBrownout({ redisUrl: s.url, service: 'product-page', reconcileMs: 500, heartbeatMs: 200 });

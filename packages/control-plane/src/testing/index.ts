@@ -1,2 +1,2 @@
 export { TestRedis, redisServer } from './redis-server.ts';
-export { TestSentinel, SENTINEL_MASTER } from './redis-sentinel.ts';
+export { TestSentinel, SENTINEL_MASTER, useSentinel } from './redis-sentinel.ts';

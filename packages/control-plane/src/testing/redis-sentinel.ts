@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -152,4 +153,16 @@ export class TestSentinel {
     proc.once('error', () => undefined);
     this.procs.set(port, proc);
   }
+}
+
+/** A Sentinel deployment for the enclosing suite: started before its tests, stopped after them. Call it at the suite's top level. */
+export function useSentinel(): TestSentinel {
+  const s = new TestSentinel();
+  before(async () => {
+    await s.start();
+  });
+  after(() => {
+    s.stop();
+  });
+  return s;
 }
