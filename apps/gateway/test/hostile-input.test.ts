@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
@@ -119,6 +119,10 @@ describe('hostile input, round two', () => {
       pump();
     });
     await new Promise<void>(r => upstream.listen(0, '127.0.0.1', r));
+    after(() => {
+      upstream.closeAllConnections();
+      upstream.close();
+    });
     const g = await gateway(cfg([`127.0.0.1:${(upstream.address() as AddressInfo).port}`], { send_timeout: '1s' }));
     const ask = (): { sock: net.Socket; bytes: () => number; closedAt: Promise<void> } => {
       const sock = net.connect({ host: '127.0.0.1', port: portOf(g) });
@@ -149,13 +153,12 @@ describe('hostile input, round two', () => {
     await eventually(() => upstreamAborted === 1, 3_000, 'the stalled answer\'s upstream request aborted, its connection released');
     await sleep(1_500);
     clearInterval(sip);
-    assert.ok(!slow.sock.destroyed, 'the slow reader is still connected');
+    // Never cut: it gets the whole answer (it may have finished already: 5 ms of reading moves megabytes).
     slow.sock.resume();
     await slow.closedAt;
     assert.ok(slow.bytes() > 64 << 20, `the slow reader got the whole answer (${slow.bytes()} bytes)`);
     const metrics = await (await fetch(`${g.admin}/stats/prometheus`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
-    assert.match(metrics, /^brownout_downstream_send_timeouts_total 1$/m);
-    upstream.close();
+    assert.match(metrics, /^brownout_downstream_send_timeouts_total 1$/m, 'only the stalled client was cut');
   });
 
   it('HTTP/1.0 with Transfer-Encoding and a second Host header are refused (400) and the connection closed', async () => {
