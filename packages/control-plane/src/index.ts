@@ -4,7 +4,8 @@
  * the Redis sync that keeps a store in step, the change log and the fleet status.
  */
 export { SWITCH_KEY, SWITCH_CHANNEL, SWITCH_LOG, INSTANCE_PREFIX, RATE_LIMIT_PREFIX, CACHE_PREFIX } from './redis-keys.ts';
-export { connectRedis, parseRedisTarget, replicationFor, type AnyRedis, type RedisTarget } from './redis-connection.ts';
+export { connectRedis, parseRedisTarget, redactRedisUrl, RedisUrlError, type AnyRedis, type RedisAuth, type RedisTarget } from './redis-connection.ts';
+export { replicationFor, waitForReplicas, type ReplicaWait } from './replication.ts';
 export { MAX_SWITCH_VERSION_STEP, assignVersion, parseWrite, switchWriteIssues, type ParsedWrite, type VersionVerdict, type WriteRules } from './switch-write-rules.ts';
 export { currentVersion, writeSwitchDocument, type WriteOptions, type WriteResult } from './switch-writer.ts';
 export { SwitchStore, type ApplyResult } from './switch-store.ts';

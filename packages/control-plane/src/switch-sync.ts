@@ -1,5 +1,5 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { connectRedis, type AnyRedis } from './redis-connection.ts';
+import { connectRedis, redactRedisUrl, type AnyRedis } from './redis-connection.ts';
 import type { ControlPlaneLog } from './log.ts';
 import type { SwitchStore } from './switch-store.ts';
 import { SWITCH_CHANNEL, SWITCH_KEY } from './redis-keys.ts';
@@ -80,7 +80,7 @@ export class RedisSwitchSync {
     this.timer = setInterval(() => void this.reconcile('periodic'), this.opts.reconcileMs ?? 5_000);
     this.timer.unref();
     await Promise.allSettled([this.redis.connect(), this.sub.connect().then(() => this.sub.subscribe(SWITCH_CHANNEL))]);
-    if (!this.connected) this.opts.log.error({ url: redact(this.opts.url) }, 'switch store: Redis unreachable at start; serving with the snapshot (if any) and retrying');
+    if (!this.connected) this.opts.log.error({ url: redactRedisUrl(this.opts.url) }, 'switch store: Redis unreachable at start; serving with the snapshot (if any) and retrying');
   }
 
   async stop(): Promise<void> {
@@ -211,8 +211,4 @@ export class RedisSwitchSync {
       this.opts.log.warn({ err, snapshot: p }, 'switch store: could not write snapshot');
     }
   }
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

@@ -1,4 +1,5 @@
 import type { AnyRedis } from './redis-connection.ts';
+import { waitForReplicas, type ReplicaWait } from './replication.ts';
 import type { ConfigIssue } from '@brownout/core';
 import { MAX_SWITCH_VERSION } from '@brownout/core/config';
 import { SWITCH_CHANNEL, SWITCH_KEY, SWITCH_LOG } from './redis-keys.ts';
@@ -30,14 +31,14 @@ export interface WriteOptions {
   /** Actor recorded in the change log instead of the document's `updated_by` (e.g. a restore). */
   readonly logAs?: string | undefined;
   /** Wait for this many replicas to acknowledge the write (Redis `WAIT`), at most `timeoutMs`. */
-  readonly replicas?: { readonly count: number; readonly timeoutMs: number } | undefined;
+  readonly replicas?: ReplicaWait | undefined;
 }
 
 /**
  * Writes a switch document for the whole fleet: validated first, then, atomically, the document
  * (`SET`), an entry in the immutable change log (`XADD`) and a change notice (`PUBLISH`) in one
  * `MULTI`/`EXEC`, guarded by `WATCH` so a concurrent writer cannot slip an older version in
- * between the version check and the write. On Sentinel, `replicas` makes the writer wait for a
+ * between the version check and the write. On Sentinel and Cluster, `replicas` makes the writer wait for a
  * replica's acknowledgement (`WAIT`), so a confirmed write survives the primary's failover.
  */
 export async function writeSwitchDocument(redis: AnyRedis, input: unknown, actor = 'unknown', opts: WriteOptions = {}): Promise<WriteResult> {
@@ -66,9 +67,7 @@ export async function writeSwitchDocument(redis: AnyRedis, input: unknown, actor
       .exec();
     if (res !== null) {
       if (!opts.replicas) return { ok: true, version: doc.version };
-      // On the same connection as the EXEC: WAIT counts the replicas that have this client's writes.
-      const replicated = Number(await redis.call('WAIT', String(opts.replicas.count), String(opts.replicas.timeoutMs)));
-      return { ok: true, version: doc.version, replicated };
+      return { ok: true, version: doc.version, replicated: await waitForReplicas(redis, SWITCH_KEY, opts.replicas) };
     }
     // Another writer changed the key after our WATCH: read again and re-check the version.
   }
