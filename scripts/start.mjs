@@ -78,7 +78,8 @@ async function startThrowawayRedis() {
 let redis; // { url, source: 'given' | 'throwaway', proc?, cleanup? }
 if (process.env.REDIS_URL) {
   if (await redisAnswers(process.env.REDIS_URL)) redis = { url: process.env.REDIS_URL, source: 'given' };
-  else process.stderr.write(`brownout: REDIS_URL ${process.env.REDIS_URL} does not answer; running with embedded switches\n`);
+  // Never the password: the URL is printed with it masked.
+  else process.stderr.write(`brownout: REDIS_URL ${process.env.REDIS_URL.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1***@')} does not answer; running with embedded switches\n`);
 } else if (installed('redis-server')) {
   const own = await startThrowawayRedis();
   if (own) redis = { ...own, source: 'throwaway' };

@@ -3,9 +3,9 @@
  * examples/demo.yaml, and a printout of where to look. Everything on 127.0.0.1.
  */
 import { readFile } from 'node:fs/promises';
-import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import { loadConfigText } from '@brownout/core/config';
+import { connectRedis, redactRedisUrl } from '@brownout/control-plane';
 import { Gateway } from './gateway.ts';
 import { createControlServer, DemoUpstream } from './demo/demo-upstreams.ts';
 
@@ -19,7 +19,7 @@ const CONFIG = fileURLToPath(new URL('../../../examples/demo.yaml', import.meta.
 async function findRedis(): Promise<string | undefined> {
   const url = process.env.REDIS_URL;
   if (!url) return undefined;
-  const c = new Redis(url, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const c = connectRedis(url, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const gw = new Gateway({ config, configPath: CONFIG, accessLog, adminToken: token, redisUrl });
   const where = await gw.listen();
   const switchesLine = redisUrl
-    ? `switches        fleet mode on ${process.env.BROWNOUT_DEMO_REDIS === 'throwaway' ? `a throwaway redis-server (${redisUrl}), removed at exit` : redisUrl}`
+    ? `switches        fleet mode on ${process.env.BROWNOUT_DEMO_REDIS === 'throwaway' ? `a throwaway redis-server (${redisUrl}), removed at exit` : redactRedisUrl(redisUrl)}`
     : `switches        EMBEDDED (${process.env.REDIS_URL ? 'REDIS_URL did not answer' : 'no REDIS_URL given'}): single instance only; set REDIS_URL for fleet mode`;
   const auth = `-H 'authorization: Bearer ${token}'`;
   // A newcomer sharing a Redis sees at once why a route is degraded.

@@ -5,6 +5,7 @@
  */
 export { SWITCH_KEY, SWITCH_CHANNEL, SWITCH_LOG, INSTANCE_PREFIX, RATE_LIMIT_PREFIX, CACHE_PREFIX } from './redis-keys.ts';
 export { connectRedis, parseRedisTarget, redactRedisUrl, RedisUrlError, type AnyRedis, type RedisAuth, type RedisTarget } from './redis-connection.ts';
+export { explainRedisError } from './redis-trouble.ts';
 export { replicationFor, waitForReplicas, type ReplicaWait } from './replication.ts';
 export { MAX_SWITCH_VERSION_STEP, assignVersion, parseWrite, switchWriteIssues, type ParsedWrite, type VersionVerdict, type WriteRules } from './switch-write-rules.ts';
 export { currentVersion, writeSwitchDocument, type WriteOptions, type WriteResult } from './switch-writer.ts';

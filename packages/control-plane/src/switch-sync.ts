@@ -1,9 +1,13 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { connectRedis, redactRedisUrl, type AnyRedis } from './redis-connection.ts';
+import { explainRedisError } from './redis-trouble.ts';
 import type { ControlPlaneLog } from './log.ts';
 import type { SwitchStore } from './switch-store.ts';
 import { SWITCH_CHANNEL, SWITCH_KEY } from './redis-keys.ts';
 import { currentVersion, writeSwitchDocument } from './switch-writer.ts';
+
+/** The longest a start waits for Redis before serving on the snapshot (and reconnecting behind). */
+export const START_WAIT_MS = 2_000;
 
 export interface RedisSyncOptions {
   readonly url: string;
@@ -44,6 +48,8 @@ export class RedisSwitchSync {
   connected = false;
   /** Set once Redis has been seen behind this gateway; shown by `/switches`. */
   regression: SwitchRegression | undefined;
+  /** Why Redis cannot be used, while it cannot (e.g. "REDIS_URL: Redis refused the credentials …"). */
+  trouble: string | undefined;
   /** The last invalid document seen, so each is logged once rather than on every reconcile. */
   private lastInvalid = '';
 
@@ -54,11 +60,17 @@ export class RedisSwitchSync {
     this.redis = connectRedis(opts.url, common);
     this.sub = connectRedis(opts.url, { ...common, enableOfflineQueue: true });
     for (const c of [this.redis, this.sub]) {
-      c.on('error', () => {
-        /* reconnection is ioredis's job; state is reported through `connected` and staleness */
+      // Reconnecting is ioredis's job; what went wrong is said once per distinct cause (not on
+      // every retry), named after the setting to fix, and shown by `/switches`.
+      c.on('error', (err: unknown) => {
+        const why = explainRedisError(err);
+        if (why === this.trouble) return;
+        this.trouble = why;
+        opts.log.error({ url: redactRedisUrl(opts.url) }, `switch store: ${why}; last known switches stay in force`);
       });
     }
     this.redis.on('ready', () => {
+      this.trouble = undefined;
       this.connected = true;
       void this.reconcile('reconnect');
     });
@@ -79,7 +91,22 @@ export class RedisSwitchSync {
     await this.loadSnapshot();
     this.timer = setInterval(() => void this.reconcile('periodic'), this.opts.reconcileMs ?? 5_000);
     this.timer.unref();
-    await Promise.allSettled([this.redis.connect(), this.sub.connect().then(() => this.sub.subscribe(SWITCH_CHANNEL))]);
+    // Subscribed on every (re)connection, not once after the first connect: a Redis away at start
+    // would otherwise never deliver a notice (SUBSCRIBE is idempotent).
+    this.sub.on('ready', () => {
+      this.sub.subscribe(SWITCH_CHANNEL).catch(() => undefined);
+    });
+    // Bounded: with every sentinel (or cluster node) unreachable ioredis retries inside connect()
+    // and its promise never settles. The gateway starts on its snapshot; ioredis keeps trying.
+    let wait: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([this.redis.connect(), this.sub.connect().then(() => this.sub.subscribe(SWITCH_CHANNEL))]),
+      new Promise<void>(resolve => {
+        wait = setTimeout(resolve, START_WAIT_MS);
+        wait.unref();
+      }),
+    ]);
+    clearTimeout(wait);
     if (!this.connected) this.opts.log.error({ url: redactRedisUrl(this.opts.url) }, 'switch store: Redis unreachable at start; serving with the snapshot (if any) and retrying');
   }
 

@@ -101,6 +101,8 @@ export class SwitchControl {
       automatic: this.opts.automatic(),
       source: sync ? 'redis' : 'embedded',
       connected: sync ? sync.connected : null,
+      // Why not, in words naming the setting (REDIS_URL) and the part of it to check.
+      redis_error: sync?.trouble ?? null,
       stale_ms: stale === undefined ? null : Number.isFinite(stale) ? Math.round(stale) : null,
       version: this.store.version,
       regression: sync?.regression ?? null,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
 import { freePort, until } from './wait.ts';
+import { TEST_REDIS_PASSWORD } from './redis-sentinel.ts';
 
 /**
  * A throwaway Redis Cluster on free loopback ports: three primaries and one replica each, Debian's
@@ -22,7 +23,7 @@ export class TestCluster {
 
   /** The REDIS_URL every process of the fleet uses (two seed nodes: any one answering is enough). */
   get url(): string {
-    return `redis-cluster://127.0.0.1:${this.ports[0]},127.0.0.1:${this.ports[1]}`;
+    return `redis-cluster://default:${TEST_REDIS_PASSWORD}@127.0.0.1:${this.ports[0]},127.0.0.1:${this.ports[1]}`;
   }
 
   async start(): Promise<this> {
@@ -98,7 +99,7 @@ export class TestCluster {
   }
 
   private async ask<T>(port: number, f: (c: Redis) => Promise<T>): Promise<T> {
-    const c = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+    const c = new Redis({ host: '127.0.0.1', port, password: TEST_REDIS_PASSWORD, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
     c.on('error', () => undefined);
     try {
       await c.connect();
@@ -111,7 +112,7 @@ export class TestCluster {
   private spawnNode(port: number): void {
     const dir = join(this.dir, String(port));
     mkdirSync(dir, { recursive: true });
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000'];
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000', '--requirepass', TEST_REDIS_PASSWORD, '--masterauth', TEST_REDIS_PASSWORD];
     const proc = spawn('redis-server', args, { stdio: 'ignore' });
     proc.once('error', () => undefined);
     this.procs.set(port, proc);

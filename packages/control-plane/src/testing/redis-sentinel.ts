@@ -7,6 +7,8 @@ import { Redis } from 'ioredis';
 import { freePort, until } from './wait.ts';
 
 export const SENTINEL_MASTER = 'brownout';
+/** The data nodes' password (Redis's default user): every test URL carries an ACL user and password. */
+export const TEST_REDIS_PASSWORD = 'brownout-test-pw';
 
 /**
  * A throwaway Redis Sentinel deployment on free loopback ports: a primary, one replica and three
@@ -23,7 +25,7 @@ export class TestSentinel {
 
   /** The REDIS_URL every process of the fleet uses. */
   get url(): string {
-    return `redis-sentinel://${this.sentinelPorts.map(p => `127.0.0.1:${p}`).join(',')}/${SENTINEL_MASTER}`;
+    return `redis-sentinel://default:${TEST_REDIS_PASSWORD}@${this.sentinelPorts.map(p => `127.0.0.1:${p}`).join(',')}/${SENTINEL_MASTER}`;
   }
 
   async start(): Promise<this> {
@@ -52,6 +54,7 @@ export class TestSentinel {
           `sentinel down-after-milliseconds ${SENTINEL_MASTER} 1000`,
           `sentinel failover-timeout ${SENTINEL_MASTER} 5000`,
           `sentinel parallel-syncs ${SENTINEL_MASTER} 1`,
+          `sentinel auth-pass ${SENTINEL_MASTER} ${TEST_REDIS_PASSWORD}`,
           '',
         ].join('\n'),
       );
@@ -106,9 +109,10 @@ export class TestSentinel {
     this.procs.get(port)?.kill(on ? 'SIGSTOP' : 'SIGCONT');
   }
 
-  /** A plain connection to one node, bypassing Sentinel. */
+  /** A plain connection to one node (a data node with its password), bypassing Sentinel. */
   direct(port: number): Redis {
-    const c = new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    const password = this.sentinelPorts.includes(port) ? undefined : TEST_REDIS_PASSWORD;
+    const c = new Redis({ host: '127.0.0.1', port, password, lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => null });
     c.on('error', () => undefined);
     return c;
   }
@@ -123,7 +127,7 @@ export class TestSentinel {
 
   private spawnData(port: number, replicaOf?: number): void {
     const dir = mkdtempSync(join(this.dir, `node-${port}-`));
-    this.spawn(port, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [])]);
+    this.spawn(port, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--requirepass', TEST_REDIS_PASSWORD, '--masterauth', TEST_REDIS_PASSWORD, ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [])]);
   }
 
   private spawn(port: number, args: string[]): void {

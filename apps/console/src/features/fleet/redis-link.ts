@@ -1,4 +1,4 @@
-import { SWITCH_KEY, connectRedis, readChangeLog, readFleet, replicationFor, writeSwitchDocument, type AnyRedis } from '@brownout/control-plane';
+import { SWITCH_KEY, connectRedis, explainRedisError, redactRedisUrl, readChangeLog, readFleet, replicationFor, writeSwitchDocument, type AnyRedis } from '@brownout/control-plane';
 import { parseSwitchDocument, type SwitchDocument } from '@brownout/core/config';
 import { LinkDown, type ChangeLogEntry, type FleetRead, type GatewayLink, type SwitchWrite } from './gateway-link.ts';
 import { parseInstances } from './instance-status.ts';
@@ -18,16 +18,28 @@ export class RedisLink implements GatewayLink {
   private readonly replicas: ReturnType<typeof replicationFor>;
 
   constructor(url: string) {
-    this.target = url.replace(/\/\/[^@/]*@/, '//');
+    this.target = redactRedisUrl(url);
     // Every REDIS_URL form the gateways take (redis://, rediss://, a socket path, redis-sentinel://,
     // redis-cluster://); reconnects every 500 ms while Redis is away.
     this.replicas = replicationFor(url);
     this.redis = connectRedis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => 500 });
-    this.redis.on('error', () => undefined); // reported through LinkDown on each call
+    // Reported through LinkDown on each call, with the last cause in words naming REDIS_URL.
+    this.redis.on('error', (err: unknown) => {
+      this.trouble = explainRedisError(err);
+    });
+    this.redis.on('ready', () => {
+      this.trouble = undefined;
+    });
+  }
+
+  private trouble: string | undefined;
+
+  private unreachable(): string {
+    return `Redis at ${this.target} is unreachable (${this.trouble ?? this.redis.status})`;
   }
 
   private async guard<T>(f: () => Promise<T>): Promise<T> {
-    if (this.redis.status !== 'ready') throw new LinkDown(`Redis at ${this.target} is unreachable (${this.redis.status})`);
+    if (this.redis.status !== 'ready') throw new LinkDown(this.unreachable());
     try {
       return await f();
     } catch (e) {
@@ -51,7 +63,7 @@ export class RedisLink implements GatewayLink {
   }
 
   async write(doc: SwitchDocument, actor: string, knownRoutes: readonly string[]): Promise<SwitchWrite> {
-    if (this.redis.status !== 'ready') return { ok: false, reason: 'unavailable', message: `Redis at ${this.target} is unreachable; nothing was written` };
+    if (this.redis.status !== 'ready') return { ok: false, reason: 'unavailable', message: `${this.unreachable()}; nothing was written` };
     try {
       // Logged as the console's write: the timeline imports only writes made elsewhere (admin API).
       return await writeSwitchDocument(this.redis, doc, actor, { rules: { knownRoutes, now: Date.now() }, logAs: `${CONSOLE_ACTOR_PREFIX}${actor}`, replicas: this.replicas });
