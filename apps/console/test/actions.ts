@@ -14,10 +14,10 @@ export function actionId(exportedName: string): string {
  * React sends it, since the server resolves references as parts arrive — from outside any browser,
  * with whatever headers and field values the caller likes (CR/LF included).
  */
-export async function callAction(consoleUrl: string, page: string, exportedName: string, fields: Record<string, string>, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+export async function callAction(consoleUrl: string, page: string, exportedName: string, fields: Record<string, string>, headers: Record<string, string>): Promise<{ status: number; text: string; headers: Headers }> {
   const body = new FormData();
   for (const [k, v] of Object.entries(fields)) body.append(`_1_${k}`, v);
   body.append('0', '[null,"$K1"]');
   const r = await fetch(`${consoleUrl}${page}`, { method: 'POST', headers: { 'next-action': actionId(exportedName), ...headers }, body });
-  return { status: r.status, text: await r.text() };
+  return { status: r.status, text: await r.text(), headers: r.headers };
 }

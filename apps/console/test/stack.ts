@@ -140,9 +140,14 @@ export interface StackOptions {
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const redis = await new TestRedis().start();
   cleanups.push(() => redis.stop());
+  return { redis, ...(await startStackOn(redis.url, opts)) };
+}
+
+/** The same stack on a Redis the caller runs (a Sentinel or Cluster deployment: any REDIS_URL form). */
+export async function startStackOn(redisUrl: string, opts: StackOptions = {}): Promise<Omit<Stack, 'redis'>> {
   const [a, b] = await Promise.all([new Upstream('a').start(), new Upstream('b').start()]);
   const consolePort = await freePort();
-  const { gatewayUrl, adminUrl, dir } = await startGateway(a, b, redis.url, opts.ejectionTime);
+  const { gatewayUrl, adminUrl, dir } = await startGateway(a, b, redisUrl, opts.ejectionTime);
   const adminEmail = 'admin@example.com';
   const adminPassword = 'correct-horse-battery-staple';
   const con = spawn(process.execPath, ['server.mjs'], {
@@ -152,7 +157,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       PORT: String(consolePort),
       BROWNOUT_CONSOLE_DATA_DIR: path.join(dir, 'console'),
       DATABASE_URL: '',
-      REDIS_URL: redis.url,
+      REDIS_URL: redisUrl,
       BROWNOUT_GATEWAY_URL: '',
       BROWNOUT_CONSOLE_ADMIN_EMAIL: adminEmail,
       BROWNOUT_CONSOLE_ADMIN_PASSWORD: adminPassword,
@@ -164,5 +169,5 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   track(con, 'console');
   const consoleUrl = `http://127.0.0.1:${consolePort}`;
   await waitFor(`${consoleUrl}/login`, 'console');
-  return { redis, a, b, gatewayUrl, adminUrl, consoleUrl, adminEmail, adminPassword, consoleDbUrl: `file:${path.join(dir, 'console', 'brownout-console.db')}` };
+  return { a, b, gatewayUrl, adminUrl, consoleUrl, adminEmail, adminPassword, consoleDbUrl: `file:${path.join(dir, 'console', 'brownout-console.db')}` };
 }

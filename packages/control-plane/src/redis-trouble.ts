@@ -13,6 +13,7 @@ export function explainRedisError(err: unknown): string {
   if (/No master|master name|ERR No such master/i.test(msg)) return `REDIS_URL: the sentinels do not know that master (${msg}); check the master name in REDIS_URL`;
   if (/slots cache|ClusterAllFailed|cluster/i.test(msg)) return `REDIS_URL: no cluster node answered (${msg}); check the node hosts and ports in REDIS_URL`;
   if (/certificate|self[- ]signed|SSL|TLS|wrong version number|EPROTO/i.test(msg)) return `REDIS_URL: TLS failed (${msg}); check rediss:// and ?ca= in REDIS_URL`;
+  if (/max retries per request|Connection is closed|Stream isn't writeable/i.test(msg)) return `REDIS_URL: the connection to Redis dropped during the call (${msg.split('.')[0]!}); reconnecting`;
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return `REDIS_URL: cannot connect (${msg}); check the host and port in REDIS_URL`;
   return `REDIS_URL: ${msg}`;
 }

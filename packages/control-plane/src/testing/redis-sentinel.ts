@@ -104,6 +104,23 @@ export class TestSentinel {
     });
   }
 
+  /**
+   * Starts a killed data node again on its port, empty, as a crashed server without persistence
+   * comes back; the sentinels make it a replica of the promoted primary. Waits until it is in sync.
+   */
+  async restart(port: number): Promise<void> {
+    this.spawnData(port);
+    await until(`node ${port} back as an in-sync replica`, 30_000, async () => {
+      const c = this.direct(port);
+      try {
+        const info = await c.info('replication');
+        return /role:slave/.test(info) && /master_link_status:up/.test(info) ? true : undefined;
+      } finally {
+        c.disconnect();
+      }
+    });
+  }
+
   /** Freezes (SIGSTOP) or thaws (SIGCONT) a data node: its connections stay open, nothing answers. */
   freeze(port: number, on: boolean): void {
     this.procs.get(port)?.kill(on ? 'SIGSTOP' : 'SIGCONT');

@@ -43,7 +43,7 @@ export class RedisLink implements GatewayLink {
     try {
       return await f();
     } catch (e) {
-      throw new LinkDown(`Redis at ${this.target}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new LinkDown(`Redis at ${this.target}: ${explainRedisError(e)}`);
     }
   }
 
@@ -68,7 +68,7 @@ export class RedisLink implements GatewayLink {
       // Logged as the console's write: the timeline imports only writes made elsewhere (admin API).
       return await writeSwitchDocument(this.redis, doc, actor, { rules: { knownRoutes, now: Date.now() }, logAs: `${CONSOLE_ACTOR_PREFIX}${actor}`, replicas: this.replicas });
     } catch (e) {
-      return { ok: false, reason: 'unavailable', message: `Redis at ${this.target} failed during the write (${e instanceof Error ? e.message : String(e)}); check the switch board before retrying` };
+      return { ok: false, reason: 'unavailable', message: `Redis at ${this.target} failed during the write (${explainRedisError(e)}); check the switch board before retrying` };
     }
   }
 
