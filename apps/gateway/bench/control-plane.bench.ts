@@ -1,7 +1,11 @@
 /**
  * Control-plane figures: (1) switch propagation — a write to Redis until it is enforced on three
- * gateway processes, over 200 flips (target p99 < 50 ms); (2) the cost of the Redis rate limiter
- * per request — the same gateway with and without a distributed limit on the route, interleaved.
+ * gateway processes, over 200 flips (target p99 < 50 ms), on one Redis, on Sentinel (primary,
+ * replica, three sentinels) and on a Cluster (three primaries with a replica each), the writes
+ * waiting for a replica where there is one, as operators' writes do; (1b) on Sentinel and Cluster,
+ * the time from SIGKILLing the primary that holds the switches to the first flip confirmed and
+ * enforced on all three gateways; (2) the cost of the Redis rate limiter per request — the same
+ * gateway with and without a distributed limit on the route, interleaved.
  * Run: npm run bench (needs redis-server and wrk).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
@@ -12,15 +16,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { Redis } from 'ioredis';
+import { TestCluster, TestSentinel } from '@brownout/control-plane/testing';
 import { Agent, request } from 'undici';
 import { DemoUpstream } from '../src/demo/demo-upstreams.ts';
-import { writeSwitchDocument } from '@brownout/control-plane';
+import { SWITCH_KEY, connectRedis, replicationFor, writeSwitchDocument, type AnyRedis } from '@brownout/control-plane';
 
 const FLIPS = Number(process.env.BENCH_FLIPS ?? 200);
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'brownout-cp-bench-'));
 const socket = join(dir, 'redis.sock');
 const children: ChildProcess[] = [];
+/** The gateways of the topology being measured, stopped before the next one starts. */
+let fleetChildren: ChildProcess[] = [];
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
@@ -34,11 +41,12 @@ await redis.ping();
 const upstream = await new DemoUpstream('origin').start();
 const agent = new Agent({ connections: 8 });
 
-async function startGateway(name: string, route: Record<string, unknown>): Promise<string> {
+async function startGateway(name: string, route: Record<string, unknown>, redisUrl = socket): Promise<string> {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, stringify({ listener: { port: 0 }, admin: { port: 0, token: 'b' }, clusters: [{ name: 'api', hosts: [`127.0.0.1:${upstream.address.port}`] }], routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api', ...route }] }));
-  const c = spawn(process.execPath, [join(DIST, 'main.js'), '--config', file, '--access-log', 'off'], { env: { ...process.env, REDIS_URL: socket, BROWNOUT_SWITCH_SNAPSHOT: join(dir, `${name}.snap`) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const c = spawn(process.execPath, [join(DIST, 'main.js'), '--config', file, '--access-log', 'off'], { env: { ...process.env, REDIS_URL: redisUrl, BROWNOUT_SWITCH_SNAPSHOT: join(dir, `${name}.snap`) }, stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(c);
+  fleetChildren.push(c);
   let err = '';
   return new Promise((resolve, reject) => {
     c.stderr.on('data', (d: Buffer) => {
@@ -55,33 +63,107 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
 };
 
-// ---- (1) propagation -------------------------------------------------------------------------
+// ---- (1) propagation, (1b) failover ------------------------------------------------------------
 const shedRoute = { priority: 'low', degradation: { mode: 'default', default_response: { body: 'shed' } } };
-const gws = await Promise.all(['g1', 'g2', 'g3'].map(n => startGateway(n, shedRoute)));
 const shed = async (url: string): Promise<boolean> => {
   const r = await request(`${url}/x`, { dispatcher: agent });
   return (await r.body.text()) === 'shed';
 };
-const allLatencies: number[] = [];
-const perGateway: number[] = [];
-for (let i = 1; i <= FLIPS; i++) {
-  const level = i % 2;
-  const t0 = performance.now();
-  const w = await writeSwitchDocument(redis, { version: i, global_level: level });
-  if (!w.ok) throw new Error(`write ${i} refused: ${JSON.stringify(w)}`);
-  const seen = await Promise.all(
+
+/** Until `level` is enforced on every gateway: each gateway's time since t0. */
+function enforcedEverywhere(gws: string[], level: number, t0: number, ms = 5_000): Promise<number[]> {
+  return Promise.all(
     gws.map(async url => {
       for (;;) {
         if ((await shed(url)) === (level === 1)) return performance.now() - t0;
-        if (performance.now() - t0 > 5_000) throw new Error(`flip ${i} not enforced on ${url} after 5s`);
+        if (performance.now() - t0 > ms) throw new Error(`level ${level} not enforced on ${url} after ${ms} ms`);
       }
     }),
   );
-  perGateway.push(...seen);
-  allLatencies.push(Math.max(...seen));
 }
-const propagation = { flips: FLIPS, gateways: 3, p50_ms: pct(allLatencies, 0.5), p99_ms: pct(allLatencies, 0.99), max_ms: Math.max(...allLatencies), per_gateway_p50_ms: pct(perGateway, 0.5) };
-process.stdout.write(`switch propagation, write → enforced on all 3 gateways, ${FLIPS} flips: p50 ${propagation.p50_ms.toFixed(2)} ms, p99 ${propagation.p99_ms.toFixed(2)} ms, max ${propagation.max_ms.toFixed(2)} ms (target p99 < 50 ms)\n`);
+
+interface Propagation {
+  flips: number;
+  gateways: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  per_gateway_p50_ms: number;
+}
+
+async function propagation(label: string, writer: AnyRedis, gws: string[], url: string): Promise<Propagation> {
+  const all: number[] = [];
+  const perGateway: number[] = [];
+  for (let i = 1; i <= FLIPS; i++) {
+    const level = i % 2;
+    const t0 = performance.now();
+    const w = await writeSwitchDocument(writer, { global_level: level }, 'bench', { replicas: replicationFor(url) });
+    if (!w.ok) throw new Error(`write ${i} refused: ${JSON.stringify(w)}`);
+    const seen = await enforcedEverywhere(gws, level, t0);
+    perGateway.push(...seen);
+    all.push(Math.max(...seen));
+  }
+  const p = { flips: FLIPS, gateways: gws.length, p50_ms: pct(all, 0.5), p99_ms: pct(all, 0.99), max_ms: Math.max(...all), per_gateway_p50_ms: pct(perGateway, 0.5) };
+  process.stdout.write(`switch propagation on ${label}, write → enforced on all 3 gateways, ${FLIPS} flips: p50 ${p.p50_ms.toFixed(2)} ms, p99 ${p.p99_ms.toFixed(2)} ms, max ${p.max_ms.toFixed(2)} ms (target p99 < 50 ms)\n`);
+  return p;
+}
+
+/** SIGKILL the primary holding the switches; time until a flip is confirmed (a replica acknowledged) and enforced on all three. */
+async function failover(label: string, writer: AnyRedis, gws: string[], url: string, kill: () => void): Promise<{ confirmed_ms: number; enforced_ms: number }> {
+  const killedAt = performance.now();
+  kill();
+  let level = 0;
+  for (let n = 0; ; n++) {
+    level = n % 2;
+    const w = await writeSwitchDocument(writer, { global_level: level }, 'bench', { replicas: replicationFor(url) }).catch(() => undefined);
+    // Confirmed = on a primary that answers; the replica may be gone with the killed node.
+    if (w?.ok) break;
+    if (performance.now() - killedAt > 60_000) throw new Error(`${label}: no write accepted 60 s after the kill`);
+    await new Promise(r => setTimeout(r, 50));
+  }
+  const confirmed = performance.now() - killedAt;
+  const seen = await enforcedEverywhere(gws, level, killedAt, 60_000);
+  const f = { confirmed_ms: Math.round(confirmed), enforced_ms: Math.round(Math.max(...seen)) };
+  process.stdout.write(`${label}: primary SIGKILLed → first flip accepted ${f.confirmed_ms} ms, enforced on all 3 gateways ${f.enforced_ms} ms\n`);
+  return f;
+}
+
+async function stopFleet(): Promise<void> {
+  await Promise.all(fleetChildren.map(c => new Promise(r => { c.once('exit', r); c.kill('SIGKILL'); })));
+  fleetChildren = [];
+}
+
+const topologies: Record<string, { propagation: Propagation; failover?: { confirmed_ms: number; enforced_ms: number } }> = {};
+{
+  const gws = await Promise.all(['g1', 'g2', 'g3'].map(n => startGateway(n, shedRoute)));
+  topologies.single = { propagation: await propagation('one Redis', redis, gws, socket) };
+  await stopFleet();
+}
+{
+  const s = await new TestSentinel().start();
+  const writer = connectRedis(s.url, { maxRetriesPerRequest: 1 });
+  writer.on('error', () => undefined);
+  const gws = await Promise.all(['s1', 's2', 's3'].map(n => startGateway(n, shedRoute, s.url)));
+  const p = await propagation('Sentinel', writer, gws, s.url);
+  const primary = await s.primaryPort();
+  topologies.sentinel = { propagation: p, failover: await failover('Sentinel', writer, gws, s.url, () => s.kill(primary)) };
+  await stopFleet();
+  writer.disconnect();
+  s.stop();
+}
+{
+  const c = await new TestCluster().start();
+  const writer = connectRedis(c.url, { maxRetriesPerRequest: 1 });
+  writer.on('error', () => undefined);
+  const gws = await Promise.all(['c1', 'c2', 'c3'].map(n => startGateway(n, shedRoute, c.url)));
+  const p = await propagation('Cluster', writer, gws, c.url);
+  const victim = await c.primaryFor(SWITCH_KEY);
+  topologies.cluster = { propagation: p, failover: await failover('Cluster', writer, gws, c.url, () => c.kill(victim)) };
+  await stopFleet();
+  writer.disconnect();
+  c.stop();
+}
+const propagationOfRecord = topologies.single.propagation;
 
 // ---- (2) Redis limiter cost ------------------------------------------------------------------
 const plain = await startGateway('plain', {});
@@ -116,7 +198,7 @@ const limiter = {
 };
 process.stdout.write(`Redis limiter: ${(limiter.ratio * 100).toFixed(0)}% of the throughput without it, +${limiter.added_p50_ms.toFixed(2)} ms p50, ≈${limiter.added_cpu_us_per_request.toFixed(0)} µs per request\n`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/control-plane.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), node: process.version, propagation, limiter, rounds }, null, 2) + '\n');
+writeFileSync(new URL('./results/control-plane.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), node: process.version, propagation: propagationOfRecord, topologies, limiter, rounds }, null, 2) + '\n');
 await upstream.stop();
 await agent.close();
 redis.disconnect();

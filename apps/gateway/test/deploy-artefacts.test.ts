@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfigText } from '@brownout/core/config';
 import { redisServer } from '@brownout/control-plane/testing';
+import { parseRedisTarget } from '@brownout/control-plane';
 import { gateway, hostsOf, upstreams } from './harness.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -66,5 +67,33 @@ describe('deploy artefacts', () => {
     const c = (docs[1] as { spec: { template: { spec: { containers: { readinessProbe: { httpGet: { path: string } }; lifecycle: { preStop: { exec: { command: string[] } } } }[] } } } }).spec.template.spec.containers[0]!;
     assert.equal(c.readinessProbe.httpGet.path, '/ready');
     assert.match(c.lifecycle.preStop.exec.command.join(' '), /\/healthcheck\/fail/);
+  });
+
+  it('the Sentinel variants: the compose override and the Kubernetes manifest parse, and every REDIS_URL names the sentinels and the master they run', () => {
+    const base = parse(read('docker-compose.yml')) as { services: Record<string, unknown> };
+    const over = parse(read('docker-compose.sentinel.yml'), { merge: true }) as { services: Record<string, { environment?: Record<string, string>; volumes?: string[]; depends_on?: string[] }> };
+    const sentinels = ['sentinel-1', 'sentinel-2', 'sentinel-3'];
+    for (const name of sentinels) assert.ok(over.services[name]?.volumes?.every(v => existsSync(ROOT + v.split(':')[0]!.slice(2))), `${name} mounts a file that exists`);
+    const conf = read('deploy/compose/sentinel.conf');
+    const master = /^sentinel monitor (\S+) (\S+) (\d+) (\d+)$/m.exec(conf);
+    assert.ok(master, 'the sentinels monitor a master');
+    assert.ok(master[2]! in over.services, `the monitored host ${master[2]!} is a service`);
+    for (const svc of ['gateway', 'console']) {
+      assert.ok(svc in base.services, `${svc} overrides a service of docker-compose.yml`);
+      const url = over.services[svc]!.environment!.REDIS_URL!.replace(/\$\{REDIS_PASSWORD:-[^}]*\}/, 'pw');
+      const t = parseRedisTarget(url);
+      assert.equal(t.kind, 'sentinel', `${svc}: ${url}`);
+      if (t.kind !== 'sentinel') return;
+      assert.equal(t.name, master[1]);
+      assert.deepEqual(t.sentinels.map(x => x.host), sentinels);
+      assert.equal(t.auth.password, 'pw');
+    }
+    const docs = parseAllDocuments(read('deploy/kubernetes/redis-sentinel.yaml')).map(d => d.toJS() as Record<string, unknown>);
+    assert.deepEqual(docs.map(d => d.kind), ['ConfigMap', 'StatefulSet', 'Service']);
+    const scripts = (docs[0] as { data: Record<string, string> }).data;
+    assert.match(scripts['start-sentinel.sh']!, /sentinel monitor brownout redis-sentinel-0\.redis-sentinel 6379 2/);
+    const example = /redis-sentinel:\/\/\S+/.exec(read('deploy/kubernetes/redis-sentinel.yaml'))![0];
+    const k = parseRedisTarget(example);
+    assert.ok(k.kind === 'sentinel' && k.name === 'brownout' && k.sentinels.length === 3, example);
   });
 });

@@ -87,11 +87,16 @@ export class TestSentinel {
     }
   }
 
+  /** SIGKILLs a node without waiting for anything (its data is gone: no persistence). */
+  kill(port: number): void {
+    this.procs.get(port)?.kill('SIGKILL');
+    this.procs.delete(port);
+  }
+
   /** SIGKILLs the primary and waits until the sentinels have promoted the replica. Returns the new primary's port. */
   async killPrimary(): Promise<number> {
     const old = await this.primaryPort();
-    this.procs.get(old)?.kill('SIGKILL');
-    this.procs.delete(old);
+    this.kill(old);
     return until('the failover', 30_000, async () => {
       const now = await this.primaryPort();
       if (now === old) return undefined;
