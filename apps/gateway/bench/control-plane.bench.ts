@@ -146,7 +146,9 @@ const topologies: Record<string, { propagation: Propagation; failover?: { confir
   const gws = await Promise.all(['s1', 's2', 's3'].map(n => startGateway(n, shedRoute, s.url)));
   const p = await propagation('Sentinel', writer, gws, s.url);
   const primary = await s.primaryPort();
-  topologies.sentinel = { propagation: p, failover: await failover('Sentinel', writer, gws, s.url, () => s.kill(primary)) };
+  topologies.sentinel = { propagation: p, failover: await failover('Sentinel', writer, gws, s.url, () => {
+    s.kill(primary);
+  }) };
   await stopFleet();
   writer.disconnect();
   s.stop();
@@ -158,7 +160,9 @@ const topologies: Record<string, { propagation: Propagation; failover?: { confir
   const gws = await Promise.all(['c1', 'c2', 'c3'].map(n => startGateway(n, shedRoute, c.url)));
   const p = await propagation('Cluster', writer, gws, c.url);
   const victim = await c.primaryFor(SWITCH_KEY);
-  topologies.cluster = { propagation: p, failover: await failover('Cluster', writer, gws, c.url, () => c.kill(victim)) };
+  topologies.cluster = { propagation: p, failover: await failover('Cluster', writer, gws, c.url, () => {
+    c.kill(victim);
+  }) };
   await stopFleet();
   writer.disconnect();
   c.stop();

@@ -1,28 +1,37 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RATE_LIMIT_PREFIX, SWITCH_KEY } from '@brownout/control-plane';
+import { CACHE_PREFIX, RATE_LIMIT_PREFIX } from '@brownout/control-plane';
 import { useCluster } from '@brownout/control-plane/testing';
+import type { GatewayConfigInput } from '@brownout/core/config';
 import { eventually, gateway, hostsOf, upstreams, type RunningGateway } from './harness.ts';
 
 // Two gateways on a Redis Cluster (issue 25): three primaries with a replica each. A flip through
 // one admin API is confirmed by the switch slot's replica and enforced by both; the distributed
 // rate limiter shares one bucket per client key across them; the primary serving a bucket is
-// SIGKILLed and restarted: requests never fail, the limit comes back on the promoted replica.
+// SIGKILLed and restarted: requests never fail, the limit comes back on the promoted replica; the
+// shared response cache serves one gateway's answers from the other.
 
 describe('gateways on Redis Cluster', { timeout: 120_000 }, () => {
   const c = useCluster();
 
   it('flip → enforce → confirm, and one rate limit across two gateways, through a node kill and restart', async () => {
     const ups = await upstreams(1);
-    const cfg = {
+    const cfg: GatewayConfigInput = {
       clusters: [{ name: 'api', hosts: hostsOf(ups) }],
       routes: [
-        { name: 'items', match: { prefix: '/items' }, cluster: 'api', degradation: { mode: 'reject' as const } },
+        { name: 'items', match: { prefix: '/items' }, cluster: 'api', degradation: { mode: 'reject' } },
+        {
+          name: 'catalog',
+          match: { prefix: '/catalog' },
+          cluster: 'api',
+          retry_policy: { retry_on: 'connect-failure', num_retries: 0 },
+          degradation: { mode: 'cache', fallback_chain: ['default'], default_response: { body: 'default catalog' }, cache: { max_staleness: '5m' } },
+        },
         {
           name: 'api',
           match: { prefix: '/' },
           cluster: 'api',
-          rate_limit: { token_bucket: { max_tokens: 4, tokens_per_fill: 1, fill_interval: '1m' }, key: { type: 'header' as const, name: 'x-api-key' }, scope: 'distributed' as const },
+          rate_limit: { token_bucket: { max_tokens: 4, tokens_per_fill: 1, fill_interval: '1m' }, key: { type: 'header', name: 'x-api-key' }, scope: 'distributed' },
         },
       ],
     };
@@ -69,7 +78,19 @@ describe('gateways on Redis Cluster', { timeout: 120_000 }, () => {
       assert.equal(again.status, 200, again.text);
       assert.equal(again.json<{ replicated?: number }>().replicated, 1);
       for (const g of [a, b]) await eventually(async () => (await g.get('/items/2')).status === 200, 1_000, 'the flip after the restart enforced on both');
-      assert.notEqual(await c.primaryFor(SWITCH_KEY), undefined);
+      // The shared response cache: answers kept through one gateway, on keys spread over the
+      // primaries, served by the other (which never saw them) once the upstream is gone.
+      const paths = Array.from({ length: 6 }, (_, i) => `/catalog/item-${i}`);
+      const fresh = await Promise.all(paths.map(async p => (await a.get(p)).text));
+      const owners = new Set(await Promise.all(paths.map(p => c.primaryFor(`${CACHE_PREFIX}catalog:GET:${p}`))));
+      assert.ok(owners.size >= 2, `cache keys on ${owners.size} primaries`);
+      await new Promise(r => setTimeout(r, 100)); // the Redis write is fire-and-forget
+      await ups[0]!.setMode('refuse');
+      for (const [i, p] of paths.entries()) {
+        const r = await b.get(p);
+        assert.equal(r.text, fresh[i], `${p} from the cluster-wide cache`);
+        assert.match(String(r.headers['x-brownout-degraded']), /^cache/);
+      }
     } finally {
       await a.close();
       await b.close();
