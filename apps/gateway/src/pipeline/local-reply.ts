@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayServices } from './gateway-services.ts';
 import { requestIdFor } from '../routing/request-id.ts';
+import { isGrpcRequest, sendGrpcStatus } from '../grpc/grpc-wire.ts';
 
 const TEXT = 'text/plain; charset=utf-8';
 
@@ -89,6 +90,12 @@ export function sendLocalReply(services: Pick<GatewayServices, 'metrics' | 'drai
     if (req.brownoutRequestId !== '') reply.header('x-request-id', req.brownoutRequestId);
   }
   services.metrics.localReply(req.brownout?.route.name ?? '-', r.flag);
+  // A gRPC caller understands gRPC statuses only: the same reply as a gRPC status and message.
+  if (req.brownout?.grpc !== undefined || (!req.brownout && isGrpcRequest(req.raw.httpVersionMajor, req.headers))) {
+    if (r.headers?.['retry-after'] !== undefined) reply.header('retry-after', r.headers['retry-after']);
+    sendGrpcStatus(reply, r.status, r.body);
+    return reply;
+  }
   reply.code(r.status).type(TEXT);
   const h1 = speaksHttp1(req);
   if (r.headers) {

@@ -1,3 +1,4 @@
+import type { Http2ServerResponse } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { ClusterRuntime, Deadline, FaultDecision, RouteRuntime } from '@brownout/core';
 import type { RequestTrace } from '../observability/request-trace.ts';
@@ -41,6 +42,14 @@ export class RequestContext {
   cacheKey = '';
   /** Receives a cacheable 200 once it has streamed completely (set by the gateway with cacheKey). */
   cacheStore: ((status: number, raw: Buffer[], body: Buffer) => void) | undefined;
+  /** The client's HTTP/2 response when the request is gRPC (grpc/grpc-wire.ts): its trailers go there. */
+  grpc: Http2ServerResponse | undefined;
+  /**
+   * When the gRPC client's own deadline (grpc-timeout) runs out, on the performance.now() clock; -1
+   * without one. Forwarded as what is left of it: the route timeout bounds the wait for the
+   * answer's headers, not a stream's life, so it is never sent as a gRPC deadline.
+   */
+  grpcDeadlineAt = -1;
   /** The request's spans when tracing is on; undefined otherwise (the one check the request path pays). */
   trace: RequestTrace | undefined;
 

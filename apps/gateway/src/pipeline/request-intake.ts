@@ -1,3 +1,5 @@
+import type { Http2ServerResponse } from 'node:http2';
+import { isGrpcRequest } from '../grpc/grpc-wire.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   DEADLINE_HEADER,
@@ -5,6 +7,7 @@ import {
   emptyFaultDecision,
   emptyRateLimitResult,
   parseDeadlineHeader,
+  parseGrpcTimeout,
   timerDelay,
   type FailOpenLimiter,
   type RateLimitResult,
@@ -70,11 +73,18 @@ export class RequestIntake {
     // client cut every request short and have the timeouts charged to hosts and the breaker.
     const trustedPeer = admitted.trustedPeer;
     const incoming = trustedPeer ? req.headers[DEADLINE_HEADER] : undefined;
-    const callerBudget = typeof incoming === 'string' ? parseDeadlineHeader(incoming) : undefined;
+    let callerBudget = typeof incoming === 'string' ? parseDeadlineHeader(incoming) : undefined;
+    // A gRPC client's own deadline (grpc-timeout) is believed from anyone: it only shortens its own
+    // call, and a timeout it causes is the caller's, never charged to a host (attempt-triage.ts).
+    const grpc = isGrpcRequest(req.raw.httpVersionMajor, req.headers);
+    const grpcBudget = grpc ? parseGrpcTimeout(req.headers['grpc-timeout'] as string | undefined) : undefined;
+    if (grpcBudget !== undefined) callerBudget = callerBudget === undefined ? grpcBudget : Math.min(callerBudget, grpcBudget);
     const ctx = new RequestContext(route, now, new Deadline(now, route.config.timeout, callerBudget));
     ctx.trustedPeer = trustedPeer;
     ctx.secure = this.services.secure;
     req.brownout = ctx;
+    if (grpc) ctx.grpc = reply.raw as unknown as Http2ServerResponse;
+    if (grpcBudget !== undefined) ctx.grpcDeadlineAt = now + grpcBudget;
     // Set on the reply now, so every answer carries it: proxied, local or degraded.
     ctx.requestId = admitted.requestId;
     if (ctx.requestId !== '') reply.header('x-request-id', ctx.requestId);

@@ -28,7 +28,7 @@ export class RetryPlan {
     this.cluster = cluster;
     this.metrics = metrics;
     this.owner = owner;
-    this.state = new RetryState(ctx.route.retryPolicy, method, limits, systemRandom, cluster.retryStats);
+    this.state = new RetryState(ctx.route.retryPolicy, method, limits, systemRandom, cluster.retryStats, ctx.grpc !== undefined);
   }
 
   /**

@@ -11,6 +11,8 @@ import { HeaderKind, keepTe, upstreamHeaderKind } from './hop-by-hop.ts';
  */
 /** Where a traced request's traceparent value sits in the list: just before the deadline header's name and value. */
 export const TRACEPARENT_SLOT = 3;
+/** Where a gRPC request's grpc-timeout value sits: before traceparent (2 further back when traced). */
+export const GRPC_TIMEOUT_SLOT = 3;
 
 export function upstreamHeaderList(headers: Dispatcher.DispatchOptions['headers'], ctx: RequestContext): (string | string[] | undefined)[] {
   const h = headers as Record<string, string | string[] | undefined> | null;
@@ -23,11 +25,14 @@ export function upstreamHeaderList(headers: Dispatcher.DispatchOptions['headers'
     // lists); `te: trailers` is the one value kept. x-forwarded-proto/-host and forwarded are
     // believed only from a trusted proxy, as Envoy and nginx users expect.
     const traced = ctx.trace !== undefined;
+    const grpc = ctx.grpc !== undefined;
     for (const k in h) {
       const v = h[k];
       if (v === undefined) continue;
       // Traced: each attempt sends its own span as the parent (see TRACEPARENT_SLOT).
       if (traced && k === 'traceparent') continue;
+      // gRPC: each attempt sends the remaining budget as grpc-timeout (see GRPC_TIMEOUT_SLOT).
+      if (grpc && k === 'grpc-timeout') continue;
       const kind = upstreamHeaderKind(k);
       if (kind !== undefined) {
         if (kind === HeaderKind.HopByHop) {
@@ -45,6 +50,7 @@ export function upstreamHeaderList(headers: Dispatcher.DispatchOptions['headers'
   if (ctx.requestId !== '') list.push('x-request-id', ctx.requestId);
   // What our listener spoke; a trusted proxy in front may say what its client used.
   if (!proto) list.push('x-forwarded-proto', ctx.secure ? 'https' : 'http');
+  if (ctx.grpc) list.push('grpc-timeout', undefined);
   if (ctx.trace) list.push('traceparent', undefined);
   list.push(DEADLINE_HEADER, undefined);
   return list;

@@ -6,6 +6,8 @@ import {
   NoRetry,
   ResetKind,
   RetryOn,
+  GRPC_RETRY_ON,
+  formatGrpcTimeout,
   timerDelay,
   type Host,
   type ResourceLimits,
@@ -22,20 +24,19 @@ import { Attempt, DISCARDED, TIMED_OUT, onAttemptTimer, type AttemptOwner, type 
 import { rawHeader } from './raw-headers.ts';
 import { CacheCapture } from '../degradation/cache-capture.ts';
 import { prepareRequestBody } from './request-body.ts';
-import { TRACEPARENT_SLOT, upstreamHeaderList } from './upstream-headers.ts';
+import { GRPC_TIMEOUT_SLOT, TRACEPARENT_SLOT, upstreamHeaderList } from './upstream-headers.ts';
+import { attemptOptions } from './attempt-options.ts';
 import { attemptFailed, traceparentOf } from '../observability/request-trace.ts';
 import { ClientBodyFailed } from './streamed-body.ts';
+import { effectiveStatus, forwardTrailers } from '../grpc/grpc-wire.ts';
 
 // Strings, not Buffers: undici names a string header with one table lookup, where an unknown
 // Buffer name walks its header trie before falling back to toString.
 const ATTEMPT_HEADER = 'x-brownout-attempt-count';
 const ATTEMPT_VALUES = Array.from({ length: 16 }, (_, i) => String(i));
 const IMMEDIATE_FAIL = 'x-envoy-immediate-health-check-fail';
-
-/** A request option undici honours (lib/core/request.js) but its DispatchOptions type omits. */
-interface UndiciServerName {
-  servername: string | undefined;
-}
+/** Conditions that may match any answer, not only an error status. */
+const RETRY_ON_ANY_STATUS = RetryOn['retriable-headers'] | GRPC_RETRY_ON;
 
 /**
  * One client request's journey through the engine: breaker and cluster-limit admission, host
@@ -64,6 +65,8 @@ export class UpstreamRequest implements AttemptOwner {
   /** A cacheable answer's copy for the `cache` degradation mode (degradation/cache-capture.ts). */
   private captured: CacheCapture | undefined;
   private holdsBreaker = false;
+  /** The committed answer is a failure (5xx, or a gRPC status that counts as one). */
+  private answerFailed = false;
 
   constructor(dispatcher: AttemptRunner, ctx: RequestContext, opts: Dispatcher.DispatchOptions, downstream: LegacyHandler) {
     this.dispatcher = dispatcher;
@@ -142,6 +145,8 @@ export class UpstreamRequest implements AttemptOwner {
     const headers = (this.headers ??= upstreamHeaderList(this.opts.headers, this.ctx));
     const budget = ctx.deadline.downstreamBudget(now, policy.per_try_timeout, hedging);
     headers[headers.length - 1] = budget === undefined ? undefined : String(budget);
+    // gRPC: what is left of the client's own deadline, as the upstream's grpc-timeout.
+    if (ctx.grpcDeadlineAt >= 0) headers[headers.length - GRPC_TIMEOUT_SLOT - (ctx.trace ? 2 : 0)] = formatGrpcTimeout(ctx.grpcDeadlineAt - now);
     if (ctx.trace) {
       a.span = ctx.trace.attempt(this.cluster.name, host, ctx.attempts, this.inflight.length > 1);
       headers[headers.length - TRACEPARENT_SLOT] = traceparentOf(a.span);
@@ -155,22 +160,7 @@ export class UpstreamRequest implements AttemptOwner {
     // first attempts, so Node keeps one timer list per value and insert/remove stay O(1). A shared
     // wheel was measured slower: it kept every request's objects alive until their slot expired.
     if (Number.isFinite(timeout)) a.timer = setTimeout(onAttemptTimer, timerDelay(Math.ceil(timeout)), a);
-    const dispatchOptions: Dispatcher.DispatchOptions & UndiciServerName = {
-      path: this.path,
-      method: this.opts.method,
-      // undici reads it per request (its types leave it out); see HostPool.servername.
-      servername: hp.servername,
-      headers: headers as string[],
-      body: this.body ?? null,
-      // Our timer bounds the wait for headers; undici's (1 s resolution) is only a backstop.
-      headersTimeout: 0,
-      // Keep the connection after a HEAD as after any other request (undici closes it by
-      // default, in case a broken server sends a body); nginx and HAProxy keep it too.
-      reset: false,
-      // Idle bound between body chunks once streaming: a stalled body cannot hold the client forever.
-      bodyTimeout: Number.isFinite(remaining) ? Math.max(1_000, Math.ceil(remaining)) : 0,
-    };
-    hp.pool.dispatch(dispatchOptions, a as unknown as Dispatcher.DispatchHandler);
+    hp.pool.dispatch(attemptOptions(this.path, this.opts.method, hp.servername, headers, this.body ?? null, remaining), a as unknown as Dispatcher.DispatchHandler);
   }
 
   onAttemptHeaders(a: Attempt, status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
@@ -186,15 +176,18 @@ export class UpstreamRequest implements AttemptOwner {
     a.span?.setAttribute('http.response.status_code', status);
     const upstreamMs = performance.now() - a.startedAt;
     this.ctx.upstreamMs = upstreamMs;
-    this.dispatcher.metrics.upstreamResponse(this.cluster.name, host.id, status, upstreamMs / 1000);
-    this.cluster.recordResponse(host, status);
+    // A gRPC failure comes as HTTP 200 with grpc-status: judged by what it means (UNAVAILABLE is a 503).
+    const judged = this.ctx.grpc === undefined ? status : effectiveStatus(status, raw);
+    this.dispatcher.metrics.upstreamResponse(this.cluster.name, host.id, judged, upstreamMs / 1000);
+    this.cluster.recordResponse(host, judged);
     if (this.cluster.healthChecker && rawHeader(raw, IMMEDIATE_FAIL) !== undefined) {
       this.cluster.healthChecker.setUnhealthyImmediately(host);
     }
     const policy = this.ctx.route.retryPolicy;
     // Only error statuses can match retry_on, except retriable-headers, which may match any answer.
     // A streamed body cannot be sent twice: such a request takes its first answer.
-    if (policy.retry_on !== 0 && !this.streaming && (status >= 400 || (policy.retry_on & RetryOn['retriable-headers']) !== 0)) {
+    // gRPC conditions judge grpc-status, which fails with HTTP 200: a route with them checks every answer.
+    if (policy.retry_on !== 0 && !this.streaming && (status >= 400 || (policy.retry_on & RETRY_ON_ANY_STATUS) !== 0)) {
       const plan = this.retryPlan();
       const decision = plan.state.onResponse(status, name => rawHeader(raw, name), this.ctx.deadline.remaining(performance.now()), plan.otherHostAfter(host));
       if (decision >= 0) {
@@ -205,7 +198,7 @@ export class UpstreamRequest implements AttemptOwner {
       }
       noteNoRetry(this.ctx, decision);
       // A bad answer from a hedged attempt waits while another attempt may still answer well.
-      if (this.inflight.length > 1 && status >= 500) {
+      if (this.inflight.length > 1 && judged >= 500) {
         this.endAttempt(a);
         a.discard();
         return false;
@@ -216,14 +209,15 @@ export class UpstreamRequest implements AttemptOwner {
     }
     // A failed answer the route's fallback chain can replace never reaches the client: the
     // attempt is dropped and the failure goes the way of a reset (breaker, rules, then the chain).
-    if (status >= 500 && this.cluster === this.ctx.route.cluster && this.dispatcher.answersFailure(this.ctx)) {
+    if (judged >= 500 && this.cluster === this.ctx.route.cluster && this.dispatcher.answersFailure(this.ctx)) {
       this.endAttempt(a);
       a.discard();
       if (this.inflight.length > 0) return false; // a hedged attempt may still answer well
       this.ctx.host = host.id;
-      this.fail(new UpstreamFailure(failedAnswerReply(status), 'upstream'));
+      this.fail(new UpstreamFailure(failedAnswerReply(judged), 'upstream'));
       return false;
     }
+    this.answerFailed = judged >= 500;
     this.commit(a, status);
     this.captured = CacheCapture.start(this.ctx, status, raw);
     (raw as (Buffer | string)[]).push(ATTEMPT_HEADER, ATTEMPT_VALUES[this.ctx.attempts] ?? String(this.ctx.attempts));
@@ -239,7 +233,9 @@ export class UpstreamRequest implements AttemptOwner {
     this.captured?.complete();
     this.captured = undefined;
     this.endAttempt(a);
-    this.finish(this.ctx.status >= 500);
+    this.finish(this.answerFailed);
+    // Set before the body ends downstream (onComplete ends it): they go in the closing HEADERS frame.
+    if (trailers !== null && this.ctx.grpc !== undefined) forwardTrailers(this.ctx.grpc, trailers);
     this.downstream.onComplete(trailers);
   }
 
@@ -250,7 +246,7 @@ export class UpstreamRequest implements AttemptOwner {
     if (a === this.committed) {
       // The response had started streaming: all we can do is reset downstream too. A client that
       // hung up is not the upstream's failure.
-      this.finish(this.clientAborted ? this.ctx.status >= 500 : true);
+      this.finish(this.clientAborted ? this.answerFailed : true);
       this.downstream.onError(err);
       return;
     }

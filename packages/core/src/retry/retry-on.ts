@@ -10,8 +10,35 @@ export const RetryOn = {
   'refused-stream': 128,
   'reset-before-request': 256,
   'envoy-ratelimited': 512,
+  // Envoy's gRPC conditions (x-envoy-retry-grpc-on), judged on `grpc-status` in the response headers.
+  cancelled: 1024,
+  'deadline-exceeded': 2048,
+  internal: 4096,
+  'resource-exhausted': 8192,
+  unavailable: 16384,
 } as const;
 export type RetryOnName = keyof typeof RetryOn;
+
+/** Every gRPC condition: a route with any of them judges 200 answers too (gRPC fails with HTTP 200). */
+export const GRPC_RETRY_ON = RetryOn.cancelled | RetryOn['deadline-exceeded'] | RetryOn.internal | RetryOn['resource-exhausted'] | RetryOn.unavailable;
+
+/** The retry_on bit of a gRPC status, 0 for one no condition names. */
+export function grpcRetryBit(code: number): number {
+  switch (code) {
+    case 1:
+      return RetryOn.cancelled;
+    case 4:
+      return RetryOn['deadline-exceeded'];
+    case 8:
+      return RetryOn['resource-exhausted'];
+    case 13:
+      return RetryOn.internal;
+    case 14:
+      return RetryOn.unavailable;
+    default:
+      return 0;
+  }
+}
 
 export const RETRY_ON_NAMES = Object.keys(RetryOn) as RetryOnName[];
 

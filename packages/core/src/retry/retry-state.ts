@@ -1,7 +1,8 @@
 import type { Random } from '../random.ts';
 import type { ResourceLimits } from '../limits/resource-limits.ts';
 import { ExponentialBackoff, parseResetInterval, rateLimitedDelay } from './backoff.ts';
-import { ResetKind, RetryOn } from './retry-on.ts';
+import { GRPC_RETRY_ON, grpcRetryBit, ResetKind, RetryOn } from './retry-on.ts';
+import { parseGrpcStatus } from '../grpc/grpc-status.ts';
 import { isIdempotent, type RetryPolicy } from './retry-policy.ts';
 
 /**
@@ -47,6 +48,7 @@ export class RetryState {
   private holdingRetry = false;
   private backoff: ExponentialBackoff | undefined;
   private readonly enabled: boolean;
+  private readonly grpcOnly: boolean;
   private readonly policy: RetryPolicy;
   private readonly limits: ResourceLimits;
   private readonly random: Random;
@@ -58,6 +60,7 @@ export class RetryState {
     limits: ResourceLimits,
     random: Random,
     stats: RetryStats,
+    grpc = false,
   ) {
     this.policy = policy;
     this.limits = limits;
@@ -65,6 +68,9 @@ export class RetryState {
     this.stats = stats;
     this.retriesRemaining = policy.num_retries;
     this.enabled = policy.retry_on !== 0 && (policy.retry_non_idempotent || isIdempotent(method));
+    // A gRPC call is a POST, but its gRPC conditions name the statuses the route's author declares
+    // safe to retry (Envoy's x-envoy-retry-grpc-on applies to any method): those alone apply.
+    this.grpcOnly = !this.enabled && grpc && (policy.retry_on & GRPC_RETRY_ON) !== 0;
   }
 
   /**
@@ -72,7 +78,7 @@ export class RetryState {
    * this request has not tried is available, so (unless `apply_to_other_hosts`) no back-off.
    */
   onResponse(status: number, get: (name: string) => string | undefined, remainingMs: number, otherHost = false, wallNowMs = Date.now()): RetryDecision {
-    if (!this.enabled || !this.matchesResponse(status, get)) return this.decide(false, 0, remainingMs, false);
+    if (!(this.enabled || this.grpcOnly) || !this.matchesResponse(status, get)) return this.decide(false, 0, remainingMs, false);
     let delay = -1;
     const rl = this.policy.rate_limited_retry_back_off;
     if (rl) {
@@ -147,11 +153,16 @@ export class RetryState {
   private matchesResponse(status: number, get: (name: string) => string | undefined): boolean {
     const on = this.policy.retry_on;
     // An upstream that says it rate-limited us is retried only when asked for explicitly.
+    if (this.grpcOnly) return (on & grpcRetryBit(parseGrpcStatus(get('grpc-status')))) !== 0;
     if (get('x-envoy-ratelimited') !== undefined) return (on & RetryOn['envoy-ratelimited']) !== 0;
     if (on & RetryOn['5xx'] && status >= 500 && status <= 599) return true;
     if (on & RetryOn['gateway-error'] && (status === 502 || status === 503 || status === 504)) return true;
     if (on & RetryOn['retriable-4xx'] && status === 409) return true;
     if (on & RetryOn['retriable-status-codes'] && this.policy.retriable_status_codes.includes(status)) return true;
+    if (on & GRPC_RETRY_ON) {
+      const bit = grpcRetryBit(parseGrpcStatus(get('grpc-status')));
+      if (bit !== 0 && (on & bit) !== 0) return true;
+    }
     if (on & RetryOn['retriable-headers']) {
       for (const m of this.policy.retriable_headers) {
         const v = get(m.name);

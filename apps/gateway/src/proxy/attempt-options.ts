@@ -1,0 +1,33 @@
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+
+/** A request option undici honours (lib/core/request.js) but its DispatchOptions type omits. */
+interface UndiciServerName {
+  servername: string | undefined;
+}
+
+/** undici's options for one attempt: the gateway's own timers bound it, undici's are backstops. */
+export function attemptOptions(
+  path: string,
+  method: Dispatcher.HttpMethod,
+  servername: string | undefined,
+  headers: (string | string[] | undefined)[],
+  body: Buffer | string | Readable | null,
+  remainingMs: number,
+): Dispatcher.DispatchOptions & UndiciServerName {
+  return {
+    path,
+    method,
+    // undici reads it per request (its types leave it out); see HostPool.servername.
+    servername,
+    headers: headers as string[],
+    body,
+    // Our timer bounds the wait for headers; undici's (1 s resolution) is only a backstop.
+    headersTimeout: 0,
+    // Keep the connection after a HEAD as after any other request (undici closes it by
+    // default, in case a broken server sends a body); nginx and HAProxy keep it too.
+    reset: false,
+    // Idle bound between body chunks once streaming: a stalled body cannot hold the client forever.
+    bodyTimeout: Number.isFinite(remainingMs) ? Math.max(1_000, Math.ceil(remainingMs)) : 0,
+  };
+}

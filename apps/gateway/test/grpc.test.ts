@@ -1,0 +1,230 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { GatewayConfigInput } from '@brownout/core/config';
+import { eventually, gateway, type RunningGateway } from './harness.ts';
+import { EchoServer, echoClient, grpc, unary, type Echo, type Msg } from './grpc-echo.ts';
+
+// gRPC through the gateway (issue 26): real grpc-js clients and servers, h2c on both sides. Each
+// test starts its own gateway (the harness closes one when the test that made it ends).
+
+type Route = NonNullable<GatewayConfigInput['routes']>[number];
+
+type Cluster = GatewayConfigInput['clusters'][number];
+
+async function fleet(servers: EchoServer[], route: Partial<Route> = {}, cluster: Partial<Cluster> = {}): Promise<{ g: RunningGateway; client: Echo }> {
+  const g = await gateway({
+    listener: { codec_type: 'HTTP2' },
+    clusters: [{ name: 'echo', hosts: servers.map(s => `127.0.0.1:${s.port}`), http2_protocol_options: {}, ...cluster }],
+    routes: [{ name: 'echo', match: { prefix: '/brownout.test.Echo/' }, cluster: 'echo', ...route }],
+  });
+  return { g, client: echoClient(new URL(g.url).host) };
+}
+
+const serverStream = (client: Echo, req: Msg): grpc.ClientReadableStream<Msg> => (client.ServerStream as (r: Msg) => grpc.ClientReadableStream<Msg>)(req);
+
+describe('gRPC through the gateway', { timeout: 60_000 }, () => {
+  it('unary: the answer, metadata in, trailers (custom and -bin) out, byte for byte', async () => {
+    const up = await new EchoServer('up').start();
+    const { g, client } = await fleet([up]);
+    try {
+      const md = new grpc.Metadata();
+      md.set('x-tag', 'hello');
+      md.set('x-bin-bin', Buffer.from([0, 1, 2, 255]));
+      const r = await unary(client, { text: 'hi', n: 7 }, md);
+      assert.equal(r.err, undefined, r.err?.message);
+      assert.deepEqual(r.res, { text: 'up: hi', n: 7 });
+      const trailers = r.trailers;
+      assert.ok(trailers, 'trailers arrived');
+      assert.equal(trailers.get('x-served-by')[0], 'up');
+      assert.equal(trailers.get('x-tag-echo')[0], 'hello');
+      assert.deepEqual(trailers.get('x-bin-echo-bin')[0], Buffer.from([0, 1, 2, 255]));
+    } finally {
+      client.close();
+      await g.close();
+      await up.stop();
+    }
+  });
+
+  it('server streaming, client streaming and bidirectional calls (a streaming route: buffer_request_body false)', async () => {
+    const up = await new EchoServer('up').start();
+    const { g, client } = await fleet([up], { buffer_request_body: false });
+    try {
+      const got: Msg[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const s = serverStream(client, { text: 's', n: 50 });
+        s.on('data', (m: Msg) => got.push(m));
+        s.on('error', reject);
+        s.on('end', resolve);
+      });
+      assert.equal(got.length, 50);
+      assert.deepEqual(got.at(-1), { text: 's', n: 49 });
+
+      const summed = await new Promise<Msg>((resolve, reject) => {
+        const c = (client.ClientStream as (cb: (e: grpc.ServiceError | null, r?: Msg) => void) => grpc.ClientWritableStream<Msg>)((e, r) => {
+          if (e) reject(e);
+          else resolve(r!);
+        });
+        for (let i = 1; i <= 10; i++) c.write({ text: String(i % 10), n: i });
+        c.end();
+      });
+      assert.deepEqual(summed, { text: '1234567890', n: 55 });
+
+      // Each answer arrives before the next message is sent: nothing on the way buffers the stream.
+      const bidi = (client.Bidi as () => grpc.ClientDuplexStream<Msg, Msg>)();
+      const answers: Msg[] = [];
+      for (let i = 0; i < 5; i++) {
+        const answered = new Promise<Msg>(resolve => bidi.once('data', resolve));
+        bidi.write({ text: `m${i}`, n: i });
+        answers.push(await answered);
+      }
+      bidi.end();
+      await new Promise(r => bidi.on('end', r).resume());
+      assert.deepEqual(answers.map(a => a.text), ['echo m0', 'echo m1', 'echo m2', 'echo m3', 'echo m4']);
+    } finally {
+      client.close();
+      await g.close();
+      await up.stop();
+    }
+  });
+
+  it('retry_on unavailable: UNAVAILABLE then OK is retried once and the client sees OK; INVALID_ARGUMENT is not retried', async () => {
+    const up = await new EchoServer('up').start();
+    const { g, client } = await fleet([up], { retry_policy: { retry_on: 'unavailable', num_retries: 2 } });
+    try {
+      up.behaviour.failNext.push(grpc.status.UNAVAILABLE);
+      const r = await unary(client, { text: 'again', n: 1 });
+      assert.equal(r.err, undefined, r.err?.message);
+      assert.deepEqual(r.res, { text: 'up: again', n: 1 });
+      assert.equal(up.calls, 2, 'one retry');
+      up.behaviour.failNext.push(grpc.status.INVALID_ARGUMENT);
+      const bad = await unary(client, { text: 'bad', n: 1 });
+      assert.equal(bad.err?.code, grpc.status.INVALID_ARGUMENT);
+      assert.equal(up.calls, 3, 'a client error is not retried');
+    } finally {
+      client.close();
+      await g.close();
+      await up.stop();
+    }
+  });
+
+  it('a host answering UNAVAILABLE over and over is ejected; one answering INVALID_ARGUMENT is not', async () => {
+    const good = await new EchoServer('good').start();
+    const bad = await new EchoServer('bad').start();
+    const { g, client } = await fleet([good, bad], {}, { outlier_detection: { consecutive_5xx: 3, interval: '100ms', base_ejection_time: '30s', max_ejection_percent: 50 } });
+    try {
+      bad.behaviour.failNext.push(...Array<grpc.status>(1000).fill(grpc.status.UNAVAILABLE));
+      for (let i = 0; i < 20; i++) await unary(client, { text: 'x', n: i });
+      const before = bad.calls;
+      for (let i = 0; i < 20; i++) {
+        const r = await unary(client, { text: 'x', n: i });
+        assert.equal(r.err, undefined, 'served by the good host once the bad one is out');
+      }
+      assert.equal(bad.calls, before, 'the UNAVAILABLE host is out of rotation');
+      const clusters = (await g.adminGet('/clusters?format=json')).text;
+      assert.match(clusters, /ejected|EJECTED|outlier/i);
+
+      // A host blamed for the caller's bad arguments would be a local error charged to an upstream.
+      const picky = await new EchoServer('picky').start();
+      const other = await new EchoServer('other').start();
+      const f2 = await fleet([picky, other], {}, { outlier_detection: { consecutive_5xx: 3, interval: '100ms', base_ejection_time: '30s', max_ejection_percent: 50 } });
+      try {
+        picky.behaviour.failNext.push(...Array<grpc.status>(1000).fill(grpc.status.INVALID_ARGUMENT));
+        for (let i = 0; i < 40; i++) await unary(f2.client, { text: 'x', n: i });
+        assert.ok(picky.calls >= 15, `still in rotation (${picky.calls} of 40 calls)`);
+      } finally {
+        f2.client.close();
+        await f2.g.close();
+        await picky.stop();
+        await other.stop();
+      }
+    } finally {
+      client.close();
+      await g.close();
+      await good.stop();
+      await bad.stop();
+    }
+  });
+
+  it('a rejected route, a rate limit and no route answer with real gRPC statuses and the reason, never an HTTP body', async () => {
+    const up = await new EchoServer('up').start();
+    const { g, client } = await fleet([up], { degradation: { mode: 'reject' }, rate_limit: { token_bucket: { max_tokens: 3, tokens_per_fill: 1, fill_interval: '1m' } } });
+    try {
+      const put = await g.adminPut('/switches', { routes: { echo: { mode: 'reject', reason: 'incident', actor: 'ana' } } });
+      assert.equal(put.status, 200, put.text);
+      const rejected = await unary(client, { text: 'x', n: 1 });
+      const err = rejected.err;
+      assert.ok(err, 'the call failed');
+      assert.equal(err.code, grpc.status.UNAVAILABLE, err.message);
+      assert.match(err.details, /echo is degraded/);
+      assert.equal(up.calls, 0);
+      await g.adminPut('/switches', { routes: {} }); // the rejected call took one of the three tokens
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await unary(client, { text: 'x', n: i })).err?.code ?? 0);
+      assert.deepEqual(statuses, [0, 0, grpc.status.RESOURCE_EXHAUSTED], 'rate limited: RESOURCE_EXHAUSTED');
+      const unknown = echoClient(new URL(g.url).host);
+      const noRoute = await new Promise<grpc.ServiceError | null>(resolve => {
+        unknown.makeUnaryRequest('/other.Service/Call', (x: Buffer) => x, (x: Buffer) => x, Buffer.alloc(0), e => { resolve(e); });
+      });
+      assert.equal(noRoute?.code, grpc.status.UNIMPLEMENTED, 'no route: UNIMPLEMENTED');
+      unknown.close();
+    } finally {
+      client.close();
+      await g.close();
+      await up.stop();
+    }
+  });
+
+  it('a stream outlives the route timeout when its messages keep coming; a client cancel reaches the upstream', async () => {
+    const up = await new EchoServer('up').start();
+    const { g, client } = await fleet([up], { buffer_request_body: false, timeout: '500ms' });
+    try {
+      up.behaviour.streamGapMs = 100;
+      const got: Msg[] = [];
+      const t0 = Date.now();
+      await new Promise<void>((resolve, reject) => {
+        const s = serverStream(client, { text: 'long', n: 15 });
+        s.on('data', (m: Msg) => got.push(m));
+        s.on('error', reject);
+        s.on('end', resolve);
+      });
+      assert.equal(got.length, 15);
+      assert.ok(Date.now() - t0 >= 1_400, 'it ran three times the route timeout');
+
+      up.behaviour.streamGapMs = 50;
+      const s = serverStream(client, { text: 'cancel me', n: 1_000 });
+      s.on('error', () => undefined);
+      await new Promise(r => s.once('data', r));
+      s.cancel();
+      await eventually(() => up.cancelled === 1, 2_000, 'the upstream saw the cancel');
+    } finally {
+      client.close();
+      await g.close();
+      await up.stop();
+    }
+  });
+
+  it('grpc-timeout: the client\'s deadline bounds the call, what is left of it reaches the upstream, and the timeout is not the host\'s', async () => {
+    const up = await new EchoServer('up').start();
+    const { g, client } = await fleet([up], { buffer_request_body: false, timeout: '10s' }, { outlier_detection: { consecutive_5xx: 1, consecutive_local_origin_failure: 1, interval: '100ms' } });
+    try {
+      up.behaviour.streamGapMs = 100;
+      const t0 = Date.now();
+      const err = await new Promise<grpc.ServiceError>(resolve => {
+        const s = (client.ServerStream as (r: Msg, o: grpc.CallOptions) => grpc.ClientReadableStream<Msg>)({ text: 'slow', n: 100 }, { deadline: Date.now() + 600 });
+        s.on('data', () => undefined);
+        s.on('error', resolve);
+      });
+      assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
+      assert.ok(Date.now() - t0 < 2_000, 'cut at the client\'s deadline, not the route\'s 10 s');
+      assert.ok(up.lastDeadlineMs > 300 && up.lastDeadlineMs <= 600, `the upstream got what was left of it: ${up.lastDeadlineMs} ms`);
+      // The same host still serves: the caller's deadline was not charged to it.
+      up.behaviour.streamGapMs = 0;
+      const r = await unary(client, { text: 'after', n: 1 });
+      assert.equal(r.err, undefined, r.err?.message);
+    } finally {
+      client.close();
+      await g.close();
+      await up.stop();
+    }
+  });
+});
