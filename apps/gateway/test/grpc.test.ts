@@ -1,5 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { GatewayConfigInput } from '@brownout/core/config';
 import { eventually, gateway, type RunningGateway } from './harness.ts';
 import { EchoServer, echoClient, grpc, unary, type Echo, type Msg } from './grpc-echo.ts';
@@ -11,21 +14,25 @@ type Route = NonNullable<GatewayConfigInput['routes']>[number];
 
 type Cluster = GatewayConfigInput['clusters'][number];
 
-async function fleet(servers: EchoServer[], route: Partial<Route> = {}, cluster: Partial<Cluster> = {}): Promise<{ g: RunningGateway; client: Echo }> {
-  const g = await gateway({
-    listener: { codec_type: 'HTTP2' },
-    clusters: [{ name: 'echo', hosts: servers.map(s => `127.0.0.1:${s.port}`), http2_protocol_options: {}, ...cluster }],
-    routes: [{ name: 'echo', match: { prefix: '/brownout.test.Echo/' }, cluster: 'echo', ...route }],
-  });
+async function fleet(servers: EchoServer[], route: Partial<Route> = {}, cluster: Partial<Cluster> = {}, accessLog?: string): Promise<{ g: RunningGateway; client: Echo }> {
+  const g = await gateway(
+    {
+      listener: { codec_type: 'HTTP2' },
+      clusters: [{ name: 'echo', hosts: servers.map(s => `127.0.0.1:${s.port}`), http2_protocol_options: {}, ...cluster }],
+      routes: [{ name: 'echo', match: { prefix: '/brownout.test.Echo/' }, cluster: 'echo', ...route }],
+    },
+    accessLog === undefined ? {} : { accessLog },
+  );
   return { g, client: echoClient(new URL(g.url).host) };
 }
 
 const serverStream = (client: Echo, req: Msg): grpc.ClientReadableStream<Msg> => (client.ServerStream as (r: Msg) => grpc.ClientReadableStream<Msg>)(req);
 
 describe('gRPC through the gateway', { timeout: 60_000 }, () => {
-  it('unary: the answer, metadata in, trailers (custom and -bin) out, byte for byte', async () => {
+  it('unary: the answer, metadata in, trailers (custom and -bin) out, byte for byte; the access log has the gRPC status', async () => {
     const up = await new EchoServer('up').start();
-    const { g, client } = await fleet([up]);
+    const log = join(mkdtempSync(join(tmpdir(), 'brownout-grpc-')), 'access.log');
+    const { g, client } = await fleet([up], {}, {}, log);
     try {
       const md = new grpc.Metadata();
       md.set('x-tag', 'hello');
@@ -38,6 +45,11 @@ describe('gRPC through the gateway', { timeout: 60_000 }, () => {
       assert.equal(trailers.get('x-served-by')[0], 'up');
       assert.equal(trailers.get('x-tag-echo')[0], 'hello');
       assert.deepEqual(trailers.get('x-bin-echo-bin')[0], Buffer.from([0, 1, 2, 255]));
+      up.behaviour.failNext.push(grpc.status.NOT_FOUND);
+      assert.equal((await unary(client, { text: 'gone', n: 1 })).err?.code, grpc.status.NOT_FOUND);
+      await eventually(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 2, 3_000, 'the access log written');
+      const lines = readFileSync(log, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { status: number; grpc_status?: number });
+      assert.deepEqual(lines.map(l => [l.status, l.grpc_status]), [[200, 0], [200, 5]]);
     } finally {
       client.close();
       await g.close();
@@ -167,6 +179,12 @@ describe('gRPC through the gateway', { timeout: 60_000 }, () => {
       });
       assert.equal(noRoute?.code, grpc.status.UNIMPLEMENTED, 'no route: UNIMPLEMENTED');
       unknown.close();
+      // Metrics count the gRPC statuses the clients got, and count the failures as failures.
+      const scrape = (await g.adminGet('/stats/prometheus')).text;
+      assert.match(scrape, /brownout_grpc_responses_total\{route="echo",grpc_status="UNAVAILABLE"\} 1/);
+      assert.match(scrape, /brownout_grpc_responses_total\{route="echo",grpc_status="RESOURCE_EXHAUSTED"\} 1/);
+      assert.match(scrape, /brownout_grpc_responses_total\{route="echo",grpc_status="OK"\} 2/);
+      assert.match(scrape, /brownout_requests_total\{route="echo",status_class="5xx"\} 1/);
     } finally {
       client.close();
       await g.close();

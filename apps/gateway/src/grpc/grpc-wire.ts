@@ -43,10 +43,13 @@ export function sendGrpcStatus(reply: FastifyReply, httpStatus: number, message:
  * trailers-only answer carries `grpc-status` in its headers (UNAVAILABLE → 503 …); anything else
  * is judged by its HTTP status (its real outcome comes in the trailers).
  */
-export function effectiveStatus(status: number, raw: Buffer[]): number {
-  if (status !== 200) return status;
-  const code = parseGrpcStatus(rawHeader(raw, 'grpc-status'));
-  return code < 0 ? status : httpStatusForGrpc(code);
+export function effectiveStatus(status: number, grpcStatus: number): number {
+  return status !== 200 || grpcStatus < 0 ? status : httpStatusForGrpc(grpcStatus);
+}
+
+/** `grpc-status` in an answer's headers (a trailers-only answer), -1 when absent. */
+export function headerGrpcStatus(raw: Buffer[]): number {
+  return parseGrpcStatus(rawHeader(raw, 'grpc-status'));
 }
 
 /**
@@ -55,7 +58,7 @@ export function effectiveStatus(status: number, raw: Buffer[]): number {
  * HTTP/1.1 and as an object from HTTP/2. Values are kept byte for byte (`-bin` trailers are base64
  * text already); pseudo-headers and connection-specific names are not trailers.
  */
-export function forwardTrailers(res: Http2ServerResponse, trailers: readonly (Buffer | string)[] | Readonly<Record<string, string | string[] | undefined>>): void {
+export function forwardTrailers(res: Http2ServerResponse, trailers: readonly (Buffer | string)[] | Readonly<Record<string, string | string[] | undefined>>): number {
   const out: OutgoingHttpHeaders = {};
   const add = (rawName: string, value: string | string[]): void => {
     const name = rawName.toLowerCase();
@@ -74,4 +77,6 @@ export function forwardTrailers(res: Http2ServerResponse, trailers: readonly (Bu
     }
   }
   res.addTrailers(out);
+  const status = out['grpc-status'];
+  return parseGrpcStatus(typeof status === 'string' ? status : undefined);
 }

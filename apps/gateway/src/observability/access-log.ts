@@ -65,6 +65,8 @@ export function createAccessLog(target: string): AccessLog {
         method: req.method,
         path: q < 0 ? req.url : req.url.slice(0, q),
         status: reply.statusCode,
+        // gRPC calls only (absent otherwise): the status the client got, from headers, trailers or the gateway.
+        grpc_status: ctx && ctx.grpcStatus >= 0 ? ctx.grpcStatus : undefined,
         route: ctx?.route.name ?? null,
         cluster: ctx?.route.cluster.name ?? null,
         host: ctx?.host === '' ? null : (ctx?.host ?? null),

@@ -1,9 +1,12 @@
+import { GrpcStatus } from '@brownout/core';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { FastHistogram, type HistogramSeries } from './fast-histogram.ts';
 import { registerEngineGauges } from './engine-gauges.ts';
 import type { Engine } from '@brownout/core';
 
 const STATUS_CLASS = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+/** gRPC status names for the `grpc_status` label (Envoy's stats use the codes; names read better on a dashboard). */
+const GRPC_STATUS_LABELS = Object.keys(GrpcStatus);
 function statusClass(status: number): string {
   return STATUS_CLASS[Math.floor(status / 100) - 1] ?? 'other';
 }
@@ -33,6 +36,7 @@ export class GatewayMetrics {
   private readonly resets: Counter<'cluster' | 'host' | 'kind'>;
   private readonly retries: Counter<'cluster'>;
   private readonly localReplies: Counter<'route' | 'flag'>;
+  private readonly grpcResponses: Counter<'route' | 'grpc_status'>;
   private readonly degraded: Counter<'route' | 'mode' | 'reason' | 'shadow'>;
   private readonly localErrors: Counter<'route' | 'code'>;
   private readonly callerTimeouts: Counter<'route'>;
@@ -96,11 +100,16 @@ export class GatewayMetrics {
     });
     this.resets = new Counter({ name: 'brownout_upstream_resets_total', help: 'Upstream attempts that ended without response headers', labelNames: ['cluster', 'host', 'kind'], registers });
     this.retries = new Counter({ name: 'brownout_retries_total', help: 'Retries started', labelNames: ['cluster'], registers });
+    this.grpcResponses = new Counter({ name: 'brownout_grpc_responses_total', help: 'gRPC calls answered, by the gRPC status the client got (upstream or the gateway\'s own)', labelNames: ['route', 'grpc_status'], registers });
     this.localReplies = new Counter({ name: 'brownout_local_replies_total', help: 'Replies made by the gateway itself, by response flag', labelNames: ['route', 'flag'], registers });
     this.degraded = new Counter({ name: 'brownout_degraded_responses_total', help: 'Degraded answers by route, mode and reason (shadow: would have degraded)', labelNames: ['route', 'mode', 'reason', 'shadow'], registers });
     this.localErrors = new Counter({ name: 'brownout_local_errors_total', help: "Requests the gateway failed itself before any upstream was involved (never charged to a host)", labelNames: ['route', 'code'], registers });
     this.callerTimeouts = new Counter({ name: 'brownout_caller_deadline_timeouts_total', help: "504s caused by the caller's own x-brownout-deadline-ms (never charged to a host)", labelNames: ['route'], registers });
     registerEngineGauges(registers, engine);
+  }
+
+  grpcResponse(route: string, grpcStatus: number): void {
+    this.grpcResponses.labels(route, GRPC_STATUS_LABELS[grpcStatus] ?? String(grpcStatus)).inc();
   }
 
   request(route: string, status: number, seconds: number, degraded: boolean): void {

@@ -93,7 +93,8 @@ export function sendLocalReply(services: Pick<GatewayServices, 'metrics' | 'drai
   // A gRPC caller understands gRPC statuses only: the same reply as a gRPC status and message.
   if (req.brownout?.grpc !== undefined || (!req.brownout && isGrpcRequest(req.raw.httpVersionMajor, req.headers))) {
     if (r.headers?.['retry-after'] !== undefined) reply.header('retry-after', r.headers['retry-after']);
-    sendGrpcStatus(reply, r.status, r.body);
+    const code = sendGrpcStatus(reply, r.status, r.body);
+    if (req.brownout) req.brownout.grpcStatus = code;
     return reply;
   }
   reply.code(r.status).type(TEXT);

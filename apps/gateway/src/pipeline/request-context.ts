@@ -50,6 +50,8 @@ export class RequestContext {
    * answer's headers, not a stream's life, so it is never sent as a gRPC deadline.
    */
   grpcDeadlineAt = -1;
+  /** The gRPC status the client got (headers, trailers or the gateway's own); -1 when none (yet). */
+  grpcStatus = -1;
   /** The request's spans when tracing is on; undefined otherwise (the one check the request path pays). */
   trace: RequestTrace | undefined;
 

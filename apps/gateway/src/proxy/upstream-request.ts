@@ -28,7 +28,7 @@ import { GRPC_TIMEOUT_SLOT, TRACEPARENT_SLOT, upstreamHeaderList } from './upstr
 import { attemptOptions } from './attempt-options.ts';
 import { attemptFailed, traceparentOf } from '../observability/request-trace.ts';
 import { ClientBodyFailed } from './streamed-body.ts';
-import { effectiveStatus, forwardTrailers } from '../grpc/grpc-wire.ts';
+import { effectiveStatus, forwardTrailers, headerGrpcStatus } from '../grpc/grpc-wire.ts';
 
 // Strings, not Buffers: undici names a string header with one table lookup, where an unknown
 // Buffer name walks its header trie before falling back to toString.
@@ -177,7 +177,8 @@ export class UpstreamRequest implements AttemptOwner {
     const upstreamMs = performance.now() - a.startedAt;
     this.ctx.upstreamMs = upstreamMs;
     // A gRPC failure comes as HTTP 200 with grpc-status: judged by what it means (UNAVAILABLE is a 503).
-    const judged = this.ctx.grpc === undefined ? status : effectiveStatus(status, raw);
+    if (this.ctx.grpc !== undefined) this.ctx.grpcStatus = headerGrpcStatus(raw);
+    const judged = this.ctx.grpc === undefined ? status : effectiveStatus(status, this.ctx.grpcStatus);
     this.dispatcher.metrics.upstreamResponse(this.cluster.name, host.id, judged, upstreamMs / 1000);
     this.cluster.recordResponse(host, judged);
     if (this.cluster.healthChecker && rawHeader(raw, IMMEDIATE_FAIL) !== undefined) {
@@ -235,7 +236,10 @@ export class UpstreamRequest implements AttemptOwner {
     this.endAttempt(a);
     this.finish(this.answerFailed);
     // Set before the body ends downstream (onComplete ends it): they go in the closing HEADERS frame.
-    if (trailers !== null && this.ctx.grpc !== undefined) forwardTrailers(this.ctx.grpc, trailers);
+    if (trailers !== null && this.ctx.grpc !== undefined) {
+      const code = forwardTrailers(this.ctx.grpc, trailers);
+      if (code >= 0) this.ctx.grpcStatus = code;
+    }
     this.downstream.onComplete(trailers);
   }
 
