@@ -245,4 +245,35 @@ describe('gRPC through the gateway', { timeout: 60_000 }, () => {
       await up.stop();
     }
   });
+
+  it('default mode answers a gRPC call with its configured gRPC answer (a message, or a status), never the HTTP body; without one the call is refused with UNAVAILABLE', async () => {
+    const up = await new EchoServer('up').start();
+    // Msg { text: "cached", n: 3 } in protobuf: field 1 (string), field 2 (varint).
+    const cached = Buffer.concat([Buffer.from([0x0a, 6]), Buffer.from('cached'), Buffer.from([0x10, 3])]).toString('base64');
+    const { g, client } = await fleet([up], { degradation: { mode: 'default', default_response: { body: '{"http":"body"}', grpc: { status: 0, response_base64: cached } } } });
+    try {
+      const flip = (fallback: unknown) => g.adminPut('/switches', { routes: { echo: { mode: 'default', reason: 'db down', actor: 'ana' } }, ...(fallback === undefined ? {} : { fallbacks: { echo: fallback } }) });
+      assert.equal((await flip(undefined)).status, 200);
+      const r = await unary(client, { text: 'x', n: 1 });
+      assert.equal(r.err, undefined, r.err?.message);
+      assert.deepEqual(r.res, { text: 'cached', n: 3 });
+      assert.equal(up.calls, 0);
+      const pausedFlip = await flip({ body: '', grpc: { status: 14, message: 'catalog paused — retry in 5 min' } });
+      assert.equal(pausedFlip.status, 200, pausedFlip.text);
+      const paused = await unary(client, { text: 'x', n: 1 });
+      assert.equal(paused.err?.code, grpc.status.UNAVAILABLE);
+      assert.equal(paused.err.details, 'catalog paused — retry in 5 min', 'the message, UTF-8 intact');
+      assert.equal((await flip({ body: 'only for HTTP' })).status, 200);
+      const none = await unary(client, { text: 'x', n: 1 });
+      assert.equal(none.err?.code, grpc.status.UNAVAILABLE);
+      assert.match(none.err.details, /no fallback could answer/);
+      const bad = await g.adminPut('/switches', { routes: {}, fallbacks: { echo: { grpc: { status: 14, response_base64: cached } } } });
+      assert.equal(bad.status, 400, 'a response message only with status OK');
+      assert.match(bad.text, /response_base64/);
+    } finally {
+      client.close();
+      await g.close();
+      await up.stop();
+    }
+  });
 });

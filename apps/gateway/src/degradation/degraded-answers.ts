@@ -1,3 +1,4 @@
+import { sendGrpcAnswer } from '../grpc/grpc-wire.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   DegradeReason,
@@ -217,7 +218,8 @@ export class DegradedAnswers implements FailureAnswers {
     const fallback = this.services.switches.document?.fallbacks[route.name] ?? route.config.degradation.default_response;
     const cached = ctx.cacheKey === '' ? undefined : this.services.cache.peek(route.name, ctx.cacheKey, route.config.degradation.cache.max_staleness);
     const canServe = (m: DegradeMode): boolean => {
-      if (m === 'default') return fallback !== undefined;
+      // A gRPC caller cannot read an HTTP body: only a fallback with a gRPC answer serves it.
+      if (m === 'default') return fallback !== undefined && (ctx.grpc === undefined || fallback.grpc !== undefined);
       if (m === 'cache') return cached !== undefined;
       if (m === 'fallback_service') return !afterFailure && fallbackServiceUp(route);
       return true; // reject can always answer
@@ -236,6 +238,11 @@ export class DegradedAnswers implements FailureAnswers {
     if (mode === 'fallback_service') {
       ctx.cluster = route.fallbackCluster!;
       return false;
+    }
+    if (mode === 'default' && ctx.grpc !== undefined) {
+      const g = fallback!.grpc!;
+      ctx.grpcStatus = sendGrpcAnswer(reply, g.status, g.message, g.response_base64);
+      return true;
     }
     if (mode === 'default') {
       const f = fallback!;

@@ -39,6 +39,27 @@ export function sendGrpcStatus(reply: FastifyReply, httpStatus: number, message:
 }
 
 /**
+ * A configured gRPC answer (a route's `default_response.grpc`): a status and message, or with OK
+ * one serialized response message in gRPC's length-prefixed framing (uncompressed). Returns the
+ * gRPC status sent.
+ */
+export function sendGrpcAnswer(reply: FastifyReply, status: number, message: string, responseBase64: string | undefined): number {
+  reply.code(200).header('content-type', 'application/grpc');
+  (reply.raw as unknown as Http2ServerResponse).addTrailers({ 'grpc-status': String(status), ...(message !== '' && { 'grpc-message': encodeGrpcMessage(message) }) });
+  if (responseBase64 === undefined) {
+    void reply.send();
+    return status;
+  }
+  const payload = Buffer.from(responseBase64, 'base64');
+  const frame = Buffer.allocUnsafe(5 + payload.length);
+  frame[0] = 0; // not compressed
+  frame.writeUInt32BE(payload.length, 1);
+  payload.copy(frame, 5);
+  void reply.send(frame);
+  return status;
+}
+
+/**
  * The status an upstream's gRPC answer counts as for outlier detection, the breaker and metrics: a
  * trailers-only answer carries `grpc-status` in its headers (UNAVAILABLE → 503 …); anything else
  * is judged by its HTTP status (its real outcome comes in the trailers).

@@ -195,10 +195,41 @@ export const fallbackHeadersSchema = z
     if (Object.keys(headers).length > 50) ctx.addIssue({ code: 'custom', path: [], message: 'at most 50 headers' });
   });
 
+/** Text with no control character but tab (code units: a surrogate is never one). */
+function noControlCharacters(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return false;
+  }
+  return true;
+}
+
 export const fallbackResponseSchema = z.strictObject({
   status: z.number().int().min(200, 'a status from 200 to 599').max(599, 'a status from 200 to 599').default(200),
   headers: fallbackHeadersSchema.default({}),
   body: z.string().max(1_048_576, 'at most 1 MiB').default(''),
+  /**
+   * What a gRPC caller gets instead (its client cannot read an HTTP body): a status and message,
+   * or with status 0 (OK) one serialized response message, base64, sent as the call's answer.
+   * Without it, `default` cannot answer a gRPC call and the chain goes on (reject: UNAVAILABLE).
+   */
+  grpc: z
+    .strictObject({
+      status: z.number().int().min(0, 'a gRPC status from 0 to 16').max(16, 'a gRPC status from 0 to 16').default(0),
+      // Any Unicode text (it goes percent-encoded), no control characters.
+      message: z
+        .string()
+        .max(1_024, 'at most 1 KiB')
+        .refine(noControlCharacters, 'no CR, LF or control characters')
+        .default(''),
+      response_base64: z
+        .string()
+        .max(87_384, 'at most 64 KiB once decoded')
+        .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'standard base64 (A–Z, a–z, 0–9, +, /, = padding)')
+        .optional(),
+    })
+    .refine(g => g.response_base64 === undefined || g.status === 0, { message: 'response_base64 is the answer of a successful call: only with status 0', path: ['response_base64'] })
+    .optional(),
   /** The console's version number of this response, so the fleet view can say which one a gateway serves. */
   revision: z.number().int().min(1).optional(),
 });
