@@ -13,6 +13,9 @@ const pkg = grpc.loadPackageDefinition(loadSync(PROTO, { keepCase: true, default
   brownout: { test: { Echo: grpc.ServiceClientConstructor } };
 };
 export const EchoClient = pkg.brownout.test.Echo;
+const health = grpc.loadPackageDefinition(loadSync(fileURLToPath(new URL('./fixtures/health.proto', import.meta.url)), { keepCase: true, defaults: true, enums: String })) as unknown as {
+  grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+};
 export type Echo = InstanceType<typeof EchoClient> & Record<string, (...args: unknown[]) => unknown>;
 
 /** What a test makes an Echo server do next; each call reads it when it starts. */
@@ -21,6 +24,8 @@ export interface EchoBehaviour {
   failNext: grpc.status[];
   /** Milliseconds between server-stream messages. */
   streamGapMs: number;
+  /** What grpc.health.v1.Health/Check answers per service name ('' = the server); absent: SERVICE_UNKNOWN. */
+  health: Record<string, 'SERVING' | 'NOT_SERVING'>;
 }
 
 /**
@@ -34,11 +39,20 @@ export class EchoServer {
   cancelled = 0;
   /** The deadline the last call arrived with, in ms from its arrival (Infinity: none). */
   lastDeadlineMs = Infinity;
-  readonly behaviour: EchoBehaviour = { failNext: [], streamGapMs: 0 };
+  readonly behaviour: EchoBehaviour = { failNext: [], streamGapMs: 0, health: { '': 'SERVING' } };
+  healthChecks = 0;
   readonly name: string;
 
-  constructor(name = 'echo') {
+  constructor(name = 'echo', withHealth = true) {
     this.name = name;
+    if (withHealth) {
+      this.server.addService(health.grpc.health.v1.Health.service, {
+        Check: (call: grpc.ServerUnaryCall<{ service: string }, unknown>, cb: grpc.sendUnaryData<{ status: string }>) => {
+          this.healthChecks++;
+          cb(null, { status: this.behaviour.health[call.request.service] ?? 'SERVICE_UNKNOWN' });
+        },
+      });
+    }
     this.server.addService(EchoClient.service, {
       Unary: (call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
         this.calls++;

@@ -276,4 +276,32 @@ describe('gRPC through the gateway', { timeout: 60_000 }, () => {
       await up.stop();
     }
   });
+
+  it('grpc_health_check: a NOT_SERVING host leaves rotation and comes back when SERVING; a host without the health service is unhealthy', async () => {
+    const a = await new EchoServer('a').start();
+    const b = await new EchoServer('b').start();
+    const mute = await new EchoServer('mute', false).start();
+    const hc = { timeout: '150ms', interval: '200ms', no_traffic_interval: '200ms', unhealthy_threshold: 1, healthy_threshold: 1, grpc_health_check: { service_name: 'brownout.test.Echo' } };
+    a.behaviour.health['brownout.test.Echo'] = 'SERVING';
+    b.behaviour.health['brownout.test.Echo'] = 'NOT_SERVING';
+    const { g, client } = await fleet([a, b, mute], {}, { health_checks: [hc], healthy_panic_threshold: 0 });
+    try {
+      await eventually(() => a.healthChecks > 1 && b.healthChecks > 1, 3_000, 'checked');
+      await new Promise(r => setTimeout(r, 300));
+      const before = { a: a.calls, b: b.calls, mute: mute.calls };
+      for (let i = 0; i < 12; i++) assert.equal((await unary(client, { text: 'x', n: i })).err, undefined);
+      assert.equal(a.calls - before.a, 12, 'only the SERVING host gets calls');
+      assert.equal(b.calls, before.b);
+      assert.equal(mute.calls, before.mute, 'no health service (UNIMPLEMENTED): unhealthy');
+      b.behaviour.health['brownout.test.Echo'] = 'SERVING';
+      await eventually(async () => {
+        await unary(client, { text: 'y', n: 0 });
+        return b.calls > before.b;
+      }, 3_000, 'b back in rotation once SERVING');
+    } finally {
+      client.close();
+      await g.close();
+      await Promise.all([a.stop(), b.stop(), mute.stop()]);
+    }
+  });
 });

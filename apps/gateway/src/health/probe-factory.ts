@@ -3,6 +3,7 @@ import type { Probe, ProbeFactory } from '@brownout/core';
 import type { ClusterConfig } from '@brownout/core/config';
 import { HttpProbe } from './http-probe.ts';
 import { TcpProbe } from './tcp-probe.ts';
+import { GrpcProbe } from './grpc-probe.ts';
 import { upstreamConnector, type UpstreamTls } from '../proxy/upstream-tls.ts';
 
 /** Builds real probes for the engine's health checkers; owns the probes' connection agent. */
@@ -17,6 +18,11 @@ export function createProbeFactory(): { factory: ProbeFactory; close(): Promise<
       const h2 = c.http2_protocol_options !== undefined;
       const probeAgent = tls || h2 ? ownAgent(c.name, tls, h2) : agent;
       return new HttpProbe(c.name, { path: h.path, host: h.host, method: h.method, receive: h.receive, tls: tls !== undefined }, probeAgent);
+    }
+    if (hc.grpc_health_check) {
+      // gRPC runs over h2 (the schema insists on http2_protocol_options): the cluster's own agent.
+      const g = hc.grpc_health_check;
+      return new GrpcProbe(c.name, { serviceName: g.service_name, authority: g.authority, tls: c.tls !== undefined }, ownAgent(c.name, c.tls, true));
     }
     return new TcpProbe(hc.tcp_health_check?.send, hc.tcp_health_check?.receive);
   };

@@ -91,10 +91,12 @@ export const healthCheckSchema = z
       })
       .optional(),
     tcp_health_check: z.strictObject({ send: z.string().optional(), receive: z.string().optional() }).optional(),
+    /** Envoy's gRPC health check: grpc.health.v1.Health/Check for `service_name` ('' = the whole server). */
+    grpc_health_check: z.strictObject({ service_name: z.string().max(256).default(''), authority: z.string().optional() }).optional(),
   })
   .superRefine((h, ctx) => {
-    if (!h.http_health_check === !h.tcp_health_check) {
-      ctx.addIssue({ code: 'custom', message: 'set exactly one of http_health_check or tcp_health_check' });
+    if ([h.http_health_check, h.tcp_health_check, h.grpc_health_check].filter(c => c !== undefined).length !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of http_health_check, tcp_health_check or grpc_health_check' });
     }
     if (h.timeout >= h.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'must be shorter than interval' });
   });
@@ -157,4 +159,8 @@ export const clusterSchema = z.strictObject({
   http2_protocol_options: z.strictObject({ max_concurrent_streams: z.number().int().min(1).max(65_535).default(100) }).optional(),
   health_checks: z.array(healthCheckSchema).max(1, 'one health check per cluster is supported').default([]),
   circuit_breakers: z.strictObject({ thresholds: z.array(thresholdsSchema).max(2) }).prefault({ thresholds: [] }),
+}).superRefine((c, ctx) => {
+  if (c.health_checks.some(h => h.grpc_health_check !== undefined) && c.http2_protocol_options === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['health_checks', 0, 'grpc_health_check'], message: 'gRPC runs over HTTP/2: set http2_protocol_options on the cluster' });
+  }
 });

@@ -262,4 +262,16 @@ describe('upstream host addresses', () => {
     const c = withHosts(['api.internal:8080', '10.0.0.1:80', '[::1]:9000'])();
     assert.deepEqual(c.clusters[0]!.hosts.map(h => [h.address, h.port]), [['api.internal', 8080], ['10.0.0.1', 80], ['[::1]', 9000]]);
   });
+
+  it('grpc_health_check (issue 26): one health check kind, and only on an HTTP/2 cluster', () => {
+    const hc = { timeout: '1s', interval: '5s', unhealthy_threshold: 2, healthy_threshold: 1, grpc_health_check: { service_name: 'pkg.Svc' } };
+    const ok = parseConfig({ ...minimal(), clusters: [{ name: 'a', hosts: ['127.0.0.1:9000'], http2_protocol_options: {}, health_checks: [hc] }] });
+    assert.deepEqual(ok.clusters[0]!.health_checks[0]!.grpc_health_check, { service_name: 'pkg.Svc' });
+    const h1 = issuesOf(() => parseConfig({ ...minimal(), clusters: [{ name: 'a', hosts: ['127.0.0.1:9000'], health_checks: [hc] }] }));
+    assert.deepEqual(h1, [{ path: 'clusters.0.health_checks.0.grpc_health_check', message: 'gRPC runs over HTTP/2: set http2_protocol_options on the cluster' }]);
+    const both = issuesOf(() => parseConfig({ ...minimal(), clusters: [{ name: 'a', hosts: ['127.0.0.1:9000'], http2_protocol_options: {}, health_checks: [{ ...hc, tcp_health_check: {} }] }] }));
+    assert.match(both[0]!.message, /exactly one of http_health_check, tcp_health_check or grpc_health_check/);
+    const fallback = issuesOf(() => parseSwitchDocument({ version: 1, fallbacks: { r: { grpc: { status: 14, response_base64: 'AAAA' } } } }));
+    assert.match(fallback[0]!.path, /fallbacks\.r\.grpc\.response_base64/);
+  });
 });
