@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.next/**', '**/.turbo/**', '**/src/generated/**', '**/next-env.d.ts', 'eslint.config.js', '**/test/fixtures/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.next/**', '**/.turbo/**', '**/src/generated/**', '**/next-env.d.ts', 'eslint.config.js', '**/test/fixtures/**', '**/bench/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
