@@ -26,6 +26,10 @@ export interface EchoBehaviour {
   streamGapMs: number;
   /** What grpc.health.v1.Health/Check answers per service name ('' = the server); absent: SERVICE_UNKNOWN. */
   health: Record<string, 'SERVING' | 'NOT_SERVING'>;
+  /** Size of each server-stream message's text (0: the request's text). */
+  payloadBytes: number;
+  /** Server streams end with UNAVAILABLE (in the trailers) after this many messages; -1: never. */
+  streamFailAfter: number;
 }
 
 /**
@@ -37,9 +41,11 @@ export class EchoServer {
   port = 0;
   calls = 0;
   cancelled = 0;
+  /** Server-stream messages written so far (each waits for the stream to take the last one). */
+  streamed = 0;
   /** The deadline the last call arrived with, in ms from its arrival (Infinity: none). */
   lastDeadlineMs = Infinity;
-  readonly behaviour: EchoBehaviour = { failNext: [], streamGapMs: 0, health: { '': 'SERVING' } };
+  readonly behaviour: EchoBehaviour = { failNext: [], streamGapMs: 0, health: { '': 'SERVING' }, payloadBytes: 0, streamFailAfter: -1 };
   healthChecks = 0;
   readonly name: string;
 
@@ -77,13 +83,20 @@ export class EchoServer {
         call.on('cancelled', () => this.cancelled++);
         const next = (): void => {
           if (call.cancelled) return;
+          if (i === this.behaviour.streamFailAfter) {
+            call.emit('error', { code: grpc.status.UNAVAILABLE, details: `${this.name} failed mid-stream` });
+            return;
+          }
           if (i >= call.request.n) {
             call.end();
             return;
           }
-          call.write({ text: call.request.text, n: i++ });
+          const text = this.behaviour.payloadBytes > 0 ? 'x'.repeat(this.behaviour.payloadBytes) : call.request.text;
+          this.streamed++;
+          const more = call.write({ text, n: i++ });
           if (this.behaviour.streamGapMs > 0) setTimeout(next, this.behaviour.streamGapMs);
-          else setImmediate(next);
+          else if (more) setImmediate(next);
+          else call.once('drain', next); // backpressure: as a well-behaved server does
         };
         next();
       },

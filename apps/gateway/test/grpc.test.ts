@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayConfigInput } from '@brownout/core/config';
 import { eventually, gateway, type RunningGateway } from './harness.ts';
-import { EchoServer, echoClient, grpc, unary, type Echo, type Msg } from './grpc-echo.ts';
+import { EchoServer, EchoClient, echoClient, grpc, unary, type Echo, type Msg } from './grpc-echo.ts';
+import { TestCa } from './test-ca.ts';
 
 // gRPC through the gateway (issue 26): real grpc-js clients and servers, h2c on both sides. Each
 // test starts its own gateway (the harness closes one when the test that made it ends).
@@ -302,6 +303,83 @@ describe('gRPC through the gateway', { timeout: 60_000 }, () => {
       client.close();
       await g.close();
       await Promise.all([a.stop(), b.stop(), mute.stop()]);
+    }
+  });
+
+  it('over TLS: h2 chosen by ALPN (the listener offers h2 and HTTP/1.1), trailers intact', async () => {
+    const ca = new TestCa('grpc-ca');
+    const leaf = ca.issue('gateway');
+    const up = await new EchoServer('up').start();
+    const g = await gateway({
+      listener: { tls: { certificate_chain: { filename: leaf.cert }, private_key: { filename: leaf.key } } },
+      clusters: [{ name: 'echo', hosts: [`127.0.0.1:${up.port}`], http2_protocol_options: {} }],
+      routes: [{ name: 'echo', match: { prefix: '/' }, cluster: 'echo' }],
+    });
+    const client = new EchoClient(`localhost:${new URL(g.url).port}`, grpc.credentials.createSsl(ca.pem('grpc-ca.pem'))) as Echo;
+    try {
+      const r = await unary(client, { text: 'tls', n: 2 });
+      assert.equal(r.err, undefined, r.err?.message);
+      assert.deepEqual(r.res, { text: 'up: tls', n: 2 });
+      assert.equal(r.trailers?.get('x-served-by')[0], 'up');
+    } finally {
+      client.close();
+      await g.close();
+      await up.stop();
+    }
+  });
+
+  it('a client that stops reading a stream holds the upstream back: the gateway does not buffer the stream', async () => {
+    const up = await new EchoServer('up').start();
+    const { g, client } = await fleet([up], { buffer_request_body: false, timeout: '30s' });
+    try {
+      up.behaviour.payloadBytes = 64 << 10;
+      const s = serverStream(client, { text: '', n: 100_000 });
+      s.on('error', () => undefined);
+      await new Promise(r => s.once('data', r));
+      s.pause();
+      await new Promise(r => setTimeout(r, 1_500));
+      const held = up.streamed;
+      await new Promise(r => setTimeout(r, 500));
+      // Flow-control windows and stream buffers on the way hold a few MiB at most; without
+      // backpressure the upstream would have written hundreds of MiB in those two seconds.
+      assert.ok(held * 64 < 16 * 1024, `the upstream wrote ${held} messages (${held * 64} KiB) while the client read none`);
+      assert.ok(up.streamed - held < 4, `and it stayed held: ${up.streamed - held} more`);
+      s.resume();
+      await new Promise(r => s.once('data', r));
+      s.cancel();
+      await eventually(() => up.cancelled === 1, 2_000, 'the upstream saw the cancel');
+    } finally {
+      client.close();
+      await g.close();
+      await up.stop();
+    }
+  });
+
+  it('a stream that fails in its trailers (after messages) counts against its host: ejected after consecutive failures', async () => {
+    const good = await new EchoServer('good').start();
+    const bad = await new EchoServer('bad').start();
+    bad.behaviour.streamFailAfter = 1;
+    const { g, client } = await fleet([good, bad], { buffer_request_body: false }, { outlier_detection: { consecutive_5xx: 3, interval: '100ms', base_ejection_time: '30s', max_ejection_percent: 50 } });
+    const run = (): Promise<string> =>
+      new Promise(resolve => {
+        const s = serverStream(client, { text: 'm', n: 3 });
+        let n = 0;
+        s.on('data', () => n++);
+        s.on('error', (e: grpc.ServiceError) => { resolve(`${n} then ${grpc.status[e.code]}`); });
+        s.on('end', () => { resolve(`${n} ok`); });
+      });
+    try {
+      const outcomes: string[] = [];
+      for (let i = 0; i < 12; i++) outcomes.push(await run());
+      assert.ok(outcomes.includes('1 then UNAVAILABLE'), `the failure reached the client in the trailers: ${outcomes.join(', ')}`);
+      const before = bad.calls;
+      for (let i = 0; i < 10; i++) assert.equal(await run(), '3 ok', 'only the good host once the bad one is out');
+      assert.equal(bad.calls, before, 'ejected on failures it reported only in its trailers');
+    } finally {
+      client.close();
+      await g.close();
+      await good.stop();
+      await bad.stop();
     }
   });
 });

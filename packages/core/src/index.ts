@@ -22,7 +22,7 @@ export { ResourceLimits, ClusterLimits, Admission, RoutingPriority, THRESHOLD_DE
 export { CircuitBreaker, CircuitState, BREAKER_DEFAULTS, type CircuitBreakerConfig, type StateChange } from './breaker/circuit-breaker.ts';
 export { RollingWindow } from './breaker/rolling-window.ts';
 
-export { RetryOn, ResetKind, parseRetryOn, GRPC_RETRY_ON, grpcRetryBit } from './retry/retry-on.ts';
+export { RetryOn, ResetKind, parseRetryOn, GRPC_RETRY_ON, RETRY_ON_ANY_STATUS, grpcRetryBit } from './retry/retry-on.ts';
 export { GrpcStatus, httpStatusForGrpc, grpcStatusForHttp, parseGrpcStatus, parseGrpcTimeout, formatGrpcTimeout } from './grpc/grpc-status.ts';
 export { ExponentialBackoff, parseResetInterval, rateLimitedDelay } from './retry/backoff.ts';
 export { RETRY_POLICY_DEFAULTS, isIdempotent, type RetryPolicy, type HeaderMatcher } from './retry/retry-policy.ts';

@@ -68,6 +68,14 @@ export function effectiveStatus(status: number, grpcStatus: number): number {
   return status !== 200 || grpcStatus < 0 ? status : httpStatusForGrpc(grpcStatus);
 }
 
+/**
+ * A gRPC call judged by the status in its trailers (outlier detection, the breaker): its HTTP
+ * equivalent, and no status at all as a broken answer (grpc-js reports INTERNAL) — a 502.
+ */
+export function trailersJudged(grpcStatus: number): number {
+  return grpcStatus < 0 ? 502 : httpStatusForGrpc(grpcStatus);
+}
+
 /** `grpc-status` in an answer's headers (a trailers-only answer), -1 when absent. */
 export function headerGrpcStatus(raw: Buffer[]): number {
   return parseGrpcStatus(rawHeader(raw, 'grpc-status'));
@@ -79,7 +87,8 @@ export function headerGrpcStatus(raw: Buffer[]): number {
  * HTTP/1.1 and as an object from HTTP/2. Values are kept byte for byte (`-bin` trailers are base64
  * text already); pseudo-headers and connection-specific names are not trailers.
  */
-export function forwardTrailers(res: Http2ServerResponse, trailers: readonly (Buffer | string)[] | Readonly<Record<string, string | string[] | undefined>>): number {
+export function forwardTrailers(res: Http2ServerResponse, trailers: readonly (Buffer | string)[] | Readonly<Record<string, string | string[] | undefined>> | null): number {
+  if (trailers === null) return -1;
   const out: OutgoingHttpHeaders = {};
   const add = (rawName: string, value: string | string[]): void => {
     const name = rawName.toLowerCase();

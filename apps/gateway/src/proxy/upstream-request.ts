@@ -5,8 +5,7 @@ import {
   isNoHealthyHost,
   NoRetry,
   ResetKind,
-  RetryOn,
-  GRPC_RETRY_ON,
+  RETRY_ON_ANY_STATUS,
   formatGrpcTimeout,
   timerDelay,
   type Host,
@@ -28,15 +27,13 @@ import { GRPC_TIMEOUT_SLOT, TRACEPARENT_SLOT, upstreamHeaderList } from './upstr
 import { attemptOptions } from './attempt-options.ts';
 import { attemptFailed, traceparentOf } from '../observability/request-trace.ts';
 import { ClientBodyFailed } from './streamed-body.ts';
-import { effectiveStatus, forwardTrailers, headerGrpcStatus } from '../grpc/grpc-wire.ts';
+import { effectiveStatus, forwardTrailers, headerGrpcStatus, trailersJudged } from '../grpc/grpc-wire.ts';
 
 // Strings, not Buffers: undici names a string header with one table lookup, where an unknown
 // Buffer name walks its header trie before falling back to toString.
 const ATTEMPT_HEADER = 'x-brownout-attempt-count';
 const ATTEMPT_VALUES = Array.from({ length: 16 }, (_, i) => String(i));
 const IMMEDIATE_FAIL = 'x-envoy-immediate-health-check-fail';
-/** Conditions that may match any answer, not only an error status. */
-const RETRY_ON_ANY_STATUS = RetryOn['retriable-headers'] | GRPC_RETRY_ON;
 
 /**
  * One client request's journey through the engine: breaker and cluster-limit admission, host
@@ -180,7 +177,8 @@ export class UpstreamRequest implements AttemptOwner {
     if (this.ctx.grpc !== undefined) this.ctx.grpcStatus = headerGrpcStatus(raw);
     const judged = this.ctx.grpc === undefined ? status : effectiveStatus(status, this.ctx.grpcStatus);
     this.dispatcher.metrics.upstreamResponse(this.cluster.name, host.id, judged, upstreamMs / 1000);
-    this.cluster.recordResponse(host, judged);
+    // A gRPC answer without grpc-status in its headers says how it went in its trailers: judged then.
+    if (this.ctx.grpc === undefined || this.ctx.grpcStatus >= 0) this.cluster.recordResponse(host, judged);
     if (this.cluster.healthChecker && rawHeader(raw, IMMEDIATE_FAIL) !== undefined) {
       this.cluster.healthChecker.setUnhealthyImmediately(host);
     }
@@ -234,12 +232,14 @@ export class UpstreamRequest implements AttemptOwner {
     this.captured?.complete();
     this.captured = undefined;
     this.endAttempt(a);
-    this.finish(this.answerFailed);
     // Set before the body ends downstream (onComplete ends it): they go in the closing HEADERS frame.
-    if (trailers !== null && this.ctx.grpc !== undefined) {
-      const code = forwardTrailers(this.ctx.grpc, trailers);
-      if (code >= 0) this.ctx.grpcStatus = code;
+    if (this.ctx.grpc !== undefined && this.ctx.grpcStatus < 0) {
+      this.ctx.grpcStatus = forwardTrailers(this.ctx.grpc, trailers);
+      const judged = trailersJudged(this.ctx.grpcStatus);
+      this.cluster.recordResponse(a.host, judged);
+      this.answerFailed = judged >= 500;
     }
+    this.finish(this.answerFailed);
     this.downstream.onComplete(trailers);
   }
 

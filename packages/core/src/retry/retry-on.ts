@@ -22,6 +22,9 @@ export type RetryOnName = keyof typeof RetryOn;
 /** Every gRPC condition: a route with any of them judges 200 answers too (gRPC fails with HTTP 200). */
 export const GRPC_RETRY_ON = RetryOn.cancelled | RetryOn['deadline-exceeded'] | RetryOn.internal | RetryOn['resource-exhausted'] | RetryOn.unavailable;
 
+/** Conditions that may match any answer, not only an error status (gRPC fails with HTTP 200). */
+export const RETRY_ON_ANY_STATUS = RetryOn['retriable-headers'] | GRPC_RETRY_ON;
+
 /** The retry_on bit of a gRPC status, 0 for one no condition names. */
 export function grpcRetryBit(code: number): number {
   switch (code) {
