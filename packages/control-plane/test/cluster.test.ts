@@ -1,23 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Cluster } from 'ioredis';
-import { useCluster } from '../src/testing/index.ts';
+import { eventually, quietLog, useCluster } from '../src/testing/index.ts';
 import { FleetReporter, RedisSwitchSync, SWITCH_KEY, SWITCH_LOG, SwitchStore, connectRedis, readChangeLog, readFleet, replicationFor, writeSwitchDocument, type WriteResult } from '../src/index.ts';
-import type { ControlPlaneLog } from '../src/log.ts';
 
 // The control plane on a real Redis Cluster (issue 25): three primaries with a replica each,
 // started by the test; the primary serving the switch slot SIGKILLed and restarted mid-test.
 
-const quiet: ControlPlaneLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
-async function until(fn: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('control plane on Redis Cluster', { timeout: 120_000 }, () => {
   const c = useCluster();
@@ -34,10 +25,10 @@ describe('control plane on Redis Cluster', { timeout: 120_000 }, () => {
 
   it('flip → notice → enforced, confirmed by the slot\'s replica; fleet status and the change log read across nodes', async () => {
     const store = new SwitchStore();
-    const sync = new RedisSwitchSync(store, { url: c.url, log: quiet, onInvalid: () => undefined, reconcileMs: 60_000 });
+    const sync = new RedisSwitchSync(store, { url: c.url, log: quietLog, onInvalid: () => undefined, reconcileMs: 60_000 });
     await sync.start();
     const writer = connectRedis(c.url, { maxRetriesPerRequest: 2 });
-    const reporters = ['gw-a', 'gw-b', 'gw-c', 'gw-d', 'gw-e'].map(id => new FleetReporter(id, writer, () => ({ instance: id, switches_version: store.version }), quiet, 60_000));
+    const reporters = ['gw-a', 'gw-b', 'gw-c', 'gw-d', 'gw-e'].map(id => new FleetReporter(id, writer, () => ({ instance: id, switches_version: store.version }), quietLog, 60_000));
     try {
       // The periodic reconcile is a minute away: only the pub/sub notice can deliver this in time.
       await sleep(300);
@@ -45,7 +36,7 @@ describe('control plane on Redis Cluster', { timeout: 120_000 }, () => {
       const r = await writeSwitchDocument(writer, { global_level: 2, routes: { items: { mode: 'reject', reason: 'cluster flip', actor: 'ana' } } }, 'test', { replicas: replicationFor(c.url) });
       assert.ok(r.ok, JSON.stringify(r));
       assert.equal(r.replicated, 1, 'the replica of the slot\'s primary acknowledged the write');
-      await until(() => store.version === r.version, 2_000, 'the notice delivered over cluster pub/sub');
+      await eventually(() => store.version === r.version, 2_000, 'the notice delivered over cluster pub/sub');
       assert.ok(Date.now() - t0 < 2_000);
       assert.equal(store.state.routes.get('items')?.mode, 'reject');
       // Instance keys spread over the three primaries; the fleet read visits them all.
@@ -65,14 +56,14 @@ describe('control plane on Redis Cluster', { timeout: 120_000 }, () => {
 
   it('the switch slot\'s primary SIGKILLed: last switches kept, a write after the failover enforced without a restart; the node restarted rejoins', async () => {
     const store = new SwitchStore();
-    const sync = new RedisSwitchSync(store, { url: c.url, log: quiet, onInvalid: () => undefined, reconcileMs: 500 });
+    const sync = new RedisSwitchSync(store, { url: c.url, log: quietLog, onInvalid: () => undefined, reconcileMs: 500 });
     await sync.start();
     const writer = connectRedis(c.url, { maxRetriesPerRequest: 2 });
     writer.on('error', () => undefined);
     try {
       const before = await writeSwitchDocument(writer, { global_level: 3, routes: { items: { mode: 'reject', reason: 'before the failover', actor: 'ana' } } }, 'test', { replicas: replicationFor(c.url) });
       assert.ok(before.ok && before.replicated === 1, JSON.stringify(before));
-      await until(() => store.version === before.version, 5_000, 'enforced before the failover');
+      await eventually(() => store.version === before.version, 5_000, 'enforced before the failover');
       const victim = await c.primaryFor(SWITCH_KEY);
       c.kill(victim);
       const killedAt = Date.now();
@@ -85,7 +76,7 @@ describe('control plane on Redis Cluster', { timeout: 120_000 }, () => {
       }
       assert.ok(after?.ok, `a write after the failover: ${JSON.stringify(after)}`);
       assert.equal(after.version, before.version + 1, 'numbered after the write the failover kept (the replica had it)');
-      await until(() => store.version === after.version, 10_000, 'the write after the failover enforced by the same sync');
+      await eventually(() => store.version === after.version, 10_000, 'the write after the failover enforced by the same sync');
       assert.equal(store.state.routes.size, 0);
       assert.notEqual(await c.primaryFor(SWITCH_KEY), victim, 'the replica was promoted');
       // The old primary comes back empty, as a replica of the promoted one; the next write reaches it.
@@ -97,7 +88,7 @@ describe('control plane on Redis Cluster', { timeout: 120_000 }, () => {
         if (!(third?.ok && third.replicated === 1)) await sleep(200);
       }
       assert.ok(third?.ok && third.replicated === 1, `the restarted node replicates the next write: ${JSON.stringify(third)}`);
-      await until(() => store.version === third.version, 5_000, 'enforced');
+      await eventually(() => store.version === third.version, 5_000, 'enforced');
     } finally {
       writer.disconnect();
       await sync.stop();

@@ -1,22 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useSentinel } from '../src/testing/index.ts';
+import { eventually, quietLog, useSentinel } from '../src/testing/index.ts';
 import { RedisSwitchSync, SwitchStore, connectRedis, replicationFor, writeSwitchDocument, type WriteResult } from '../src/index.ts';
-import type { ControlPlaneLog } from '../src/log.ts';
 
 // The control plane on a real Redis Sentinel deployment (issue 25): a primary, a replica and three
 // sentinels started by the test, the primary SIGKILLed mid-test.
 
-const quiet: ControlPlaneLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
-async function until(fn: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('control plane on Redis Sentinel', { timeout: 120_000 }, () => {
   const s = useSentinel();
@@ -46,14 +37,14 @@ describe('control plane on Redis Sentinel', { timeout: 120_000 }, () => {
 
   it('a gateway\'s sync rides out a SIGKILLed primary: the last switches stay, a write after the failover is enforced without a restart', async () => {
     const store = new SwitchStore();
-    const sync = new RedisSwitchSync(store, { url: s.url, log: quiet, onInvalid: () => undefined, reconcileMs: 500 });
+    const sync = new RedisSwitchSync(store, { url: s.url, log: quietLog, onInvalid: () => undefined, reconcileMs: 500 });
     await sync.start();
     const writer = connectRedis(s.url, { maxRetriesPerRequest: 2 });
     writer.on('error', () => undefined);
     try {
       const before = await writeSwitchDocument(writer, { global_level: 3, routes: { items: { mode: 'reject', reason: 'before the failover', actor: 'ana' } } }, 'test', { replicas: replicationFor(s.url) });
       assert.ok(before.ok && before.replicated === 1, JSON.stringify(before));
-      await until(() => store.version === before.version, 5_000, 'the write enforced before the failover');
+      await eventually(() => store.version === before.version, 5_000, 'the write enforced before the failover');
       await s.killPrimary();
       // Served from the last known document throughout.
       assert.equal(store.version, before.version);
@@ -66,7 +57,7 @@ describe('control plane on Redis Sentinel', { timeout: 120_000 }, () => {
       }
       assert.ok(after?.ok, `a write after the failover: ${JSON.stringify(after)}`);
       assert.equal(after.version, before.version + 1, 'numbered after the write the failover kept');
-      await until(() => store.version === after.version, 10_000, 'the write after the failover enforced by the same sync, no restart');
+      await eventually(() => store.version === after.version, 10_000, 'the write after the failover enforced by the same sync, no restart');
       assert.equal(store.state.routes.size, 0);
     } finally {
       writer.disconnect();

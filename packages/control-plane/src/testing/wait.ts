@@ -23,3 +23,12 @@ export async function until<T>(what: string, ms: number, probe: () => Promise<T 
     await new Promise(r => setTimeout(r, 100));
   }
 }
+
+/** Polls a condition every 20 ms until it holds, or fails naming `what`. */
+export async function eventually(fn: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise(r => setTimeout(r, 20));
+  }
+}
