@@ -121,7 +121,7 @@ describe('gRPC through the gateway', { timeout: 60_000 }, () => {
     }
     assert.equal(bad.calls, before, 'the UNAVAILABLE host is out of rotation');
     const clusters = (await g.adminGet('/clusters?format=json')).text;
-    assert.match(clusters, /ejected|EJECTED|outlier/i);
+    assert.match(clusters, /"ejected":true/, 'the admin API shows the ejection');
 
     // A host blamed for the caller's bad arguments would be a local error charged to an upstream.
     const picky = await new EchoServer('picky').start();
@@ -184,7 +184,7 @@ describe('gRPC through the gateway', { timeout: 60_000 }, () => {
     await eventually(() => up.cancelled === 1, 2_000, 'the upstream saw the cancel');
   });
 
-  it('grpc-timeout: the client\'s deadline bounds the call, what is left of it reaches the upstream, and the timeout is not the host\'s', async () => {
+  it('grpc-timeout: the client\'s deadline bounds the call (not the route\'s timeout) and what is left of it reaches the upstream', async () => {
     const up = await new EchoServer('up').start();
     const { client } = await fleet([up], { buffer_request_body: false, timeout: '10s' }, { outlier_detection: { consecutive_5xx: 1, consecutive_local_origin_failure: 1, interval: '100ms' } });
     up.behaviour.streamGapMs = 100;
@@ -197,7 +197,7 @@ describe('gRPC through the gateway', { timeout: 60_000 }, () => {
     assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
     assert.ok(Date.now() - t0 < 2_000, 'cut at the client\'s deadline, not the route\'s 10 s');
     assert.ok(up.lastDeadlineMs > 300 && up.lastDeadlineMs <= 600, `the upstream got what was left of it: ${up.lastDeadlineMs} ms`);
-    // The same host still serves: the caller's deadline was not charged to it.
+    // The next call is served as usual.
     up.behaviour.streamGapMs = 0;
     const r = await unary(client, { text: 'after', n: 1 });
     assert.equal(r.err, undefined, r.err?.message);

@@ -61,11 +61,14 @@ export function parseRedisTarget(url: string): RedisTarget {
   const m = /^(rediss?)-(sentinel|cluster):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?]+)(?:\/([^?]*))?(?:\?(.*))?$/.exec(url);
   if (!m) {
     if (/^rediss?-(sentinel|cluster):/.test(url)) throw new RedisUrlError(`REDIS_URL: a ${url.split(':')[0]!} URL is <scheme>://[user:password@]host:port[,host:port…]${url.includes('sentinel') ? '/<master-name>' : ''}`);
-    return { kind: 'single', ...withoutCa(url) };
+    const single = withoutCa(url);
+    if (single.caFile !== undefined && !/^rediss:\/\//i.test(url)) throw new RedisUrlError('REDIS_URL: ?ca= is for TLS: use rediss://');
+    return { kind: 'single', ...single };
   }
   const [, scheme, kind, user, pw, list, path, query] = m;
   const params = new URLSearchParams(query ?? '');
   const tls = { tls: scheme === 'rediss', caFile: params.get('ca') ?? undefined };
+  if (tls.caFile !== undefined && !tls.tls) throw new RedisUrlError(`REDIS_URL: ?ca= is for TLS: use rediss-${kind!}://`);
   const auth = { username: decode(user), password: decode(pw) };
   if (kind === 'sentinel') {
     if (!path) throw new RedisUrlError('REDIS_URL: a redis-sentinel:// URL needs the master name as its path, e.g. redis-sentinel://h:26379/mymaster');

@@ -57,6 +57,9 @@ describe('REDIS_URL forms', () => {
       );
     }
     assert.throws(() => connectRedis('rediss://h:6380?ca=/nonexistent/ca.pem', { lazyConnect: true }), /REDIS_URL: cannot read the CA file/);
+    // A CA without TLS would silently turn TLS on (or be ignored): refused, naming the scheme to use.
+    assert.throws(() => parseRedisTarget('redis://h:6379?ca=/ca.pem'), /\?ca= is for TLS: use rediss:\/\//);
+    assert.throws(() => parseRedisTarget('redis-cluster://n1?ca=/ca.pem'), /use rediss-cluster:\/\//);
   });
   it('redacts passwords for logs and banners, the user name kept', () => {
     assert.equal(redactRedisUrl('redis://app:hunter2@h:6379/0'), 'redis://app:***@h:6379/0');

@@ -91,19 +91,19 @@ export function sendLocalReply(services: Pick<GatewayServices, 'metrics' | 'drai
   }
   services.metrics.localReply(req.brownout?.route.name ?? '-', r.flag);
   // A gRPC caller understands gRPC statuses only: the same reply as a gRPC status and message.
-  if (req.brownout?.grpc !== undefined || (!req.brownout && isGrpcRequest(req.raw.httpVersionMajor, req.headers))) {
-    if (r.headers?.['retry-after'] !== undefined) reply.header('retry-after', r.headers['retry-after']);
-    const code = sendGrpcStatus(reply, r.status, r.body);
-    if (req.brownout) req.brownout.grpcStatus = code;
-    return reply;
-  }
-  reply.code(r.status).type(TEXT);
+  const grpc = req.brownout ? req.brownout.grpc !== undefined : isGrpcRequest(req.raw.httpVersionMajor, req.headers);
+  if (!grpc) reply.code(r.status).type(TEXT);
   const h1 = speaksHttp1(req);
   if (r.headers) {
     if (h1 || r.headers.connection === undefined) reply.headers(r.headers);
     else for (const [k, v] of Object.entries(r.headers)) if (k !== 'connection') reply.header(k, v);
   }
   if (services.draining && h1) reply.header('connection', 'close');
+  if (grpc) {
+    const code = sendGrpcStatus(reply, r.status, r.body);
+    if (req.brownout) req.brownout.grpcStatus = code;
+    return reply;
+  }
   return reply.send(r.body);
 }
 

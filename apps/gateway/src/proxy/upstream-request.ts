@@ -232,12 +232,13 @@ export class UpstreamRequest implements AttemptOwner {
     this.captured?.complete();
     this.captured = undefined;
     this.endAttempt(a);
-    // Set before the body ends downstream (onComplete ends it): they go in the closing HEADERS frame.
+    // Trailers go on before the body ends downstream (onComplete ends it); a call whose headers
+    // carried no grpc-status is judged by the one in them.
+    const code = this.ctx.grpc === undefined ? -1 : forwardTrailers(this.ctx.grpc, trailers);
     if (this.ctx.grpc !== undefined && this.ctx.grpcStatus < 0) {
-      this.ctx.grpcStatus = forwardTrailers(this.ctx.grpc, trailers);
-      const judged = trailersJudged(this.ctx.grpcStatus);
-      this.cluster.recordResponse(a.host, judged);
-      this.answerFailed = judged >= 500;
+      this.ctx.grpcStatus = code;
+      this.cluster.recordResponse(a.host, trailersJudged(code));
+      this.answerFailed = trailersJudged(code) >= 500;
     }
     this.finish(this.answerFailed);
     this.downstream.onComplete(trailers);

@@ -152,17 +152,15 @@ export class RetryState {
 
   private matchesResponse(status: number, get: (name: string) => string | undefined): boolean {
     const on = this.policy.retry_on;
-    // An upstream that says it rate-limited us is retried only when asked for explicitly.
+    // A gRPC call judged only by its gRPC conditions (see the constructor).
     if (this.grpcOnly) return (on & grpcRetryBit(parseGrpcStatus(get('grpc-status')))) !== 0;
+    // An upstream that says it rate-limited us is retried only when asked for explicitly.
     if (get('x-envoy-ratelimited') !== undefined) return (on & RetryOn['envoy-ratelimited']) !== 0;
     if (on & RetryOn['5xx'] && status >= 500 && status <= 599) return true;
     if (on & RetryOn['gateway-error'] && (status === 502 || status === 503 || status === 504)) return true;
     if (on & RetryOn['retriable-4xx'] && status === 409) return true;
     if (on & RetryOn['retriable-status-codes'] && this.policy.retriable_status_codes.includes(status)) return true;
-    if (on & GRPC_RETRY_ON) {
-      const bit = grpcRetryBit(parseGrpcStatus(get('grpc-status')));
-      if (bit !== 0 && (on & bit) !== 0) return true;
-    }
+    if (on & GRPC_RETRY_ON && (on & grpcRetryBit(parseGrpcStatus(get('grpc-status')))) !== 0) return true;
     if (on & RetryOn['retriable-headers']) {
       for (const m of this.policy.retriable_headers) {
         const v = get(m.name);
