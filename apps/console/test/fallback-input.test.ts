@@ -37,4 +37,18 @@ describe('fallback drafts', () => {
     assert.deepEqual(parseHeaderLines('Content-Type: text/html'), { error: 'line 1: set the content type in its own field' });
     assert.deepEqual(parseHeaderLines('just words'), { error: 'line 1: expected "Name: value"' });
   });
+
+  it('the gRPC answer: a status (and message, or with OK a base64 response message) checked by the gateway\'s own schema, field by field', () => {
+    const grpcOf = (c: DraftCheck) => (c.ok ? c.draft.grpc : c.fields);
+    assert.equal(grpcOf(checkDraft(draft(), { maxBytes: 1_000 })), null, 'none chosen: none stored');
+    assert.deepEqual(grpcOf(checkDraft(draft({ grpcStatus: '14', grpcMessage: 'catalogue is degraded' }), { maxBytes: 1_000 })), { status: 14, message: 'catalogue is degraded' });
+    assert.deepEqual(grpcOf(checkDraft(draft({ grpcStatus: '0', grpcResponse: 'CgNhYmM=' }), { maxBytes: 1_000 })), { status: 0, message: '', response_base64: 'CgNhYmM=' });
+    assert.deepEqual(grpcOf(checkDraft(draft({ grpcStatus: '17' }), { maxBytes: 1_000 })), { grpcStatus: 'a gRPC status from 0 to 16' });
+    assert.deepEqual(grpcOf(checkDraft(draft({ grpcStatus: 'OK' }), { maxBytes: 1_000 })), { grpcStatus: 'a gRPC status from 0 to 16' });
+    assert.deepEqual(grpcOf(checkDraft(draft({ grpcStatus: '14', grpcResponse: 'CgNhYmM=' }), { maxBytes: 1_000 })), { grpcResponse: 'response_base64 is the answer of a successful call: only with status 0' });
+    assert.deepEqual(grpcOf(checkDraft(draft({ grpcStatus: '0', grpcResponse: 'not base64!' }), { maxBytes: 1_000 })), { grpcResponse: 'standard base64 (A–Z, a–z, 0–9, +, /, = padding)' });
+    assert.deepEqual(grpcOf(checkDraft(draft({ grpcStatus: '0', grpcResponse: 'A'.repeat(90_000) }), { maxBytes: 1_000 })), { grpcResponse: 'at most 64 KiB once decoded' });
+    assert.deepEqual(grpcOf(checkDraft(draft({ grpcStatus: '14', grpcMessage: 'line\r\nx-injected: 1' }), { maxBytes: 1_000 })), { grpcMessage: 'no CR, LF or control characters' });
+    assert.deepEqual(grpcOf(checkDraft(draft({ grpcMessage: 'a message without a status' }), { maxBytes: 1_000 })), { grpcStatus: 'pick a gRPC status for this answer' });
+  });
 });

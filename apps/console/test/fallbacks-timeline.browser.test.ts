@@ -54,8 +54,11 @@ describe('fallback responses, timeline and charts in a browser', { timeout: 240_
 
   const editor = (): Locator => page.locator('form', { has: page.locator('textarea[name=body]') });
 
-  async function saveDraft(d: { status?: string; contentType?: string; headers?: string; body?: string; message?: string }): Promise<Locator> {
+  async function saveDraft(d: { status?: string; contentType?: string; headers?: string; body?: string; grpcStatus?: string; grpcMessage?: string; grpcResponse?: string; message?: string }): Promise<Locator> {
     const f = editor();
+    if (d.grpcStatus !== undefined) await f.locator('select[name=grpcStatus]').selectOption(d.grpcStatus);
+    if (d.grpcMessage !== undefined) await f.locator('input[name=grpcMessage]').fill(d.grpcMessage);
+    if (d.grpcResponse !== undefined) await f.locator('textarea[name=grpcResponse]').fill(d.grpcResponse);
     if (d.status !== undefined) await f.locator('input[name=status]').fill(d.status);
     if (d.contentType !== undefined) await f.locator('input[name=contentType]').fill(d.contentType);
     if (d.headers !== undefined) await f.locator('textarea[name=headers]').fill(d.headers);
@@ -146,6 +149,30 @@ describe('fallback responses, timeline and charts in a browser', { timeout: 240_
       assert.match(row, /v3.*v3.*: v3/s);
     }));
 
+  it('a gRPC answer beside the HTTP one: previewed, saved, shown in the diff, and published into the switch document the gateway applies', () =>
+    step('grpc-answer', async () => {
+      await page.goto(`${stack.consoleUrl}/fallbacks/products`);
+      const saved = await saveDraft({ grpcStatus: '0', grpcResponse: 'CgNhYmMQAQ==', message: 'gRPC callers get an empty catalogue' });
+      const version = Number(/Saved v(\d+)/.exec((await saved.textContent()) ?? '')?.[1]);
+      assert.ok(version > 1);
+      assert.equal(await page.getByTestId('preview-grpc').textContent(), 'gRPC callers: grpc-status: 0 (OK), one response message of 7 bytes');
+      await page.getByTestId(`publish-v${version}`).click();
+      const published = page.getByTestId('publish-result');
+      await published.waitFor({ timeout: 10_000 });
+      assert.match((await published.textContent()) ?? '', new RegExp(`v${version} published: version \\d+ applied on 1 of 1 gateway`));
+      const doc = JSON.parse((await redis!.get(SWITCH_KEY)) ?? '{}') as { fallbacks?: Record<string, { grpc?: unknown; body?: string }> };
+      assert.deepEqual(doc.fallbacks?.products?.grpc, { status: 0, message: '', response_base64: 'CgNhYmMQAQ==' });
+      // An HTTP client still gets the HTTP answer.
+      assert.equal((await clientGets('/api/products/5')).body, '{"products":[],"path":"/api/products/5","v":1}');
+      await page.goto(`${stack.consoleUrl}/fallbacks/products?diff=${version}`);
+      assert.match((await page.getByTestId('diff').locator('.diff-added').textContent()) ?? '', /grpc-status: 0[\s\S]*grpc response \(base64\): CgNhYmMQAQ==/);
+      // Back to a status answer: the form starts from the saved version's gRPC fields.
+      assert.equal(await editor().locator('textarea[name=grpcResponse]').inputValue(), 'CgNhYmMQAQ==');
+      const next = await saveDraft({ grpcStatus: '14', grpcMessage: 'catalogue degraded', grpcResponse: '', message: 'gRPC callers retry' });
+      assert.match((await next.textContent()) ?? '', /Saved v/);
+      assert.equal(await page.getByTestId('preview-grpc').textContent(), 'gRPC callers: grpc-status: 14 (UNAVAILABLE), grpc-message: catalogue degraded');
+    }));
+
   it('refuses bad input with a message next to the field and saves nothing', () =>
     step('bad-input', async () => {
       await page.goto(`${stack.consoleUrl}/fallbacks/products`);
@@ -158,6 +185,8 @@ describe('fallback responses, timeline and charts in a browser', { timeout: 240_
         ['control character in a header value', { body: V1, headers: 'X-Note: a\u0007b' }, 'headers', /no CR, LF or control characters/],
         ['status 99', { body: V1, status: '99' }, 'status', /a status from 200 to 599/],
         ['status 600', { body: V1, status: '600' }, 'status', /a status from 200 to 599/],
+        ['a gRPC response message with a failure status', { body: V1, grpcStatus: '14', grpcResponse: 'CgNhYmM=' }, 'grpcResponse', /only with status 0/],
+        ['a gRPC response that is not base64', { body: V1, grpcStatus: '0', grpcResponse: 'not base64!' }, 'grpcResponse', /standard base64/],
       ];
       for (const [name, draft, field, message] of cases) {
         await page.goto(`${stack.consoleUrl}/fallbacks/products`);

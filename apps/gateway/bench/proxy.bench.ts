@@ -84,7 +84,9 @@ for (const c of CASES) await waitFor(PORTS[c], '/bench');
 // ---- throughput: interleaved rounds ----------------------------------------------------------
 const results: Record<Case, WrkResult[]> = { gateway: [], 'gateway+log': [], bare: [], nginx: [], haproxy: [], previous: [] };
 for (let round = 1; round <= ROUNDS; round++) {
-  for (const c of CASES) {
+  // ABBA: every other round runs the cases in reverse, so a VM drifting over a round's minutes
+  // does not always favour whichever case runs first.
+  for (const c of round % 2 === 1 ? CASES : [...CASES].reverse()) {
     wrk(PORTS[c], WARMUP_S);
     const r = wrk(PORTS[c], MEASURE_S, procs[c]!.pid);
     results[c].push(r);

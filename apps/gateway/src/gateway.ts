@@ -38,7 +38,8 @@ import { buildPublicApp } from './public-app.ts';
 import { UpgradeTunnels } from './upgrade/upgrade-tunnels.ts';
 import type { Tracing } from './observability/tracing.ts';
 import { OpenConnections } from './lifecycle/open-connections.ts';
-import { guardHttp2Sessions } from './lifecycle/http2-abuse.ts';
+import { guardHttp2Sessions, type StopGuard } from './lifecycle/http2-abuse.ts';
+import { ClientStreams } from './lifecycle/client-streams.ts';
 import { AbusiveClients } from './lifecycle/abusive-clients.ts';
 import { servesHttp2 } from './lifecycle/listener-server.ts';
 import type { GatewayServices } from './pipeline/gateway-services.ts';
@@ -79,6 +80,7 @@ export class Gateway implements AdminSurface, GatewayServices {
   private readonly spanExporter: GatewayOptions['spanExporter'];
   /** With HTTP/2 on the public listener: its sessions and sockets, which Node's h2 server does not drain itself. */
   private readonly h2Connections: OpenConnections | undefined;
+  private readonly stopHttp2Guard: StopGuard | undefined;
   private readonly sendTimeouts: SendTimeouts;
   private readonly probes = createProbeFactory();
   trusted: TrustedProxies;
@@ -146,7 +148,9 @@ export class Gateway implements AdminSurface, GatewayServices {
     const abuseMetrics = new AbuseMetrics(this.metrics.registry);
     if (this.h2Connections) {
       const abusive = new AbusiveClients(opts.config.listener.http2_protocol_options.abusive_client_penalty, addr => this.trusted.trusts(addr));
-      guardHttp2Sessions(this.publicApp.server, abusive, abuseMetrics);
+      const h2 = opts.config.listener.http2_protocol_options;
+      const perClient = new ClientStreams(h2.max_concurrent_streams_per_client, addr => this.trusted.trusts(addr));
+      this.stopHttp2Guard = guardHttp2Sessions(this.publicApp.server, abusive, perClient, abuseMetrics);
     }
     // After the guard's own 'connection' listener: a connection refused at accept is not watched.
     this.sendTimeouts = new SendTimeouts(this.publicApp.server, () => this.config.listener.send_timeout, () => {
@@ -349,6 +353,7 @@ export class Gateway implements AdminSurface, GatewayServices {
     force.unref();
     await this.publicApp.close();
     this.sendTimeouts.close();
+    this.stopHttp2Guard?.();
     await this.adminApp.close();
     this.dns.stop();
     this.engine.stop();
@@ -362,7 +367,7 @@ export class Gateway implements AdminSurface, GatewayServices {
     await this.tracing?.shutdown().catch((e: unknown) => {
       this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'tracing: the last spans could not be exported');
     });
-    this.accessLog.flush();
+    await this.accessLog.flush();
   }
 
   /** Routes automatically degraded right now on this instance, and why. */

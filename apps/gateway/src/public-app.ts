@@ -186,6 +186,15 @@ const { intake, degraded, dispatcher, accessLog } = parts;
     );
   };
 
+  /** The HTTP/2 admission, one turn later (arguments passed through setImmediate: no closure per request). */
+  const admitNextTurn = (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    if ((req.raw as unknown as { stream: { closed: boolean } }).stream.closed) {
+      reply.hijack();
+      return;
+    }
+    preHandle(req, reply, done);
+  };
+
   void app.register(httpProxy, {
     upstream: 'http://brownout.upstream',
     undici: dispatcher as never,
@@ -194,18 +203,11 @@ const { intake, degraded, dispatcher, accessLog } = parts;
     disableRequestLogging: true,
     httpMethods: PROXIED_METHODS,
     preHandler: (req, reply, done) => {
-      const stream = (req.raw as { stream?: { closed: boolean } }).stream;
-      if (stream !== undefined) {
+      if ((req.raw as { stream?: unknown }).stream !== undefined) {
         // HTTP/2: admit on the next turn of the event loop, after the rest of this read is parsed.
         // A rapid-reset client sends HEADERS and RST_STREAM in one packet: by then its stream is
         // closed, and it costs no upstream request (and no upstream connection torn down).
-        setImmediate(() => {
-          if (stream.closed) {
-            reply.hijack();
-            return;
-          }
-          preHandle(req, reply, done);
-        });
+        setImmediate(admitNextTurn, req, reply, done);
         return;
       }
       preHandle(req, reply, done);

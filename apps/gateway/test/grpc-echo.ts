@@ -30,6 +30,8 @@ export interface EchoBehaviour {
   payloadBytes: number;
   /** Server streams end with UNAVAILABLE (in the trailers) after this many messages; -1: never. */
   streamFailAfter: number;
+  /** Client streams are not read until `resumeUploads()` (an upstream that stops reading). */
+  holdUploads: boolean;
 }
 
 /**
@@ -45,7 +47,10 @@ export class EchoServer {
   streamed = 0;
   /** The deadline the last call arrived with, in ms from its arrival (Infinity: none). */
   lastDeadlineMs = Infinity;
-  readonly behaviour: EchoBehaviour = { failNext: [], streamGapMs: 0, health: { '': 'SERVING' }, payloadBytes: 0, streamFailAfter: -1 };
+  readonly behaviour: EchoBehaviour = { failNext: [], streamGapMs: 0, health: { '': 'SERVING' }, payloadBytes: 0, streamFailAfter: -1, holdUploads: false };
+  /** Client-stream messages read so far. */
+  uploaded = 0;
+  private readonly held: grpc.ServerReadableStream<Msg, Msg>[] = [];
   healthChecks = 0;
   readonly name: string;
 
@@ -104,7 +109,13 @@ export class EchoServer {
         this.calls++;
         let sum = 0;
         let texts = '';
+        call.on('cancelled', () => this.cancelled++);
+        if (this.behaviour.holdUploads) {
+          call.pause();
+          this.held.push(call);
+        }
         call.on('data', (m: Msg) => {
+          this.uploaded++;
           sum += m.n;
           texts += m.text;
         });
@@ -117,6 +128,12 @@ export class EchoServer {
         call.on('end', () => call.end());
       },
     });
+  }
+
+  /** Reads the client streams held by `holdUploads` again. */
+  resumeUploads(): void {
+    this.behaviour.holdUploads = false;
+    for (const c of this.held.splice(0)) c.resume();
   }
 
   async start(): Promise<this> {
@@ -147,6 +164,27 @@ export function unary(client: Echo, req: Msg, metadata = new grpc.Metadata(), op
       setImmediate(() => { resolve(err ? { err, trailers } : { res, trailers }); });
     });
     call.on('status', (s: grpc.StatusObject) => (trailers = s.metadata));
+  });
+}
+
+/** A server-streaming call on an Echo client. */
+export function serverStream(client: Echo, req: Msg, options: grpc.CallOptions = {}): grpc.ClientReadableStream<Msg> {
+  return (client.ServerStream as (r: Msg, o: grpc.CallOptions) => grpc.ClientReadableStream<Msg>)(req, options);
+}
+
+/** A server-streaming call read to its end: the messages, its status (0: OK) and how long it took. */
+export function collectStream(client: Echo, req: Msg, options: grpc.CallOptions = {}): Promise<{ messages: Msg[]; code: number; ms: number }> {
+  return new Promise(resolve => {
+    const started = Date.now();
+    const messages: Msg[] = [];
+    const s = serverStream(client, req, options);
+    s.on('data', (m: Msg) => messages.push(m));
+    s.on('error', (e: grpc.ServiceError) => {
+      resolve({ messages, code: e.code, ms: Date.now() - started });
+    });
+    s.on('end', () => {
+      resolve({ messages, code: 0, ms: Date.now() - started });
+    });
   });
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayConfigInput } from '@brownout/core/config';
 import { eventually, gateway, type RunningGateway } from './harness.ts';
-import { EchoServer, EchoClient, echoClient, grpc, unary, type Echo, type Msg } from './grpc-echo.ts';
+import { EchoServer, EchoClient, collectStream, echoClient, grpc, serverStream, unary, type Echo, type Msg } from './grpc-echo.ts';
 import { TestCa } from './test-ca.ts';
 
 // gRPC through the gateway (issue 26): real grpc-js clients and servers, h2c on both sides. Each
@@ -33,7 +33,6 @@ async function fleet(servers: EchoServer[], route: Partial<Route> = {}, cluster:
   return { g, client };
 }
 
-const serverStream = (client: Echo, req: Msg): grpc.ClientReadableStream<Msg> => (client.ServerStream as (r: Msg) => grpc.ClientReadableStream<Msg>)(req);
 
 describe('gRPC through the gateway', { timeout: 60_000 }, () => {
   it('unary: the answer, metadata in, trailers (custom and -bin) out, byte for byte; the access log has the gRPC status', async () => {
@@ -61,15 +60,10 @@ describe('gRPC through the gateway', { timeout: 60_000 }, () => {
   it('server streaming, client streaming and bidirectional calls (a streaming route: buffer_request_body false)', async () => {
     const up = await new EchoServer('up').start();
     const { client } = await fleet([up], { buffer_request_body: false });
-    const got: Msg[] = [];
-    await new Promise<void>((resolve, reject) => {
-      const s = serverStream(client, { text: 's', n: 50 });
-      s.on('data', (m: Msg) => got.push(m));
-      s.on('error', reject);
-      s.on('end', resolve);
-    });
-    assert.equal(got.length, 50);
-    assert.deepEqual(got.at(-1), { text: 's', n: 49 });
+    const streamed = await collectStream(client, { text: 's', n: 50 });
+    assert.equal(streamed.code, 0);
+    assert.equal(streamed.messages.length, 50);
+    assert.deepEqual(streamed.messages.at(-1), { text: 's', n: 49 });
 
     const summed = await new Promise<Msg>((resolve, reject) => {
       const c = (client.ClientStream as (cb: (e: grpc.ServiceError | null, r?: Msg) => void) => grpc.ClientWritableStream<Msg>)((e, r) => {
@@ -159,22 +153,61 @@ describe('gRPC through the gateway', { timeout: 60_000 }, () => {
     assert.match(scrape, /brownout_grpc_responses_total\{route="echo",grpc_status="RESOURCE_EXHAUSTED"\} 1/);
     assert.match(scrape, /brownout_grpc_responses_total\{route="echo",grpc_status="OK"\} 2/);
     assert.match(scrape, /brownout_requests_total\{route="echo",status_class="5xx"\} 1/);
+    // What the console's fleet view and charts read: the failures counted as failures there too.
+    const { routes } = (await g.adminGet('/routes')).json<{ routes: { name: string; requests: Record<string, number> }[] }>();
+    const echo = routes.find(r => r.name === 'echo')!;
+    assert.equal(echo.requests['5xx'], 1, 'UNAVAILABLE (the rejected call) counts as a failure');
+    assert.equal(echo.requests['4xx'], 1, 'RESOURCE_EXHAUSTED (the rate limit) as the client\'s 429');
+    assert.equal(echo.requests['2xx'], 2);
+  });
+
+  it('an open breaker and no healthy host answer UNAVAILABLE with the reason; fallback_service sends the call to another gRPC cluster', async () => {
+    const bad = await new EchoServer('bad').start();
+    const spare = await new EchoServer('spare').start();
+    bad.behaviour.failNext = Array.from({ length: 10 }, () => grpc.status.UNAVAILABLE);
+    const g = await gateway({
+      listener: { codec_type: 'HTTP2' },
+      clusters: [
+        { name: 'echo', hosts: [`127.0.0.1:${bad.port}`], http2_protocol_options: {} },
+        { name: 'spare', hosts: [`127.0.0.1:${spare.port}`], http2_protocol_options: {} },
+      ],
+      routes: [{ name: 'echo', match: { prefix: '/brownout.test.Echo/' }, cluster: 'echo', circuit_breaker: { consecutive_failures: 2, open_duration: '30s' }, degradation: { mode: 'fallback_service', fallback_cluster: 'spare', triggers: { breaker_open: false, no_healthy_host: false, upstream_failure: false } } }],
+    });
+    const client = echoClient(new URL(g.url).host);
+    after(async () => {
+      client.close();
+      await bad.stop();
+      await spare.stop();
+    });
+    for (let i = 0; i < 2; i++) assert.equal((await unary(client, { text: 'x', n: i })).err?.code, grpc.status.UNAVAILABLE);
+    const calls = bad.calls;
+    const open = await unary(client, { text: 'x', n: 3 });
+    assert.equal(open.err?.code, grpc.status.UNAVAILABLE);
+    assert.equal(open.err.details, 'circuit breaker open');
+    assert.equal(bad.calls, calls, 'the open breaker kept the call from the host');
+    assert.equal((await g.adminPut('/switches', { routes: { echo: { mode: 'fallback_service', reason: 'primary down', actor: 'ana' } } })).status, 200);
+    const served = await unary(client, { text: 'x', n: 4 });
+    assert.equal(served.err, undefined, served.err?.message);
+    assert.deepEqual(served.res, { text: 'spare: x', n: 4 });
+
+    const lone = await new EchoServer('lone').start();
+    lone.behaviour.failNext = [grpc.status.UNAVAILABLE];
+    const f = await fleet([lone], {}, { healthy_panic_threshold: 0, outlier_detection: { consecutive_5xx: 1, interval: '100ms', base_ejection_time: '30s', max_ejection_percent: 100 } });
+    assert.equal((await unary(f.client, { text: 'x', n: 1 })).err?.code, grpc.status.UNAVAILABLE);
+    const none = await unary(f.client, { text: 'x', n: 2 });
+    assert.equal(none.err?.code, grpc.status.UNAVAILABLE);
+    assert.equal(none.err.details, 'no healthy upstream');
+    assert.equal(lone.calls, 1);
   });
 
   it('a stream outlives the route timeout when its messages keep coming; a client cancel reaches the upstream', async () => {
     const up = await new EchoServer('up').start();
     const { client } = await fleet([up], { buffer_request_body: false, timeout: '500ms' });
     up.behaviour.streamGapMs = 100;
-    const got: Msg[] = [];
-    const t0 = Date.now();
-    await new Promise<void>((resolve, reject) => {
-      const s = serverStream(client, { text: 'long', n: 15 });
-      s.on('data', (m: Msg) => got.push(m));
-      s.on('error', reject);
-      s.on('end', resolve);
-    });
-    assert.equal(got.length, 15);
-    assert.ok(Date.now() - t0 >= 1_400, 'it ran three times the route timeout');
+    const long = await collectStream(client, { text: 'long', n: 15 });
+    assert.equal(long.code, 0);
+    assert.equal(long.messages.length, 15);
+    assert.ok(long.ms >= 1_400, 'it ran three times the route timeout');
 
     up.behaviour.streamGapMs = 50;
     const s = serverStream(client, { text: 'cancel me', n: 1_000 });
@@ -182,6 +215,25 @@ describe('gRPC through the gateway', { timeout: 60_000 }, () => {
     await new Promise(r => s.once('data', r));
     s.cancel();
     await eventually(() => up.cancelled === 1, 2_000, 'the upstream saw the cancel');
+  });
+
+  it('max_stream_duration (Envoy\'s): a stream still open when it runs out is reset and the upstream cancelled; grpc_timeout_header_max makes the client\'s capped grpc-timeout the bound', async () => {
+    const up = await new EchoServer('up').start();
+    const { client } = await fleet([up], { buffer_request_body: false, timeout: '10s', max_stream_duration: { max_stream_duration: '600ms' } });
+    const short = await collectStream(client, { text: 's', n: 3 });
+    assert.deepEqual({ messages: short.messages.length, code: short.code }, { messages: 3, code: 0 }, 'a short stream completes');
+    up.behaviour.streamGapMs = 100;
+    const cut = await collectStream(client, { text: 's', n: 100 });
+    assert.notEqual(cut.code, 0, 'the long stream was cut');
+    assert.ok(cut.ms >= 500 && cut.ms < 3_000, `cut at ${cut.ms} ms`);
+    assert.ok(cut.messages.length >= 3 && cut.messages.length < 20, `${cut.messages.length} messages before the cut`);
+    await eventually(() => up.cancelled === 1, 3_000, 'the upstream saw its side cancelled');
+
+    const capped = await fleet([up], { buffer_request_body: false, timeout: '10s', max_stream_duration: { grpc_timeout_header_max: '400ms' } });
+    const r = await collectStream(capped.client, { text: 's', n: 100 }, { deadline: Date.now() + 5_000 });
+    assert.notEqual(r.code, 0);
+    assert.ok(r.ms < 2_500, `the capped grpc-timeout cut the stream at ${r.ms} ms, not the client's 5 s`);
+    assert.ok(up.lastDeadlineMs <= 400, `the upstream was sent the capped deadline: ${up.lastDeadlineMs} ms`);
   });
 
   it('grpc-timeout: the client\'s deadline bounds the call (not the route\'s timeout) and what is left of it reaches the upstream', async () => {
@@ -226,6 +278,52 @@ describe('gRPC through the gateway', { timeout: 60_000 }, () => {
     const bad = await g.adminPut('/switches', { routes: {}, fallbacks: { echo: { grpc: { status: 14, response_base64: cached } } } });
     assert.equal(bad.status, 400, 'a response message only with status OK');
     assert.match(bad.text, /response_base64/);
+  });
+
+  it('cache: a call with a buffered request is kept by method and request message when it ends OK, and replayed when the upstream fails or the route is switched to cache; failures and streamed requests are never kept', async () => {
+    const up = await new EchoServer('up').start();
+    const { g, client } = await fleet([up], { degradation: { mode: 'cache', cache: { ttl: '60s', max_staleness: '60s' } } });
+    const a = await unary(client, { text: 'a', n: 1 });
+    assert.deepEqual(a.res, { text: 'up: a', n: 1 });
+    assert.deepEqual((await unary(client, { text: 'b', n: 2 })).res, { text: 'up: b', n: 2 });
+    up.behaviour.failNext = [grpc.status.UNAVAILABLE];
+    assert.equal((await unary(client, { text: 'failed', n: 0 })).err?.code, grpc.status.UNAVAILABLE, 'nothing kept to replace it');
+    const streamOf = async (req: Msg) => {
+      const { messages, code } = await collectStream(client, req);
+      return { messages, code };
+    };
+    assert.equal((await streamOf({ text: 'stream', n: 2 })).code, 0);
+    up.behaviour.streamFailAfter = 1;
+    assert.equal((await streamOf({ text: 'broken', n: 3 })).code, grpc.status.UNAVAILABLE, 'failed in its trailers, after a message');
+    up.behaviour.streamFailAfter = -1;
+
+    // The upstream fails: the kept answer for that very request message replaces the failure.
+    up.behaviour.failNext = [grpc.status.UNAVAILABLE];
+    const stale = await unary(client, { text: 'a', n: 1 });
+    assert.equal(stale.err, undefined, stale.err?.message);
+    assert.deepEqual(stale.res, { text: 'up: a', n: 1 });
+
+    // Switched to cache: answered from what was kept, the upstream not called.
+    assert.equal((await g.adminPut('/switches', { routes: { echo: { mode: 'cache', reason: 'db down', actor: 'ana' } } })).status, 200);
+    const calls = up.calls;
+    assert.deepEqual((await unary(client, { text: 'b', n: 2 })).res, { text: 'up: b', n: 2 });
+    assert.deepEqual((await unary(client, { text: 'a', n: 1 })).res, { text: 'up: a', n: 1 });
+    assert.deepEqual(await streamOf({ text: 'stream', n: 2 }), { messages: [{ text: 'stream', n: 0 }, { text: 'stream', n: 1 }], code: 0 }, 'a server stream replayed whole');
+    const other = await unary(client, { text: 'a', n: 2 });
+    assert.equal(other.err?.code, grpc.status.UNAVAILABLE, 'another request message is another entry');
+    assert.match(other.err.details, /no fallback could answer/);
+    assert.equal((await unary(client, { text: 'failed', n: 0 })).err?.code, grpc.status.UNAVAILABLE, 'a failed call was not kept');
+    assert.equal((await streamOf({ text: 'broken', n: 3 })).code, grpc.status.UNAVAILABLE, 'a stream that failed in its trailers was not kept');
+    assert.equal(up.calls, calls, 'the upstream was not called');
+
+    // A route that streams requests keeps nothing, and says why.
+    const up2 = await new EchoServer('up2').start();
+    const streamed = await fleet([up2], { buffer_request_body: false, degradation: { mode: 'cache' } });
+    assert.equal((await unary(streamed.client, { text: 'a', n: 1 })).err, undefined);
+    assert.equal((await streamed.g.adminPut('/switches', { routes: { echo: { mode: 'cache', reason: 'db down', actor: 'ana' } } })).status, 200);
+    const refused = await unary(streamed.client, { text: 'a', n: 1 });
+    assert.equal(refused.err?.code, grpc.status.UNAVAILABLE);
+    assert.match(refused.err.details, /buffer_request_body/);
   });
 
   it('grpc_health_check: a NOT_SERVING host leaves rotation and comes back when SERVING; a host without the health service is unhealthy', async () => {
@@ -289,6 +387,57 @@ describe('gRPC through the gateway', { timeout: 60_000 }, () => {
     await new Promise(r => s.once('data', r));
     s.cancel();
     await eventually(() => up.cancelled === 1, 2_000, 'the upstream saw the cancel');
+  });
+
+  it('an upstream that stops reading an upload holds the client back: the gateway does not buffer the client stream', async () => {
+    const up = await new EchoServer('up').start();
+    const { client } = await fleet([up], { buffer_request_body: false, timeout: '30s', max_request_body_bytes: 1 << 30 });
+    up.behaviour.holdUploads = true;
+    let answer: Msg | undefined;
+    const call = (client.ClientStream as (cb: (e: grpc.ServiceError | null, r?: Msg) => void) => grpc.ClientWritableStream<Msg>)((e, r) => {
+      answer = e ? undefined : r;
+    });
+    const text = 'x'.repeat(64 << 10);
+    let accepted = 0;
+    let writing = true;
+    // Write as fast as the call takes messages (each write's callback: handed to the transport).
+    const pump = async (): Promise<void> => {
+      while (writing && accepted < 2_000) {
+        await new Promise<void>(r => call.write({ text, n: 1 }, () => { r(); }));
+        accepted++;
+      }
+    };
+    const pumping = pump();
+    await new Promise(r => setTimeout(r, 1_500));
+    const held = accepted;
+    await new Promise(r => setTimeout(r, 500));
+    // Flow-control windows and stream buffers on the way hold a few MiB at most; without
+    // backpressure the client would have pushed 2,000 × 64 KiB (125 MiB) into the gateway.
+    assert.ok(held * 64 < 16 * 1024, `the client handed over ${held} messages (${held * 64} KiB) while the upstream read none`);
+    assert.ok(accepted - held < 4, `and it stayed held: ${accepted - held} more`);
+    assert.equal(up.uploaded, 0);
+    writing = false;
+    up.resumeUploads();
+    await pumping;
+    call.end();
+    await eventually(() => answer !== undefined, 5_000, 'the answer after the upload');
+    assert.equal(answer?.n, accepted, 'every message arrived once the upstream read again');
+  });
+
+  it('an upload over the route\'s max_request_body_bytes ends the call with RESOURCE_EXHAUSTED, and the upstream sees it cancelled', async () => {
+    const up = await new EchoServer('up').start();
+    const { client } = await fleet([up], { buffer_request_body: false, max_request_body_bytes: 200_000 });
+    const outcome = new Promise<grpc.ServiceError | null>(resolve => {
+      const call = (client.ClientStream as (cb: (e: grpc.ServiceError | null) => void) => grpc.ClientWritableStream<Msg>)(e => { resolve(e); });
+      for (let i = 0; i < 8; i++) call.write({ text: 'x'.repeat(64 << 10), n: 1 });
+      call.end();
+    });
+    const err = await outcome;
+    assert.equal(err?.code, grpc.status.RESOURCE_EXHAUSTED, err?.message);
+    await eventually(() => up.cancelled === 1, 2_000, 'the upstream saw the call cancelled');
+    // The gateway goes on serving (this used to leave its upstream session spinning: streamed-body.ts).
+    const next = await unary(client, { text: 'after', n: 1 });
+    assert.equal(next.err, undefined, next.err?.message);
   });
 
   it('a stream that fails in its trailers (after messages) counts against its host: ejected after consecutive failures', async () => {

@@ -57,6 +57,16 @@ describe('HTTP/2 downstream', () => {
     const post = await h2get(s, '/upload', { method: 'POST', body: 'x'.repeat(70_000), headers: { 'content-type': 'text/plain' } });
     assert.equal(post.status, 200);
     assert.equal(ups[0]!.lastBody.length, 70_000, 'a body larger than the stream window arrives whole');
+    // HTTP/2 frames a body by DATA frames: neither content-length nor content-type is required (a
+    // streamed fetch sends neither). Such an upload used to reach the upstream as `content-length: 0`.
+    const bare = await h2get(s, '/upload', { method: 'POST', body: 'y'.repeat(70_000) });
+    assert.equal(bare.status, 200);
+    assert.equal(ups[0]!.lastBody, 'y'.repeat(70_000), 'an h2 upload without content-length or content-type arrives whole');
+    const put = await h2get(s, '/upload', { method: 'PUT', body: 'z', headers: { 'content-type': 'text/plain' } });
+    assert.equal(put.status, 200);
+    assert.equal(ups[0]!.lastBody, 'z');
+    await h2get(s, '/nobody', { method: 'POST' });
+    assert.equal(ups[0]!.lastBody, '', 'a POST that ends with its HEADERS has no body');
     // Many streams at once on one connection.
     const many = await Promise.all(Array.from({ length: 40 }, (_, i) => h2get(s, `/m/${i}`)));
     assert.deepEqual(new Set(many.map(m => m.status)), new Set([200]));

@@ -17,7 +17,7 @@ interface Wire {
 }
 
 /** Response headers worth replaying from a cache entry. */
-export const REPLAYED_HEADERS = ['content-type', 'content-language', 'content-encoding', 'etag', 'last-modified', 'vary'];
+export const REPLAYED_HEADERS = ['content-type', 'content-language', 'content-encoding', 'etag', 'last-modified', 'vary', 'grpc-encoding'];
 
 /**
  * The last good responses of cacheable requests, for the `cache` degradation mode and

@@ -1,5 +1,6 @@
 import type { RequestContext } from '../pipeline/request-context.ts';
 import { cacheable } from '../proxy/raw-headers.ts';
+import { headerGrpcStatus } from '../grpc/grpc-wire.ts';
 
 /**
  * The copy of a good answer kept for the `cache` degradation mode, taken as it streams to the
@@ -18,9 +19,12 @@ export class CacheCapture {
     this.raw = raw.slice();
   }
 
-  /** A capture for this answer, or undefined when its route does not cache or the answer may not be cached. */
+  /**
+   * A capture for this answer, or undefined when its route does not cache or the answer may not be
+   * cached (a gRPC answer with its status in the headers is a trailers-only one: an error).
+   */
   static start(ctx: RequestContext, status: number, raw: Buffer[]): CacheCapture | undefined {
-    return status === 200 && ctx.cacheStore && cacheable(raw) ? new CacheCapture(ctx, raw) : undefined;
+    return status === 200 && ctx.cacheStore && cacheable(raw) && (ctx.grpc === undefined || headerGrpcStatus(raw) < 0) ? new CacheCapture(ctx, raw) : undefined;
   }
 
   add(chunk: Buffer): void {
@@ -33,9 +37,9 @@ export class CacheCapture {
     this.chunks.push(chunk);
   }
 
-  /** The answer completed: store what was kept. */
-  complete(): void {
-    if (this.chunks) this.ctx.cacheStore?.(200, this.raw, Buffer.concat(this.chunks));
+  /** The answer completed (a gRPC one with `grpcStatus` in its trailers, kept only when OK): store what was kept. */
+  complete(grpcStatus: number): void {
+    if (this.chunks && (this.ctx.grpc === undefined || grpcStatus === 0)) this.ctx.cacheStore?.(200, this.raw, Buffer.concat(this.chunks));
     this.chunks = undefined;
   }
 }

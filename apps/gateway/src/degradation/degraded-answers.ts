@@ -1,4 +1,5 @@
-import { sendGrpcAnswer } from '../grpc/grpc-wire.ts';
+import { createHash } from 'node:crypto';
+import { sendGrpcAnswer, addGrpcOkTrailers } from '../grpc/grpc-wire.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   DegradeReason,
@@ -37,9 +38,9 @@ export class DegradedAnswers implements FailureAnswers {
   }
 
   /** Names the cache entry of this request and arranges for a good answer to be kept. */
-  prepareCache(req: FastifyRequest, ctx: RequestContext, path: string, query: string): void {
+  prepareCache(req: FastifyRequest, ctx: RequestContext, path: string, query: string, requestKey = ''): void {
     const c = ctx.route.config.degradation.cache;
-    let vary = '';
+    let vary = requestKey;
     for (const h of c.key.headers) {
       const v = req.headers[h];
       vary += `${h}=${Array.isArray(v) ? v.join(',') : (v ?? '')};`;
@@ -55,6 +56,16 @@ export class DegradedAnswers implements FailureAnswers {
     };
   }
 
+  /**
+   * Names the cache entry of a gRPC call by its method and request message (a digest of the
+   * buffered body, its framing and compression flag included), and arranges for a good answer to be
+   * kept: one that ends with grpc-status OK (upstream-request.ts keeps it only then).
+   */
+  prepareGrpcCache(req: FastifyRequest, ctx: RequestContext, body: Buffer): void {
+    const q = req.url.indexOf('?');
+    this.prepareCache(req, ctx, q < 0 ? req.url : req.url.slice(0, q), q < 0 ? '' : req.url.slice(q), `grpc-request=${createHash('sha256').update(body).digest('base64url')};`);
+  }
+
   /** Answers from the cache, saying how old the answer is. */
   private serveCached(reply: FastifyReply, e: CachedResponse, d: DegradeDecision, ctx: RequestContext): void {
     ctx.degradedMode = 'cache';
@@ -67,6 +78,8 @@ export class DegradedAnswers implements FailureAnswers {
       .header('age', String(Math.max(0, Math.floor((Date.now() - e.storedAt) / 1000))))
       .header('x-brownout-degraded', degradedHeader(d, 'cache'));
     if (this.services.draining && speaksHttp1(reply.request)) reply.header('connection', 'close');
+    // A kept gRPC answer ended OK (only such are kept); its custom trailers are not kept.
+    if (ctx.grpc !== undefined) ctx.grpcStatus = addGrpcOkTrailers(reply);
     void reply.send(e.body);
   }
 
@@ -261,7 +274,9 @@ export class DegradedAnswers implements FailureAnswers {
       sendLocalReply(this.services, req, reply, { status: 503, body: `${route.name} is degraded: try again later`, flag: 'DG' });
       return true;
     }
-    sendLocalReply(this.services, req, reply, { status: 503, body: `${route.name} is degraded and no fallback could answer`, flag: 'DG' });
+    // A streamed gRPC call is never kept: say why the cache could not answer it.
+    const why = ctx.grpc !== undefined && ctx.cacheKey === '' && usesCache(route.config) ? ' (the cache keeps calls with a buffered request only: buffer_request_body)' : '';
+    sendLocalReply(this.services, req, reply, { status: 503, body: `${route.name} is degraded and no fallback could answer${why}`, flag: 'DG' });
     return true;
   }
 }

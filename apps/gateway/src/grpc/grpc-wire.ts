@@ -59,6 +59,12 @@ export function sendGrpcAnswer(reply: FastifyReply, status: number, message: str
   return status;
 }
 
+/** Gives the reply about to be sent grpc-status OK in its trailers (a kept answer replayed). Returns the status. */
+export function addGrpcOkTrailers(reply: FastifyReply): number {
+  (reply.raw as unknown as Http2ServerResponse).addTrailers({ 'grpc-status': '0' });
+  return 0;
+}
+
 /**
  * The status an upstream's gRPC answer counts as for outlier detection, the breaker and metrics: a
  * trailers-only answer carries `grpc-status` in its headers (UNAVAILABLE → 503 …); anything else

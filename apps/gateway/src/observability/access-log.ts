@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { pino, destination, stdTimeFunctions, type Logger } from 'pino';
 
@@ -30,8 +31,8 @@ export interface AccessLog {
   write(req: FastifyRequest, reply: FastifyReply, durationMs: number): void;
   /** An upgrade (tunnel), written when it ends: its handshake answer, and bytes both ways. */
   upgrade(entry: UpgradeLogEntry): void;
-  /** Writes what is buffered, synchronously, and stops the periodic flush (at shutdown). */
-  flush(): void;
+  /** Writes what is buffered and stops the periodic flush (at shutdown); waits for a file still being opened. */
+  flush(): Promise<void>;
 }
 
 /**
@@ -42,7 +43,7 @@ export interface AccessLog {
 const FLUSH_EVERY_MS = 1_000;
 
 export function createAccessLog(target: string): AccessLog {
-  if (target === 'off') return { write() {}, upgrade() {}, flush() {} };
+  if (target === 'off') return { write() {}, upgrade() {}, flush: () => Promise.resolve() };
   const dest = destination({ dest: target === 'stdout' ? 1 : target, sync: false, minLength: 4096, mkdir: true });
   const log: Logger = pino({ base: null, messageKey: 'msg', timestamp: stdTimeFunctions.isoTime }, dest);
   let opened = target === 'stdout';
@@ -88,9 +89,13 @@ export function createAccessLog(target: string): AccessLog {
     upgrade(entry) {
       log.info(entry);
     },
-    flush() {
+    async flush() {
       clearInterval(timer);
-      dest.flushSync();
+      // A gateway stopped within milliseconds of starting may close before its log file is open;
+      // SonicBoom throws on a flush then, so the lines wait for the file (bounded: a log that
+      // cannot be opened must not hold up the shutdown).
+      if (!opened) await Promise.race([once(dest, 'ready'), new Promise(r => setTimeout(r, 2_000).unref())]).catch(() => undefined);
+      if (opened) dest.flushSync();
     },
   };
 }

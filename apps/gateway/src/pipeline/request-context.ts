@@ -40,6 +40,11 @@ export class RequestContext {
   rawBody: Readable | undefined;
   /** Cache key when this request's good answer should be kept for the `cache` mode; '' otherwise. */
   cacheKey = '';
+  /**
+   * A gRPC call on a caching route: its cache key needs the request message, so admission reads
+   * the (buffered) body before the degradation decision (request-intake.ts keyByBody).
+   */
+  cacheByBody = false;
   /** Receives a cacheable 200 once it has streamed completely (set by the gateway with cacheKey). */
   cacheStore: ((status: number, raw: Buffer[], body: Buffer) => void) | undefined;
   /** The client's HTTP/2 response when the request is gRPC (grpc/grpc-wire.ts): its trailers go there. */

@@ -1,4 +1,6 @@
-import type { Http2ServerResponse } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import { isGrpcRequest } from '../grpc/grpc-wire.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -19,6 +21,9 @@ import { rateLimitKey } from '../routing/client-key.ts';
 import { REFUSED, type RefusedRequest } from '../routing/request-target.ts';
 import { usesCache, type DegradedAnswers } from '../degradation/degraded-answers.ts';
 import type { GatewayServices } from './gateway-services.ts';
+import { bufferBody, contentLength } from '../proxy/request-body.ts';
+import { limitStreamDuration } from '../proxy/stream-duration.ts';
+import { UpstreamFailure } from '../proxy/upstream-failure.ts';
 
 const NO_HEADERS: FastifyRequest['headers'] = Object.freeze({});
 
@@ -77,9 +82,21 @@ export class RequestIntake {
     // A gRPC client's own deadline (grpc-timeout) is believed from anyone: it only shortens its own
     // call, and a timeout it causes is the caller's, never charged to a host (attempt-triage.ts).
     const grpc = isGrpcRequest(req.raw.httpVersionMajor, req.headers);
-    const grpcBudget = grpc ? parseGrpcTimeout(req.headers['grpc-timeout'] as string | undefined) : undefined;
+    let grpcBudget = grpc ? parseGrpcTimeout(req.headers['grpc-timeout'] as string | undefined) : undefined;
+    let routeMs = route.config.timeout;
+    const msd = route.config.max_stream_duration;
+    if (msd !== undefined) {
+      // Envoy's grpc_timeout_header_max: the client's grpc-timeout, capped (0: as sent), bounds the whole stream.
+      if (grpcBudget !== undefined && msd.grpc_timeout_header_max) grpcBudget = Math.min(grpcBudget, msd.grpc_timeout_header_max);
+      const streamMs = Math.min(msd.max_stream_duration ?? Infinity, msd.grpc_timeout_header_max !== undefined && grpcBudget !== undefined ? grpcBudget : Infinity);
+      if (Number.isFinite(streamMs)) {
+        // It bounds the wait for the answer's headers too (the route's own: charged as a route timeout).
+        routeMs = routeMs > 0 ? Math.min(routeMs, streamMs) : streamMs;
+        limitStreamDuration(reply, streamMs);
+      }
+    }
     if (grpcBudget !== undefined) callerBudget = callerBudget === undefined ? grpcBudget : Math.min(callerBudget, grpcBudget);
-    const ctx = new RequestContext(route, now, new Deadline(now, route.config.timeout, callerBudget));
+    const ctx = new RequestContext(route, now, new Deadline(now, routeMs, callerBudget));
     ctx.trustedPeer = trustedPeer;
     ctx.secure = this.services.secure;
     req.brownout = ctx;
@@ -97,14 +114,17 @@ export class RequestIntake {
       sendLocalReply(this.services, req, reply, LOCAL_REPLIES.payloadTooLarge);
       return undefined;
     }
-    // Fastify leaves bodies of GET, HEAD, TRACE and QUERY unread; a proxy forwards what it was sent.
-    const m = req.method;
-    if ((m === 'GET' || m === 'HEAD' || m === 'TRACE' || m === 'QUERY') && ((cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined)) {
-      ctx.rawBody = req.raw;
-    }
+    // A body Fastify left unread — any on GET, HEAD, TRACE and QUERY; on other methods one it did
+    // not see declared — is read from the raw request: a proxy forwards what it was sent.
+    if (req.body === undefined && carriesBody(req, cl)) ctx.rawBody = req.raw;
     const rl = localRateLimit(this.services, route, req.headers, req.socket.remoteAddress, this.rlScratch);
     if (rl && !this.applyRateLimit(req, reply, ctx, rl, 'local_rate_limited')) return undefined;
-    if ((req.method === 'GET' || req.method === 'HEAD') && usesCache(route.config)) this.degraded.prepareCache(req, ctx, path, q < 0 ? '' : url.slice(q));
+    if (usesCache(route.config)) {
+      if (req.method === 'GET' || req.method === 'HEAD') this.degraded.prepareCache(req, ctx, path, q < 0 ? '' : url.slice(q));
+      // A gRPC call is keyed by its request message too: only a buffered one (a unary or
+      // server-streaming call) can be; a streamed request is never cached.
+      else if (grpc && req.method === 'POST' && route.config.buffer_request_body) ctx.cacheByBody = true;
+    }
     return ctx;
   }
 
@@ -136,6 +156,11 @@ export class RequestIntake {
 
   private finishAdmission(req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
     const ctx = req.brownout!;
+    if (ctx.cacheByBody) {
+      ctx.cacheByBody = false;
+      this.keyByBody(req, reply, ctx, done);
+      return;
+    }
     const q = req.url.indexOf('?');
     const r = this.degraded.degradeIfSwitched(req, reply, ctx, q < 0 ? req.url : req.url.slice(0, q));
     if (r) {
@@ -151,6 +176,25 @@ export class RequestIntake {
       return;
     }
     if (!reply.sent) done();
+  }
+
+  /**
+   * Reads a gRPC call's request (bounded by the route, as the attempts would) so its cache key can
+   * name the request message; the attempts then send this copy. A body over the limit is answered
+   * 413 (RESOURCE_EXHAUSTED to a gRPC client); a client that hung up mid-upload gets nothing.
+   */
+  private keyByBody(req: FastifyRequest, reply: FastifyReply, ctx: RequestContext, done: (err?: Error) => void): void {
+    bufferBody(req.body as Readable, ctx.route.config.max_request_body_bytes, contentLength(req.headers as Dispatcher.DispatchOptions['headers'])).then(
+      body => {
+        req.body = body;
+        this.degraded.prepareGrpcCache(req, ctx, body);
+        this.finishAdmission(req, reply, done);
+      },
+      (err: unknown) => {
+        if (err instanceof UpstreamFailure) sendLocalReply(this.services, req, reply, err.reply);
+        else if (!reply.sent) reply.hijack(); // the client is gone: nothing to answer
+      },
+    );
   }
 
   /** The shared limit: one Redis round trip, at most 20 ms, failing open. */
@@ -196,4 +240,17 @@ export function setRateLimitHeaders(out: Record<string, string | string[] | unde
   out['x-ratelimit-limit'] = String(ctx.rlLimit);
   out['x-ratelimit-remaining'] = String(ctx.rlRemaining);
   out['x-ratelimit-reset'] = String(ctx.rlResetS);
+}
+
+/**
+ * Whether a request has a body. Fastify asks as HTTP/1.1 frames one: content-length or
+ * transfer-encoding (or, on POST-like methods, a content-type). HTTP/2 frames a body by DATA
+ * frames up to END_STREAM, with content-length optional: an h2 POST with neither content-length
+ * nor content-type (a streamed fetch, a client that does not know the length) had its upload
+ * dropped — the upstream got `content-length: 0` and the client's unread upload a reset.
+ */
+function carriesBody(req: FastifyRequest, cl: string | undefined): boolean {
+  if (cl !== undefined) return cl !== '0';
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  return req.raw.httpVersionMajor === 2 && !(req.raw as unknown as Http2ServerRequest).stream.endAfterHeaders;
 }

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { StreamedBody } from './streamed-body.ts';
 
 /** A request option undici honours (lib/core/request.js) but its DispatchOptions type omits. */
 interface UndiciServerName {
@@ -12,7 +13,7 @@ export function attemptOptions(
   method: Dispatcher.HttpMethod,
   servername: string | undefined,
   headers: (string | string[] | undefined)[],
-  body: Buffer | string | Readable | null,
+  body: Buffer | string | Readable | StreamedBody | null,
   remainingMs: number,
 ): Dispatcher.DispatchOptions & UndiciServerName {
   return {
@@ -21,7 +22,8 @@ export function attemptOptions(
     // undici reads it per request (its types leave it out); see HostPool.servername.
     servername,
     headers: headers as string[],
-    body,
+    // undici sends an async iterable body (lib/core/request.js, isIterable); its type leaves it out.
+    body: body as NonNullable<Dispatcher.DispatchOptions['body']> | null,
     // Our timer bounds the wait for headers; undici's (1 s resolution) is only a backstop.
     headersTimeout: 0,
     // Keep the connection after a HEAD as after any other request (undici closes it by

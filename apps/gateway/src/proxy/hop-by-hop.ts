@@ -29,7 +29,8 @@ export function isHopByHop(lowerName: string): boolean {
  * message. Empty when there is no such header or it lists only `close`/`keep-alive`.
  */
 export function connectionListed(value: string | string[] | undefined): string[] {
-  if (value === undefined) return NONE;
+  // What nearly every peer sends: nothing to parse (a split, trims and lower-casing per message).
+  if (value === undefined || value === 'keep-alive' || value === 'close') return NONE;
   const text = Array.isArray(value) ? value.join(',') : value;
   let out: string[] | undefined;
   for (const part of text.split(',')) {

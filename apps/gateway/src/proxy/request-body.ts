@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RouteConfig } from '@brownout/core/config';
 import { LOCAL_REPLIES, resetReply } from '../pipeline/local-reply.ts';
-import { streamedBody } from './streamed-body.ts';
+import { streamedBody, type StreamedBody } from './streamed-body.ts';
 import { UpstreamFailure } from './upstream-failure.ts';
 
 /**
@@ -67,7 +67,7 @@ export function contentLength(headers: Dispatcher.DispatchOptions['headers']): n
 
 /** Who waits for a request body: told once, when it is ready or has failed. */
 export interface BodyOwner {
-  bodyReady(body: Buffer | string | Readable | null | undefined, streaming: boolean): void;
+  bodyReady(body: Buffer | string | Readable | StreamedBody | null | undefined, streaming: boolean): void;
   bodyFailed(failure: UpstreamFailure): void;
 }
 

@@ -26,7 +26,7 @@ import { prepareRequestBody } from './request-body.ts';
 import { GRPC_TIMEOUT_SLOT, TRACEPARENT_SLOT, upstreamHeaderList } from './upstream-headers.ts';
 import { attemptOptions } from './attempt-options.ts';
 import { attemptFailed, traceparentOf } from '../observability/request-trace.ts';
-import { ClientBodyFailed } from './streamed-body.ts';
+import { ClientBodyFailed, type StreamedBody } from './streamed-body.ts';
 import { effectiveStatus, forwardTrailers, headerGrpcStatus, trailersJudged } from '../grpc/grpc-wire.ts';
 
 // Strings, not Buffers: undici names a string header with one table lookup, where an unknown
@@ -50,7 +50,7 @@ export class UpstreamRequest implements AttemptOwner {
   private readonly opts: Dispatcher.DispatchOptions;
   private readonly limits: ResourceLimits;
   private retries: RetryPlan | undefined;
-  private body: Buffer | string | Readable | null | undefined;
+  private body: Buffer | string | Readable | StreamedBody | null | undefined;
   /** The body streams to the first attempt (route `buffer_request_body: false`): nothing can be retried. */
   private streaming = false;
   private path: string;
@@ -94,7 +94,7 @@ export class UpstreamRequest implements AttemptOwner {
   }
 
   /** The body is ready (streamed, buffered or already in memory): the first attempt goes. */
-  bodyReady(body: Buffer | string | Readable | null | undefined, streaming: boolean): void {
+  bodyReady(body: Buffer | string | Readable | StreamedBody | null | undefined, streaming: boolean): void {
     this.body = body;
     this.streaming = streaming;
     this.attempt();
@@ -229,12 +229,12 @@ export class UpstreamRequest implements AttemptOwner {
 
   onAttemptComplete(a: Attempt, trailers: Buffer[] | null): void {
     if (a !== this.committed) return;
-    this.captured?.complete();
-    this.captured = undefined;
     this.endAttempt(a);
     // Trailers go on before the body ends downstream (onComplete ends it); a call whose headers
     // carried no grpc-status is judged by the one in them.
     const code = this.ctx.grpc === undefined ? -1 : forwardTrailers(this.ctx.grpc, trailers);
+    this.captured?.complete(code);
+    this.captured = undefined;
     if (this.ctx.grpc !== undefined && this.ctx.grpcStatus < 0) {
       this.ctx.grpcStatus = code;
       this.cluster.recordResponse(a.host, trailersJudged(code));

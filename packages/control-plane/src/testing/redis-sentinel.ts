@@ -115,7 +115,9 @@ export class TestSentinel {
    */
   async restart(port: number): Promise<void> {
     this.spawnData(port);
-    await until(`node ${port} back as an in-sync replica`, 30_000, async () => {
+    // Up to a minute: the sentinels convert a returning old primary on their own schedule (their
+    // INFO round, then a resync), which on a loaded 2-core CI machine once took over 30 s.
+    await until(`node ${port} back as an in-sync replica`, 60_000, async () => {
       const c = this.direct(port);
       try {
         const info = await c.info('replication');

@@ -94,6 +94,15 @@ export const listenerSchema = z
          * an honest session was measured against.
          */
         max_session_memory_mb: z.number().int().min(1).max(1024).default(10),
+        /**
+         * Not an Envoy field (nginx counts HTTP/2 streams against `limit_conn` this way): the
+         * streams one client address may have in flight over all of its HTTP/2 sessions, since
+         * max_concurrent_streams bounds only one session and a client opens as many as it likes.
+         * Over it a stream is refused with RST_STREAM(REFUSED_STREAM), which a client may retry.
+         * An IPv6 client is judged by its /64; trusted_proxies are never limited. Default: two
+         * sessions' worth at the default max_concurrent_streams. 0 turns it off.
+         */
+        max_concurrent_streams_per_client: z.number().int().min(0).max(2_147_483_647).default(200),
       })
       .prefault({}),
   })

@@ -204,32 +204,37 @@ function noControlCharacters(text: string): boolean {
   return true;
 }
 
+/**
+ * What a gRPC caller gets instead of an HTTP fallback (its client cannot read an HTTP body): a
+ * status and message, or with status 0 (OK) one serialized response message, base64, sent as the
+ * call's answer. The switch document's `fallbacks.<route>.grpc` and the console's editor.
+ */
+export const grpcAnswerSchema = z
+  .strictObject({
+    status: z.number().int().min(0, 'a gRPC status from 0 to 16').max(16, 'a gRPC status from 0 to 16').default(0),
+    // Any Unicode text (it goes percent-encoded), no control characters.
+    message: z
+      .string()
+      .max(1_024, 'at most 1 KiB')
+      .refine(noControlCharacters, 'no CR, LF or control characters')
+      .default(''),
+    response_base64: z
+      .string()
+      .max(87_384, 'at most 64 KiB once decoded')
+      .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'standard base64 (A–Z, a–z, 0–9, +, /, = padding)')
+      .optional(),
+  })
+  .refine(g => g.response_base64 === undefined || g.status === 0, { message: 'response_base64 is the answer of a successful call: only with status 0', path: ['response_base64'] });
+
 export const fallbackResponseSchema = z.strictObject({
   status: z.number().int().min(200, 'a status from 200 to 599').max(599, 'a status from 200 to 599').default(200),
   headers: fallbackHeadersSchema.default({}),
   body: z.string().max(1_048_576, 'at most 1 MiB').default(''),
   /**
-   * What a gRPC caller gets instead (its client cannot read an HTTP body): a status and message,
-   * or with status 0 (OK) one serialized response message, base64, sent as the call's answer.
-   * Without it, `default` cannot answer a gRPC call and the chain goes on (reject: UNAVAILABLE).
+   * What a gRPC caller gets instead (see grpcAnswerSchema). Without it, `default` cannot answer a
+   * gRPC call and the chain goes on (reject: UNAVAILABLE).
    */
-  grpc: z
-    .strictObject({
-      status: z.number().int().min(0, 'a gRPC status from 0 to 16').max(16, 'a gRPC status from 0 to 16').default(0),
-      // Any Unicode text (it goes percent-encoded), no control characters.
-      message: z
-        .string()
-        .max(1_024, 'at most 1 KiB')
-        .refine(noControlCharacters, 'no CR, LF or control characters')
-        .default(''),
-      response_base64: z
-        .string()
-        .max(87_384, 'at most 64 KiB once decoded')
-        .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'standard base64 (A–Z, a–z, 0–9, +, /, = padding)')
-        .optional(),
-    })
-    .refine(g => g.response_base64 === undefined || g.status === 0, { message: 'response_base64 is the answer of a successful call: only with status 0', path: ['response_base64'] })
-    .optional(),
+  grpc: grpcAnswerSchema.optional(),
   /** The console's version number of this response, so the fleet view can say which one a gateway serves. */
   revision: z.number().int().min(1).optional(),
 });
@@ -282,6 +287,18 @@ export const routeSchema = z.strictObject({
   cluster: z.string(),
   priority: z.enum(PRIORITIES).default('normal'),
   timeout: duration.default(15_000),
+  /**
+   * Envoy's RouteAction.MaxStreamDuration: the route `timeout` bounds the wait for an answer's
+   * headers, not a stream's life; `max_stream_duration` bounds the whole exchange (a stream still
+   * open then is reset, the upstream's side cancelled). `grpc_timeout_header_max`: a gRPC client's
+   * `grpc-timeout` becomes the stream's bound too, capped at this value (0: as the client sent it).
+   */
+  max_stream_duration: z
+    .strictObject({
+      max_stream_duration: positiveDuration.optional(),
+      grpc_timeout_header_max: duration.optional(),
+    })
+    .optional(),
   prefix_rewrite: z.string().optional(),
   host_rewrite: z.string().optional(),
   max_request_body_bytes: z.number().int().min(0).default(1_048_576),

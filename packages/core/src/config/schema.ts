@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { percent, positiveDuration } from './schema-primitives.ts';
 import { clusterSchema } from './cluster-schema.ts';
-import { routeSchema, type fallbackResponseSchema } from './route-schema.ts';
+import { routeSchema, type fallbackResponseSchema, type grpcAnswerSchema } from './route-schema.ts';
 import { listenerSchema, adminSchema } from './listener-schema.ts';
 
 /**
@@ -100,3 +100,4 @@ export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export type ClusterConfig = GatewayConfig['clusters'][number];
 export type RouteConfig = GatewayConfig['routes'][number];
 export type FallbackResponse = z.output<typeof fallbackResponseSchema>;
+export type GrpcAnswer = z.output<typeof grpcAnswerSchema>;

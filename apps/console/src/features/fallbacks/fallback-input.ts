@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { renderFallbackBody } from '@brownout/core';
-import { fallbackHeadersSchema } from '@brownout/core/config';
+import { fallbackHeadersSchema, grpcAnswerSchema, type GrpcAnswer } from '@brownout/core/config';
 import { parseHeaderLines } from './header-lines.ts';
 
 export { parseHeaderLines };
@@ -13,6 +13,8 @@ export interface FallbackDraft {
   readonly contentType: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
+  /** What a gRPC caller gets instead; null: none (a gRPC call is refused with UNAVAILABLE). */
+  readonly grpc: GrpcAnswer | null;
   readonly message: string;
 }
 
@@ -35,6 +37,9 @@ const formSchema = (maxBytes: number) =>
       .string()
       .default('')
       .refine(b => Buffer.byteLength(b) <= maxBytes, `at most ${maxBytes} bytes`),
+    grpcStatus: z.string().trim().default(''),
+    grpcMessage: z.string().default(''),
+    grpcResponse: z.string().trim().default(''),
     message: z.string({ error: 'say what changed' }).trim().min(3, 'say what changed (at least 3 characters)').max(300, 'at most 300 characters'),
   });
 
@@ -55,6 +60,7 @@ export function checkDraft(input: Record<string, unknown>, opts: { maxBytes: num
     if (!h.success) fields.headers ??= h.error.issues.map(i => (i.path.length ? `${String(i.path[0])}: ${i.message}` : i.message)).join('; ');
     else headers = h.data;
   }
+  const grpc = p.success ? checkGrpcAnswer(p.data, fields) : null;
   if (!p.success || Object.keys(fields).length > 0) return { ok: false, fields: fields as Record<string, string> };
   const d = p.data;
   if (isJson(d.contentType)) {
@@ -69,7 +75,26 @@ export function checkDraft(input: Record<string, unknown>, opts: { maxBytes: num
       return { ok: false, fields: { body: `does not match the route's JSON Schema: ${errs.join('; ')}` } };
     }
   }
-  return { ok: true, draft: { route: d.route, status: d.status, contentType: d.contentType, headers, body: d.body, message: d.message } };
+  return { ok: true, draft: { route: d.route, status: d.status, contentType: d.contentType, headers, body: d.body, grpc, message: d.message } };
+}
+
+/** The form's field for each part of the gRPC answer. */
+const GRPC_FIELDS: Record<string, string> = { status: 'grpcStatus', message: 'grpcMessage', response_base64: 'grpcResponse' };
+
+/**
+ * The gRPC answer fields, checked by the gateway's own schema (status 0–16, message, base64 of at
+ * most 64 KiB, a response message only with OK). No status chosen and nothing else filled: none.
+ */
+function checkGrpcAnswer(d: { grpcStatus: string; grpcMessage: string; grpcResponse: string }, fields: Partial<Record<string, string>>): GrpcAnswer | null {
+  if (d.grpcStatus === '') {
+    if (d.grpcMessage !== '' || d.grpcResponse !== '') fields.grpcStatus ??= 'pick a gRPC status for this answer';
+    return null;
+  }
+  const status = /^\d{1,2}$/.test(d.grpcStatus) ? Number(d.grpcStatus) : -1;
+  const g = grpcAnswerSchema.safeParse({ status, message: d.grpcMessage, ...(d.grpcResponse !== '' && { response_base64: d.grpcResponse }) });
+  if (g.success) return g.data;
+  for (const i of g.error.issues) fields[GRPC_FIELDS[String(i.path[0])] ?? 'grpcStatus'] ??= i.message;
+  return null;
 }
 
 /** Compiles a route's JSON Schema (refusing one that is not JSON or not a valid schema). */

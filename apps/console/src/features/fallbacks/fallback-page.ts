@@ -17,7 +17,7 @@ export interface FallbackPageData {
   shown: FallbackVersionRow | undefined;
   diff: DiffPart[];
   /** The editor's starting values: the latest version, or an empty JSON answer. */
-  initial: { status: string; contentType: string; headers: string; body: string };
+  initial: { status: string; contentType: string; headers: string; body: string; grpcStatus: string; grpcMessage: string; grpcResponse: string };
   statusTexts: Record<string, string>;
 }
 
@@ -36,7 +36,17 @@ export async function loadFallbackPage(route: string, diff: string | undefined):
     level: view.document?.globalLevel ?? 0,
     shown,
     diff: shown ? diffVersions(versions.find(v => v.version === shown.version - 1), shown) : [],
-    initial: latest ? { status: String(latest.status), contentType: latest.contentType, headers: headerLines(latest.headers), body: latest.body } : { status: '200', contentType: 'application/json', headers: '', body: '' },
+    initial: latest
+      ? {
+          status: String(latest.status),
+          contentType: latest.contentType,
+          headers: headerLines(latest.headers),
+          body: latest.body,
+          grpcStatus: latest.grpc === null ? '' : String(latest.grpc.status),
+          grpcMessage: latest.grpc?.message ?? '',
+          grpcResponse: latest.grpc?.response_base64 ?? '',
+        }
+      : { status: '200', contentType: 'application/json', headers: '', body: '', grpcStatus: '', grpcMessage: '', grpcResponse: '' },
     statusTexts: Object.fromEntries(Object.entries(STATUS_CODES).map(([k, v]) => [k, v ?? ''])),
   };
 }

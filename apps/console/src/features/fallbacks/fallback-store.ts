@@ -1,4 +1,5 @@
 import type { Db } from '@/server/db/client.ts';
+import type { GrpcAnswer } from '@brownout/core/config';
 import type { FallbackDraft } from './fallback-input.ts';
 
 export interface FallbackVersionRow {
@@ -9,15 +10,17 @@ export interface FallbackVersionRow {
   readonly contentType: string;
   readonly headers: Record<string, string>;
   readonly body: string;
+  /** What a gRPC caller gets instead, or null (none). */
+  readonly grpc: GrpcAnswer | null;
   readonly message: string;
   readonly author: string;
   readonly createdAt: Date;
   readonly copiedFrom: number | null;
 }
 
-type Raw = Omit<FallbackVersionRow, 'headers'> & { headers: string };
+type Raw = Omit<FallbackVersionRow, 'headers' | 'grpc'> & { headers: string; grpc: string | null };
 
-const toRow = (r: Raw): FallbackVersionRow => ({ ...r, headers: JSON.parse(r.headers) as Record<string, string> });
+const toRow = (r: Raw): FallbackVersionRow => ({ ...r, headers: JSON.parse(r.headers) as Record<string, string>, grpc: r.grpc === null ? null : (JSON.parse(r.grpc) as GrpcAnswer) });
 
 /** Every version of a route's fallback, newest first. */
 export async function listVersions(db: Db, route: string): Promise<FallbackVersionRow[]> {
@@ -46,7 +49,7 @@ export async function saveVersion(db: Db, d: FallbackDraft, author: string, copi
     const last = await db.fallbackVersion.findFirst({ where: { route: d.route }, orderBy: { version: 'desc' }, select: { version: true } });
     try {
       const r = await db.fallbackVersion.create({
-        data: { route: d.route, version: (last?.version ?? 0) + 1, status: d.status, contentType: d.contentType, headers: JSON.stringify(d.headers), body: d.body, message: d.message, author, copiedFrom },
+        data: { route: d.route, version: (last?.version ?? 0) + 1, status: d.status, contentType: d.contentType, headers: JSON.stringify(d.headers), body: d.body, grpc: d.grpc === null ? null : JSON.stringify(d.grpc), message: d.message, author, copiedFrom },
       });
       return toRow(r);
     } catch (e) {
@@ -65,6 +68,6 @@ export async function setSchema(db: Db, route: string, schema: string | null, by
 }
 
 /** What the gateway is given for a version (the switch document's `fallbacks` entry). */
-export function toSwitchFallback(v: FallbackVersionRow): { status: number; headers: Record<string, string>; body: string; revision: number } {
-  return { status: v.status, headers: { 'content-type': v.contentType, ...v.headers }, body: v.body, revision: v.version };
+export function toSwitchFallback(v: FallbackVersionRow): { status: number; headers: Record<string, string>; body: string; grpc?: GrpcAnswer; revision: number } {
+  return { status: v.status, headers: { 'content-type': v.contentType, ...v.headers }, body: v.body, ...(v.grpc !== null && { grpc: v.grpc }), revision: v.version };
 }

@@ -6,12 +6,13 @@ export interface DiffPart {
   readonly text: string;
 }
 
-/** A version as the text the diff compares: status, headers, then the body. */
-export function versionText(v: Pick<FallbackVersionRow, 'status' | 'contentType' | 'headers' | 'body'>): string {
+/** A version as the text the diff compares: status, headers, the body, then the gRPC answer. */
+export function versionText(v: Pick<FallbackVersionRow, 'status' | 'contentType' | 'headers' | 'body' | 'grpc'>): string {
   const headers = Object.entries({ 'content-type': v.contentType, ...v.headers })
     .map(([k, val]) => `${k}: ${val}`)
     .join('\n');
-  return `status: ${v.status}\n${headers}\n\n${v.body}${v.body.endsWith('\n') ? '' : '\n'}`;
+  const grpc = v.grpc === null ? '' : `\ngrpc-status: ${v.grpc.status}\ngrpc-message: ${v.grpc.message}\n${v.grpc.response_base64 === undefined ? '' : `grpc response (base64): ${v.grpc.response_base64}\n`}`;
+  return `status: ${v.status}\n${headers}\n\n${v.body}${v.body.endsWith('\n') ? '' : '\n'}${grpc}`;
 }
 
 /** Line diff between two versions (jsdiff's Myers diff). */

@@ -12,7 +12,7 @@ import { onSavedVersion } from './saved-version-action.ts';
 export async function rollbackFallbackAction(_prev: ActionState | null, form: FormData): Promise<ActionState> {
   return onSavedVersion(form, 'Pick a version to roll back to.', async ({ version: old, publish, actor, ip }) => {
     const { db } = publish;
-    const v = await saveVersion(db, { route: old.route, status: old.status, contentType: old.contentType, headers: old.headers, body: old.body, message: `rollback to v${old.version}` }, actor, old.version);
+    const v = await saveVersion(db, { route: old.route, status: old.status, contentType: old.contentType, headers: old.headers, body: old.body, grpc: old.grpc, message: `rollback to v${old.version}` }, actor, old.version);
     await appendAudit(db, { actor, action: 'fallback_saved', route: v.route, target: `fallback ${v.route} v${v.version}`, reason: v.message, after: { version: v.version, copied_from: old.version }, outcome: `saved as v${v.version} (copy of v${old.version})`, ip });
     const r = await publishVersion(publish, v, actor, ip, 'fallback_rolled_back', `rollback to v${old.version} (published as v${v.version})`);
     if (!r.ok) return { ok: false, message: `Saved v${v.version} (copy of v${old.version}) but not published: ${r.message}` };

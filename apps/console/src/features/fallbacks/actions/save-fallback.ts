@@ -25,8 +25,8 @@ export async function saveFallbackAction(_prev: ActionState | null, form: FormDa
     route: v.route,
     target: `fallback ${v.route} v${v.version}`,
     reason: v.message,
-    before: before ? { version: before.version, status: before.status, content_type: before.contentType, headers: before.headers, body: before.body } : null,
-    after: { version: v.version, status: v.status, content_type: v.contentType, headers: v.headers, body: v.body },
+    before: before ? { version: before.version, status: before.status, content_type: before.contentType, headers: before.headers, body: before.body, grpc: before.grpc } : null,
+    after: { version: v.version, status: v.status, content_type: v.contentType, headers: v.headers, body: v.body, grpc: v.grpc },
     outcome: `saved as v${v.version} (not published)`,
     ip: await clientIp(),
   });

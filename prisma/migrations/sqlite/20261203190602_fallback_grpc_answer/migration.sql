@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "fallback_version" ADD COLUMN "grpc" TEXT;
+
