@@ -151,6 +151,14 @@ export const benchGatewayConfig = (port: number, upstreamPort: number): Record<s
 });
 
 
+/** The minimal gateway config (issue 27's second figure): one cluster, one route, no policy set. */
+export const minimalGatewayConfig = (port: number, upstreamPort: number): Record<string, unknown> => ({
+  listener: { address: '127.0.0.1', port },
+  admin: { address: '127.0.0.1', port: port + 100, token: 'bench' },
+  clusters: [{ name: 'origin', hosts: [`127.0.0.1:${upstreamPort}`] }],
+  routes: [{ name: 'bench', match: { prefix: '/' }, cluster: 'origin' }],
+});
+
 /**
  * The bare proxy the gateway is judged against, as plain JavaScript: it runs under `node` alone,
  * as the gateway's dist/ does, so neither carries tsx's loader or source-map support into the

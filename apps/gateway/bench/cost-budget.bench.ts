@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'node:net';
 import { stringify } from 'yaml';
-import { assertFree, bareProxyScript, benchGatewayConfig, cpuTicks, median, need, nginxConf, start } from './bench-kit.ts';
+import { assertFree, bareProxyScript, benchGatewayConfig, cpuTicks, median, minimalGatewayConfig, need, nginxConf, start } from './bench-kit.ts';
 import { InspectorSession, type CpuProfile, type HeapProfile } from './inspector-session.ts';
 import { CATEGORIES, allocationCost, cpuCost, type Category } from './cost-attribution.ts';
 import { flameGraphSvg } from './flame-graph.ts';
@@ -101,11 +101,7 @@ for (const c of cases) {
   if (c.proxy === 'bare') {
     c.proc = start(1, process.execPath, [inspect, BARE, `http://127.0.0.1:${UPSTREAM}`, String(c.port), ...(c.protocol === 'h2' ? [cert, key, 'h2'] : [])]);
   } else {
-    const all = benchGatewayConfig(c.port, UPSTREAM) as { listener: Record<string, unknown>; admin: unknown };
-    const config =
-      c.proxy === 'gateway-all'
-        ? all
-        : { listener: all.listener, admin: all.admin, clusters: [{ name: 'origin', hosts: [`127.0.0.1:${UPSTREAM}`] }], routes: [{ name: 'bench', match: { prefix: '/' }, cluster: 'origin' }] };
+    const config = (c.proxy === 'gateway-all' ? benchGatewayConfig(c.port, UPSTREAM) : minimalGatewayConfig(c.port, UPSTREAM)) as { listener: Record<string, unknown> };
     if (c.protocol === 'h2') config.listener = { ...config.listener, tls };
     const f = join(dir, `${c.protocol}-${c.proxy}.yaml`);
     writeFileSync(f, stringify(config));

@@ -27,7 +27,10 @@ const UPSTREAM_TLS = 18187;
 const UPSTREAM_H2 = 18188;
 const PORTS = { 'gateway-tls': 18181, 'bare-tls': 18182, 'gateway-h2': 18183, 'bare-h2': 18184, 'gateway-plain': 18185, 'gateway-traced': 18186, 'gateway-up-tls': 18190, 'gateway-up-h2': 18191 } as const;
 type Case = keyof typeof PORTS;
-const CASES = Object.keys(PORTS) as Case[];
+const ALL = Object.keys(PORTS) as Case[];
+/** BENCH_CASES=gateway-h2,bare-h2 narrows the rounds (a quicker A/B); the figures need both sides of a pair. */
+const only = process.env.BENCH_CASES?.split(',').map(c => c.trim());
+const CASES = only ? ALL.filter(c => only.includes(c)) : ALL;
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 const BARE_PROXY = bareProxyScript();
 const dir = mkdtempSync(join(tmpdir(), 'brownout-bench-proto-'));
@@ -106,7 +109,8 @@ for (const c of CASES) await waitForPort(PORTS[c]);
 // ---- interleaved rounds ----------------------------------------------------------------------
 const results = Object.fromEntries(CASES.map(c => [c, [] as Run[]])) as Record<Case, Run[]>;
 for (let round = 1; round <= ROUNDS; round++) {
-  for (const c of CASES) {
+  // ABBA: every other round in reverse, so a drifting VM does not favour whichever case runs first.
+  for (const c of round % 2 === 1 ? CASES : [...CASES].reverse()) {
     load(c, WARMUP_S);
     const r = load(c, MEASURE_S, procs[c].pid);
     results[c].push(r);
@@ -114,7 +118,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   }
 }
 const perCpu = (r: Run): number => r.rps / r.cpu;
-const ratio = (a: Case, b: Case): number => median(results[a].map((r, i) => perCpu(r) / perCpu(results[b][i]!)));
+const ratio = (a: Case, b: Case): number => (results[a].length > 0 && results[b].length > 0 ? median(results[a].map((r, i) => perCpu(r) / perCpu(results[b][i]!))) : NaN);
 const figures = {
   tls_http1_gateway_vs_bare: ratio('gateway-tls', 'bare-tls'),
   h2_gateway_vs_bare: ratio('gateway-h2', 'bare-h2'),

@@ -11,14 +11,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { haproxyConfig } from './haproxy-config.ts';
-import { assertFree, bareProxyScript, benchGatewayConfig, cpuTicks, median, need, nginxConf, parseMs, start, waitFor } from './bench-kit.ts';
+import { assertFree, bareProxyScript, benchGatewayConfig, cpuTicks, median, minimalGatewayConfig, need, nginxConf, parseMs, start, waitFor } from './bench-kit.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
 const MEASURE_S = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 50;
 const UPSTREAM = 18080;
-const PORTS = { gateway: 18081, 'gateway+log': 18082, bare: 18083, nginx: 18084, haproxy: 18085, previous: 18086 } as const;
+const PORTS = { gateway: 18081, 'gateway+log': 18082, bare: 18083, nginx: 18084, haproxy: 18085, previous: 18086, minimal: 18087 } as const;
 type Case = keyof typeof PORTS;
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 const BARE_PROXY = bareProxyScript();
@@ -28,7 +28,7 @@ const BARE_PROXY = bareProxyScript();
  */
 const PREVIOUS_DIST = process.env.BENCH_PREVIOUS_DIST;
 // Gateway and bare back to back: the machine's speed drifts over tens of seconds.
-const ALL_CASES: Case[] = ['gateway', 'bare', ...(PREVIOUS_DIST ? (['previous'] as const) : []), 'gateway+log', 'nginx', 'haproxy'];
+const ALL_CASES: Case[] = ['gateway', 'bare', ...(PREVIOUS_DIST ? (['previous'] as const) : []), 'minimal', 'gateway+log', 'nginx', 'haproxy'];
 /** BENCH_CASES=gateway,bare,previous narrows a run (an A/B with more rounds); gateway and bare are always in. */
 const only = process.env.BENCH_CASES?.split(',').map(c => c.trim());
 const CASES: Case[] = only ? ALL_CASES.filter(c => c === 'gateway' || c === 'bare' || only.includes(c)) : ALL_CASES;
@@ -63,6 +63,12 @@ for (const [name, log] of [['gateway', 'off'], ['gateway+log', join(dir, 'access
   procs[name] = start(1, process.execPath, [join(DIST, 'main.js'), '--config', f, '--access-log', log]);
 }
 procs.bare = start(1, process.execPath, [BARE_PROXY, `http://127.0.0.1:${UPSTREAM}`, String(PORTS.bare)]);
+{
+  // The minimal config: one cluster, one route, no policy (issue 27's second figure).
+  const f = join(dir, 'minimal.yaml');
+  writeFileSync(f, stringify(minimalGatewayConfig(PORTS.minimal, UPSTREAM)));
+  procs.minimal = start(1, process.execPath, [join(DIST, 'main.js'), '--config', f, '--access-log', 'off']);
+}
 if (PREVIOUS_DIST) {
   const f = join(dir, 'previous.yaml');
   writeFileSync(f, stringify(gatewayConfig(PORTS.previous)));
@@ -82,7 +88,7 @@ procs.haproxy = start(1, 'haproxy', ['-f', haCfg, '-db']);
 for (const c of CASES) await waitFor(PORTS[c], '/bench');
 
 // ---- throughput: interleaved rounds ----------------------------------------------------------
-const results: Record<Case, WrkResult[]> = { gateway: [], 'gateway+log': [], bare: [], nginx: [], haproxy: [], previous: [] };
+const results: Record<Case, WrkResult[]> = { gateway: [], 'gateway+log': [], bare: [], nginx: [], haproxy: [], previous: [], minimal: [] };
 for (let round = 1; round <= ROUNDS; round++) {
   // ABBA: every other round runs the cases in reverse, so a VM drifting over a round's minutes
   // does not always favour whichever case runs first.
@@ -102,6 +108,9 @@ const perCpu = (r: WrkResult): number => (r.cpu > 0 ? r.rps / r.cpu : NaN);
 const cpuRatio = (c: Case): number => median(results[c].map((g, i) => perCpu(g) / perCpu(results.bare[i]!)));
 const cpuNormalisedRatio = cpuRatio('gateway');
 const previousCpuRatio = PREVIOUS_DIST ? cpuRatio('previous') : undefined;
+const minimalCpuRatio = CASES.includes('minimal') ? cpuRatio('minimal') : undefined;
+/** p99 at c50 (the throughput rounds) above bare's, ms: median of the same-round differences. */
+const p99Above = (c: Case): number => median(results[c].map((g, i) => g.p99 - results.bare[i]!.p99));
 
 // ---- throughput ratio, paired -----------------------------------------------------------------
 // On this shared VM one proxy's req/s moves by ±20–40% between back-to-back runs, more than the
@@ -198,6 +207,8 @@ for (const s of summary) {
 }
 process.stdout.write(`\ngateway / bare, requests per proxy CPU-second (median of ${ROUNDS} same-round ratios; the figure of record): ${(cpuNormalisedRatio * 100).toFixed(1)}%\n`);
 if (previousCpuRatio !== undefined) process.stdout.write(`previous build / bare, same measure: ${(previousCpuRatio * 100).toFixed(1)}%\n`);
+if (minimalCpuRatio !== undefined) process.stdout.write(`minimal config / bare, same measure: ${(minimalCpuRatio * 100).toFixed(1)}%\n`);
+process.stdout.write(`p99 at c${CONNECTIONS} minus bare's, median of same-round differences: gateway ${p99Above('gateway').toFixed(2)}ms${minimalCpuRatio !== undefined ? `, minimal ${p99Above('minimal').toFixed(2)}ms` : ''}\n`);
 process.stdout.write(`gateway / bare, sequential rounds, raw req/s (median of same-round ratios): ${(sequentialRatio * 100).toFixed(1)}%\n`);
 process.stdout.write(`gateway / bare, paired on one core (median of ${PAIRED_ROUNDS}; scheduler-split, not judged): ${(ratioGatewayToBare * 100).toFixed(1)}%\n`);
 process.stdout.write(`added latency at ~${rate} req/s (half the bare peak), Poisson-paced, median of ${LAT_ROUNDS} same-round differences: p50 ${addedP50.toFixed(2)}ms, p99 ${addedP99.toFixed(2)}ms (target p99 ≤ 1ms)\n`);
@@ -216,6 +227,9 @@ writeFileSync(
       summary,
       gateway_vs_bare_per_cpu_second: cpuNormalisedRatio,
       previous_vs_bare_per_cpu_second: previousCpuRatio ?? null,
+      minimal_vs_bare_per_cpu_second: minimalCpuRatio ?? null,
+      gateway_p99_above_bare_ms: p99Above('gateway'),
+      minimal_p99_above_bare_ms: minimalCpuRatio !== undefined ? p99Above('minimal') : null,
       gateway_vs_bare_sequential: sequentialRatio,
       gateway_vs_bare_paired: ratioGatewayToBare,
       latency_rate: rate,

@@ -132,7 +132,7 @@ export class Gateway implements AdminSurface, GatewayServices {
     registerLimiterMetrics(this.metrics.registry, this.distributedLimiters);
     registerAutomaticDegradationGauge(this.metrics.registry, () => this.automaticDegradations());
     this.degraded = new DegradedAnswers(this);
-    this.dispatcher = new UpstreamDispatcher(this.metrics, this.degraded);
+    this.dispatcher = new UpstreamDispatcher(this.metrics, this.degraded, this);
     this.accessLog = createAccessLog(opts.accessLog ?? 'stdout');
     this.trusted = new TrustedProxies(opts.config.listener.trusted_proxies);
     this.targetRules = targetRulesOf(opts.config);

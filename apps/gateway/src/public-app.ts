@@ -6,12 +6,11 @@ import type { GatewayConfig } from '@brownout/core/config';
 import { httpStatusForGrpc } from '@brownout/core';
 import type { UpstreamDispatcher } from './proxy/upstream-dispatcher.ts';
 import { findUpstreamFailure } from './proxy/upstream-failure.ts';
-import { LOCAL_REPLIES, localErrorReply, sendLocalReply, speaksHttp1 } from './pipeline/local-reply.ts';
+import { LOCAL_REPLIES, localErrorReply, sendLocalReply } from './pipeline/local-reply.ts';
 import { localErrorCode } from './proxy/classify-error.ts';
-import { withoutHopByHop } from './proxy/hop-by-hop.ts';
 import { listenerServerOptions, servesHttp2 } from './lifecycle/listener-server.ts';
 import { canonicalTarget, emptyTarget, REFUSED, type RefusedRequest } from './routing/request-target.ts';
-import { setRateLimitHeaders, type RequestIntake } from './pipeline/request-intake.ts';
+import type { RequestIntake } from './pipeline/request-intake.ts';
 import { forwardedFor } from './routing/client-key.ts';
 import type { DegradedAnswers } from './degradation/degraded-answers.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
@@ -227,15 +226,8 @@ const { intake, degraded, dispatcher, accessLog } = parts;
         }
         return headers;
       },
-      rewriteHeaders: (headers, req) => {
-        const ctx = (req as FastifyRequest | undefined)?.brownout;
-        // Hop-by-hop headers describe the upstream connection, not ours (RFC 9110 §7.6.1). Copy
-        // instead of `delete`: deleting turns the object into a slow dictionary for every later step.
-        const out = withoutHopByHop(headers);
-        if (ctx && ctx.rlLimit > 0 && ctx.route.config.rate_limit?.enable_x_ratelimit_headers === 'DRAFT_VERSION_03') setRateLimitHeaders(out, ctx);
-        if (services.draining && req && speaksHttp1(req as FastifyRequest)) out.connection = 'close';
-        return out;
-      },
+      // No rewriteHeaders: answers are relayed by the dispatcher (proxy/relayed-answer.ts), never
+      // through reply-from's response path; it only hears failures (onError below).
       onError: (reply, { error }) => {
         const f = findUpstreamFailure(error);
         if (f) {

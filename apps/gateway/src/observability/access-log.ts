@@ -61,7 +61,8 @@ export function createAccessLog(target: string): AccessLog {
       const q = req.url.indexOf('?');
       const flag = req.brownoutFlag;
       const cl = req.headers['content-length'];
-      const out = reply.getHeader('content-length');
+      // A relayed answer's headers went to Node in one writeHead, not through the reply.
+      const out = ctx?.answerLength ?? reply.getHeader('content-length');
       log.info({
         method: req.method,
         path: q < 0 ? req.url : req.url.slice(0, q),

@@ -16,6 +16,8 @@ export const ResponseFlag = {
   RetryLimitExceeded: 'URX',
   UpstreamRequestTimeout: 'UT',
   UpstreamRemoteReset: 'UR',
+  /** Envoy's upstream protocol error: an answer that cannot be sent on as it is. */
+  UpstreamProtocolError: 'UPE',
   NoRoute: 'NR',
   DelayInjected: 'DI',
   FaultInjected: 'FI',
@@ -54,6 +56,8 @@ export const LOCAL_REPLIES = {
   noRoute: { status: 404, body: 'no route', flag: 'NR' },
   payloadTooLarge: { status: 413, body: 'request body exceeds the route limit', flag: 'PTL', headers: { connection: 'close' } },
   breakerOpen: { status: 503, body: 'circuit breaker open', flag: 'CO' },
+  /** An upstream answer that cannot be sent on as it is (a header or status Node refuses). */
+  upstreamProtocolError: { status: 502, body: 'upstream answer could not be relayed: protocol error', flag: 'UPE' },
   upgradeRefused: { status: 403, body: 'upgrade not allowed on this route', flag: 'UPG', headers: { connection: 'close' } },
 } as const satisfies Record<string, LocalReply>;
 

@@ -1,5 +1,6 @@
 import type { Http2ServerResponse } from 'node:http2';
 import type { Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
 import type { ClusterRuntime, Deadline, FaultDecision, RouteRuntime } from '@brownout/core';
 import type { RequestTrace } from '../observability/request-trace.ts';
 
@@ -59,6 +60,10 @@ export class RequestContext {
   grpcStatus = -1;
   /** The request's spans when tracing is on; undefined otherwise (the one check the request path pays). */
   trace: RequestTrace | undefined;
+  /** The client's reply: a relayed answer is written straight to its response (proxy/relayed-answer.ts). */
+  reply: FastifyReply | undefined;
+  /** A relayed answer's content-length as sent (undefined when chunked), for the access log. */
+  answerLength: string | undefined;
 
   constructor(route: RouteRuntime, startedAt: number, deadline: Deadline) {
     this.route = route;

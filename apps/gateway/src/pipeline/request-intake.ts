@@ -15,6 +15,7 @@ import {
   type RateLimitResult,
 } from '@brownout/core';
 import { RequestContext } from './request-context.ts';
+import { setRateLimitHeaders } from '../rate-limit/rate-limit-headers.ts';
 import { LOCAL_REPLIES, sendLocalReply } from './local-reply.ts';
 import { admitRoute, emptyAdmitted, localRateLimit } from './admit.ts';
 import { rateLimitKey } from '../routing/client-key.ts';
@@ -100,6 +101,7 @@ export class RequestIntake {
     ctx.trustedPeer = trustedPeer;
     ctx.secure = this.services.secure;
     req.brownout = ctx;
+    ctx.reply = reply;
     if (grpc) ctx.grpc = reply.raw as unknown as Http2ServerResponse;
     if (grpcBudget !== undefined) ctx.grpcDeadlineAt = now + grpcBudget;
     // Set on the reply now, so every answer carries it: proxied, local or degraded.
@@ -235,12 +237,6 @@ export class RequestIntake {
   }
 }
 
-/** Envoy's DRAFT_VERSION_03 rate-limit headers, on every response that went through a bucket. */
-export function setRateLimitHeaders(out: Record<string, string | string[] | undefined>, ctx: RequestContext): void {
-  out['x-ratelimit-limit'] = String(ctx.rlLimit);
-  out['x-ratelimit-remaining'] = String(ctx.rlRemaining);
-  out['x-ratelimit-reset'] = String(ctx.rlResetS);
-}
 
 /**
  * Whether a request has a body. Fastify asks as HTTP/1.1 frames one: content-length or

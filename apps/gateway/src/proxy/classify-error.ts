@@ -86,6 +86,9 @@ const LOCAL_CODES = new Set([
 ]);
 
 export function isLocalError(err: unknown): boolean {
+  // undici's parser refusing the upstream's bytes (it may carry no code): a malformed answer is the
+  // host's failure, never the gateway's.
+  if ((err as { name?: unknown } | null)?.name === 'HTTPParserError') return false;
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code !== 'string' || LOCAL_CODES.has(code);
 }

@@ -8,6 +8,9 @@ import type { AttemptRunner, HostPool } from './attempt-runner.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { registerPoolGauge } from './pool-metrics.ts';
 import { upstreamConnector } from './upstream-tls.ts';
+import { RelayedAnswer, type RelayPolicy } from './relayed-answer.ts';
+
+const NOT_DRAINING: RelayPolicy = { draining: false };
 
 /**
  * The undici dispatcher handed to @fastify/http-proxy (reply-from's `undici` option). reply-from
@@ -27,10 +30,13 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
 
   private readonly failures: FailureAnswers;
 
-  constructor(metrics: GatewayMetrics, failures: FailureAnswers = NO_FAILURE_ANSWERS) {
+  private readonly relay: RelayPolicy;
+
+  constructor(metrics: GatewayMetrics, failures: FailureAnswers = NO_FAILURE_ANSWERS, relay: RelayPolicy = NOT_DRAINING) {
     super();
     this.metrics = metrics;
     this.failures = failures;
+    this.relay = relay;
     registerPoolGauge(metrics.registry, () => this.connectionCounts());
   }
 
@@ -65,7 +71,8 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
       legacy.onError(new Error(this.closed ? 'gateway is shutting down' : 'request reached the dispatcher without a context'));
       return false;
     }
-    new UpstreamRequest(this, ctx, opts, legacy).start();
+    // The answer goes straight to the client's response; reply-from's handler only hears failures.
+    new UpstreamRequest(this, ctx, opts, ctx.reply ? new RelayedAnswer(ctx, this.relay, legacy) : legacy).start();
     return true;
   }
 

@@ -183,9 +183,8 @@ export class UpstreamRequest implements AttemptOwner {
       this.cluster.healthChecker.setUnhealthyImmediately(host);
     }
     const policy = this.ctx.route.retryPolicy;
-    // Only error statuses can match retry_on, except retriable-headers, which may match any answer.
-    // A streamed body cannot be sent twice: such a request takes its first answer.
-    // gRPC conditions judge grpc-status, which fails with HTTP 200: a route with them checks every answer.
+    // Only error statuses can match retry_on, except retriable-headers and gRPC conditions (grpc-status
+    // fails with HTTP 200), which may match any answer. A streamed body cannot be sent twice.
     if (policy.retry_on !== 0 && !this.streaming && (status >= 400 || (policy.retry_on & RETRY_ON_ANY_STATUS) !== 0)) {
       const plan = this.retryPlan();
       const decision = plan.state.onResponse(status, name => rawHeader(raw, name), this.ctx.deadline.remaining(performance.now()), plan.otherHostAfter(host));
@@ -206,8 +205,8 @@ export class UpstreamRequest implements AttemptOwner {
       // A retried request answered without needing a retry decision (e.g. a 2xx): a retry success.
       this.retries.state.onAnswered();
     }
-    // A failed answer the route's fallback chain can replace never reaches the client: the
-    // attempt is dropped and the failure goes the way of a reset (breaker, rules, then the chain).
+    // A failed answer the route's fallback chain can replace never reaches the client: dropped, it
+    // goes the way of a reset (breaker, rules, then the chain).
     if (judged >= 500 && this.cluster === this.ctx.route.cluster && this.dispatcher.answersFailure(this.ctx)) {
       this.endAttempt(a);
       a.discard();
@@ -220,7 +219,14 @@ export class UpstreamRequest implements AttemptOwner {
     this.commit(a, status);
     this.captured = CacheCapture.start(this.ctx, status, raw);
     (raw as (Buffer | string)[]).push(ATTEMPT_HEADER, ATTEMPT_VALUES[this.ctx.attempts] ?? String(this.ctx.attempts));
-    return this.downstream.onHeaders(status, raw, resume, statusText);
+    try {
+      return this.downstream.onHeaders(status, raw, resume, statusText);
+    } catch (err) {
+      // An answer that cannot be sent on (relayed-answer.ts): aborted, charged to the host as the committed attempt's error.
+      if (!(err instanceof UpstreamFailure)) throw err;
+      a.abortFn?.(err);
+      return false;
+    }
   }
 
   capture(chunk: Buffer): void {
@@ -230,8 +236,7 @@ export class UpstreamRequest implements AttemptOwner {
   onAttemptComplete(a: Attempt, trailers: Buffer[] | null): void {
     if (a !== this.committed) return;
     this.endAttempt(a);
-    // Trailers go on before the body ends downstream (onComplete ends it); a call whose headers
-    // carried no grpc-status is judged by the one in them.
+    // Trailers go on before the body ends downstream; a call without grpc-status in its headers is judged by theirs.
     const code = this.ctx.grpc === undefined ? -1 : forwardTrailers(this.ctx.grpc, trailers);
     this.captured?.complete(code);
     this.captured = undefined;
@@ -249,8 +254,7 @@ export class UpstreamRequest implements AttemptOwner {
     const wasInflight = this.endAttempt(a);
     if (err === DISCARDED || a.discarded) return;
     if (a === this.committed) {
-      // The response had started streaming: all we can do is reset downstream too. A client that
-      // hung up is not the upstream's failure.
+      // Mid-answer: all we can do is reset downstream too. A client that hung up is not the upstream's failure.
       this.finish(this.clientAborted ? this.answerFailed : true);
       this.downstream.onError(err);
       return;
@@ -379,11 +383,7 @@ export class UpstreamRequest implements AttemptOwner {
     if (failed !== undefined && route.rules.length > 0) route.recordForRules(failed, duration);
   }
 
-  /**
-   * reply-from (or undici's body stream) aborts because the client went away. A committed attempt
-   * is aborted with the same error, and undici's onError for it tells reply-from's handler (which
-   * must hear it to settle its body stream). Before any response, every attempt is discarded.
-   */
+  /** The client went away (relayed-answer.ts): a committed attempt is aborted with it; before an answer, all are discarded. */
   private readonly abortFromDownstream = (err?: Error): void => {
     this.clientAborted = true;
     this.ctx.addFlag('DC');
