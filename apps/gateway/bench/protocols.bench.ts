@@ -107,7 +107,7 @@ const procs: Record<Case, ChildProcess> = {
 for (const c of CASES) await waitForPort(PORTS[c]);
 
 // ---- interleaved rounds ----------------------------------------------------------------------
-const results = Object.fromEntries(CASES.map(c => [c, [] as Run[]])) as Record<Case, Run[]>;
+const results = Object.fromEntries(ALL.map(c => [c, [] as Run[]])) as Record<Case, Run[]>;
 for (let round = 1; round <= ROUNDS; round++) {
   // ABBA: every other round in reverse, so a drifting VM does not favour whichever case runs first.
   for (const c of round % 2 === 1 ? CASES : [...CASES].reverse()) {

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createServer, request, type ServerResponse } from 'node:http';
+import { connect as h2connect } from 'node:http2';
 import { after } from 'node:test';
 import { eventually, gateway, sleep, type RunningGateway } from './harness.ts';
 import { RawUpstream, rawExchange, statusOf } from './raw-upstream.ts';
@@ -100,6 +101,35 @@ describe('relayed answers: the upstream answer written straight to the client', 
     const first = await new Promise<string>(r => s.once('data', (d: Buffer) => { r(d.toString('latin1')); }));
     s.destroy();
     assert.equal(statusOf(first), 200, first);
+  });
+
+  it('HTTP/2: a stream the client reset before the answer takes the upstream request down, and the host is not blamed', async () => {
+    const up = await httpUpstream(res => {
+      // The answer starts after the client has gone, then stays open (an event stream).
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: 1\n\n');
+      }, 150);
+    });
+    const g = await gateway({
+      listener: { codec_type: 'HTTP2' },
+      clusters: [{ name: 'api', hosts: [`127.0.0.1:${up.port}`] }],
+      routes: [{ name: 'r', match: { prefix: '/' }, cluster: 'api', circuit_breaker: { consecutive_failures: 1 } }],
+    });
+    const session = h2connect(`http://127.0.0.1:${port(g)}`);
+    after(() => { session.destroy(); });
+    for (let i = 0; i < 3; i++) {
+      const stream = session.request({ ':path': '/sse' });
+      stream.on('error', () => undefined);
+      await sleep(30);
+      stream.close();
+      // Without the check, the attempt would sit paused until undici's body timeout and then count as a failure.
+      await eventually(() => up.closed() === i + 1, 2_000, `upstream request ${i + 1} closed`);
+    }
+    const stream = session.request({ ':path': '/sse' });
+    const status = await new Promise<number>(r => stream.once('response', h => { r(Number(h[':status'])); }));
+    stream.close();
+    assert.equal(status, 200);
   });
 
   it('a slow client pauses the upstream (backpressure): the gateway never holds the whole answer, and every byte arrives', async () => {

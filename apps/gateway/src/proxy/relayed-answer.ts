@@ -58,7 +58,7 @@ export class RelayedAnswer implements LegacyHandler {
 
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
     const res = this.res;
-    if (res.destroyed) {
+    if (gone(res)) {
       this.abort?.(new ClientGone('client went away before the answer'));
       return false;
     }
@@ -106,8 +106,13 @@ export class RelayedAnswer implements LegacyHandler {
     const res = this.res;
     if (this.settled) return false;
     if (res.write(chunk)) return true;
+    // The client went away ('close' may have come before we listened): the attempt goes with it.
+    if (gone(res)) {
+      this.abort?.(new ClientGone('client went away mid-answer'));
+      return false;
+    }
     // The client reads slower than the upstream sends: undici pauses until the response drains.
-    if (!res.destroyed) res.once('drain', this.onDrain);
+    res.once('drain', this.onDrain);
     return false;
   }
 
@@ -137,6 +142,15 @@ export class RelayedAnswer implements LegacyHandler {
     if (this.settled || this.res.writableFinished) return;
     this.abort?.(new ClientGone('client went away mid-answer'));
   };
+}
+
+/**
+ * The client's side is closed. An HTTP/2 compatibility response has no `destroyed` of its own: its
+ * stream says (a client's RST_STREAM, or the end of an h2load run, closes it before any answer).
+ */
+function gone(res: ServerResponse): boolean {
+  const stream = (res as unknown as { stream?: { destroyed: boolean; closed: boolean } }).stream;
+  return stream !== undefined ? stream.destroyed || stream.closed : res.destroyed;
 }
 
 /**
