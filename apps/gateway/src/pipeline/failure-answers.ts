@@ -10,6 +10,3 @@ export interface FailureAnswers {
   /** Synchronous: the dispatcher drops the failed answer and fails the request to the chain when true. */
   canAnswerFailure(ctx: RequestContext): boolean;
 }
-
-/** For a dispatcher without degradation (benchmarks, tests): failures always reach the client. */
-export const NO_FAILURE_ANSWERS: FailureAnswers = { canAnswerFailure: () => false };

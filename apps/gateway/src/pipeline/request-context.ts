@@ -60,12 +60,14 @@ export class RequestContext {
   grpcStatus = -1;
   /** The request's spans when tracing is on; undefined otherwise (the one check the request path pays). */
   trace: RequestTrace | undefined;
-  /** The client's reply: a relayed answer is written straight to its response (proxy/relayed-answer.ts). */
-  reply: FastifyReply | undefined;
   /** A relayed answer's content-length as sent (undefined when chunked), for the access log. */
   answerLength: string | undefined;
 
-  constructor(route: RouteRuntime, startedAt: number, deadline: Deadline) {
+  /** The client's reply: a relayed answer is written straight to its response (proxy/relayed-answer.ts). */
+  readonly reply: FastifyReply;
+
+  constructor(route: RouteRuntime, startedAt: number, deadline: Deadline, reply: FastifyReply) {
+    this.reply = reply;
     this.route = route;
     this.cluster = route.cluster;
     this.startedAt = startedAt;

@@ -97,11 +97,10 @@ export class RequestIntake {
       }
     }
     if (grpcBudget !== undefined) callerBudget = callerBudget === undefined ? grpcBudget : Math.min(callerBudget, grpcBudget);
-    const ctx = new RequestContext(route, now, new Deadline(now, routeMs, callerBudget));
+    const ctx = new RequestContext(route, now, new Deadline(now, routeMs, callerBudget), reply);
     ctx.trustedPeer = trustedPeer;
     ctx.secure = this.services.secure;
     req.brownout = ctx;
-    ctx.reply = reply;
     if (grpc) ctx.grpc = reply.raw as unknown as Http2ServerResponse;
     if (grpcBudget !== undefined) ctx.grpcDeadlineAt = now + grpcBudget;
     // Set on the reply now, so every answer carries it: proxied, local or degraded.

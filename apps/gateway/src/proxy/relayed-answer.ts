@@ -5,12 +5,10 @@ import { sendsRateLimitHeaders, setRateLimitHeaders } from '../rate-limit/rate-l
 import type { LegacyHandler } from './attempt.ts';
 import { connectionListed, isHopByHop } from './hop-by-hop.ts';
 import { UpstreamFailure } from './upstream-failure.ts';
+import type { GatewayServices } from '../pipeline/gateway-services.ts';
 
-/** The gateway state a relayed answer depends on. */
-export interface RelayPolicy {
-  /** Draining: HTTP/1.1 answers carry `connection: close`. */
-  readonly draining: boolean;
-}
+const ATTEMPT_HEADER = 'x-brownout-attempt-count';
+const ATTEMPT_VALUES = Array.from({ length: 16 }, (_, i) => String(i));
 
 /** The client went away while the answer was streaming: the upstream attempt is aborted with it. */
 export class ClientGone extends Error {
@@ -34,7 +32,8 @@ export class ClientGone extends Error {
  */
 export class RelayedAnswer implements LegacyHandler {
   private readonly ctx: RequestContext;
-  private readonly policy: RelayPolicy;
+  /** Draining: HTTP/1.1 answers carry `connection: close`. */
+  private readonly policy: Pick<GatewayServices, 'draining'>;
   private readonly res: ServerResponse;
   /** reply-from's handler: the error path before the answer's headers are written. */
   private readonly fallback: LegacyHandler;
@@ -44,10 +43,10 @@ export class RelayedAnswer implements LegacyHandler {
   /** The answer ended (or was reset), or the fallback path took over: nothing more to write. */
   private settled = false;
 
-  constructor(ctx: RequestContext, policy: RelayPolicy, fallback: LegacyHandler) {
+  constructor(ctx: RequestContext, policy: Pick<GatewayServices, 'draining'>, fallback: LegacyHandler) {
     this.ctx = ctx;
     this.policy = policy;
-    this.res = ctx.reply!.raw;
+    this.res = ctx.reply.raw;
     this.fallback = fallback;
   }
 
@@ -65,12 +64,13 @@ export class RelayedAnswer implements LegacyHandler {
     const out = answerHeaders(raw);
     // What the gateway set on the reply before proxying (x-request-id, x-brownout-degraded): the
     // upstream's own header of the same name wins, as it did when reply-from copied them over.
-    const set = this.ctx.reply!.getHeaders();
+    const set = this.ctx.reply.getHeaders();
     for (const k in set) {
       const v = set[k];
       if (out[k] === undefined && v !== undefined) out[k] = typeof v === 'number' ? String(v) : v;
     }
     if (sendsRateLimitHeaders(this.ctx)) setRateLimitHeaders(out, this.ctx);
+    out[ATTEMPT_HEADER] = ATTEMPT_VALUES[this.ctx.attempts] ?? String(this.ctx.attempts);
     const http1 = res.req.httpVersionMajor === 1;
     // An HTTP/1.1 connection cannot carry another request until this one's body has been read.
     if (http1 && (this.policy.draining || !res.req.complete)) out.connection = 'close';
@@ -139,7 +139,7 @@ export class RelayedAnswer implements LegacyHandler {
 
   /** 'close' after the end is the normal last event; before it, the client went away. */
   private readonly onClose = (): void => {
-    if (this.settled || this.res.writableFinished) return;
+    if (this.settled) return;
     this.abort?.(new ClientGone('client went away mid-answer'));
   };
 }

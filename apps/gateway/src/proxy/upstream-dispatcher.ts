@@ -1,4 +1,4 @@
-import { NO_FAILURE_ANSWERS, type FailureAnswers } from '../pipeline/failure-answers.ts';
+import type { FailureAnswers } from '../pipeline/failure-answers.ts';
 import { Dispatcher, Pool } from 'undici';
 import type { ClusterRuntime, Host } from '@brownout/core';
 import type { RequestContext } from '../pipeline/request-context.ts';
@@ -8,9 +8,8 @@ import type { AttemptRunner, HostPool } from './attempt-runner.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { registerPoolGauge } from './pool-metrics.ts';
 import { upstreamConnector } from './upstream-tls.ts';
-import { RelayedAnswer, type RelayPolicy } from './relayed-answer.ts';
-
-const NOT_DRAINING: RelayPolicy = { draining: false };
+import { RelayedAnswer } from './relayed-answer.ts';
+import type { GatewayServices } from '../pipeline/gateway-services.ts';
 
 /**
  * The undici dispatcher handed to @fastify/http-proxy (reply-from's `undici` option). reply-from
@@ -30,9 +29,9 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
 
   private readonly failures: FailureAnswers;
 
-  private readonly relay: RelayPolicy;
+  private readonly relay: Pick<GatewayServices, 'draining'>;
 
-  constructor(metrics: GatewayMetrics, failures: FailureAnswers = NO_FAILURE_ANSWERS, relay: RelayPolicy = NOT_DRAINING) {
+  constructor(metrics: GatewayMetrics, failures: FailureAnswers, relay: Pick<GatewayServices, 'draining'>) {
     super();
     this.metrics = metrics;
     this.failures = failures;
@@ -72,7 +71,7 @@ export class UpstreamDispatcher extends Dispatcher implements AttemptRunner {
       return false;
     }
     // The answer goes straight to the client's response; reply-from's handler only hears failures.
-    new UpstreamRequest(this, ctx, opts, ctx.reply ? new RelayedAnswer(ctx, this.relay, legacy) : legacy).start();
+    new UpstreamRequest(this, ctx, opts, new RelayedAnswer(ctx, this.relay, legacy)).start();
     return true;
   }
 

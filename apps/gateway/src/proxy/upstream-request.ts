@@ -29,10 +29,6 @@ import { attemptFailed, traceparentOf } from '../observability/request-trace.ts'
 import { ClientBodyFailed, type StreamedBody } from './streamed-body.ts';
 import { effectiveStatus, forwardTrailers, headerGrpcStatus, trailersJudged } from '../grpc/grpc-wire.ts';
 
-// Strings, not Buffers: undici names a string header with one table lookup, where an unknown
-// Buffer name walks its header trie before falling back to toString.
-const ATTEMPT_HEADER = 'x-brownout-attempt-count';
-const ATTEMPT_VALUES = Array.from({ length: 16 }, (_, i) => String(i));
 const IMMEDIATE_FAIL = 'x-envoy-immediate-health-check-fail';
 
 /**
@@ -218,7 +214,6 @@ export class UpstreamRequest implements AttemptOwner {
     this.answerFailed = judged >= 500;
     this.commit(a, status);
     this.captured = CacheCapture.start(this.ctx, status, raw);
-    (raw as (Buffer | string)[]).push(ATTEMPT_HEADER, ATTEMPT_VALUES[this.ctx.attempts] ?? String(this.ctx.attempts));
     try {
       return this.downstream.onHeaders(status, raw, resume, statusText);
     } catch (err) {
