@@ -48,6 +48,7 @@ try {
       BENCH_WARMUP: process.env.BENCH_WARMUP ?? '1',
       BENCH_PAIRED_ROUNDS: '0',
       BENCH_LATENCY_ROUNDS: '0',
+      BENCH_TAIL_ROUNDS: '0',
       BENCH_OUT: out,
     },
   });

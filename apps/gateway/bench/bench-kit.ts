@@ -116,6 +116,55 @@ export const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)]!;
 };
 
+/** One closed-loop wrk run from CPU 0: req/s, p50 and p99 (ms), and the proxy's CPU share over it. */
+export interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpu: number;
+}
+export function wrkClosed(port: number, seconds: number, connections: number, pid?: number): WrkResult {
+  const before = pid ? cpuTicks(pid) : 0;
+  const out = execFileSync('taskset', ['-c', '0', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/bench`], { encoding: 'utf8' });
+  const cpu = pid ? (cpuTicks(pid) - before) / 100 / seconds : 0;
+  if (/Non-2xx/.test(out)) throw new Error(`non-2xx answers through ${port}:\n${out}`);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
+    p50: parseMs(/^\s+50%\s+(\S+)/m.exec(out)![1]!),
+    p99: parseMs(/^\s+99%\s+(\S+)/m.exec(out)![1]!),
+    cpu,
+  };
+}
+
+/**
+ * p99 judged against a baseline in short windows. This VM has slow phases lasting 30–60 s that
+ * halve every process's speed (invisible to CPU accounting: no steal is reported), so a p99 from a
+ * 10 s window mostly says which phase it fell in. Windows of a few seconds, alternating between
+ * the cases (ABBA), put every case's windows in the same phases; the figure is the median of the
+ * same-round differences, with how many rounds came out at or below the baseline (a sign test).
+ * Each window follows a 1 s warm-up of its own: a Node process left idle for ~10 s has its heap
+ * shrunk by V8's memory reducer, and its first seconds back under load run extra scavenges (seen
+ * as p99 2–4× the warm figure in every case, bare included, whenever a rotation was long).
+ */
+export function tailRounds(cases: readonly { name: string; port: number }[], rounds: number, seconds: number, connections: number, log: (line: string) => void): Map<string, number[]> {
+  const p99 = new Map(cases.map(c => [c.name, [] as number[]]));
+  for (let round = 1; round <= rounds; round++) {
+    for (const c of round % 2 === 1 ? cases : [...cases].reverse()) {
+      wrkClosed(c.port, 1, connections);
+      const r = wrkClosed(c.port, seconds, connections);
+      p99.get(c.name)!.push(r.p99);
+      log(`tail round ${round} ${c.name.padEnd(26)} ${r.rps.toFixed(0).padStart(6)} req/s  p99 ${r.p99.toFixed(2).padStart(6)}ms`);
+    }
+  }
+  return p99;
+}
+/** Median of same-round differences against `base`, and the rounds at or below it. */
+export function versus(xs: number[], base: number[]): { median: number; atOrBelow: number } {
+  const d = xs.map((x, i) => x - base[i]!);
+  return { median: median(d), atOrBelow: d.filter(v => v <= 0).length };
+}
+
+
 
 /**
  * The gateway config every throughput bench measures: one upstream, with the engine's features on
@@ -164,10 +213,13 @@ export const minimalGatewayConfig = (port: number, upstreamPort: number): Record
  * as the gateway's dist/ does, so neither carries tsx's loader or source-map support into the
  * measured process. Transpiled (types stripped, nothing else) into bench/dist/ on each run.
  */
-export function bareProxyScript(): string {
+export const bareProxyScript = (): string => plainScript('bare-proxy');
+
+/** A bench script under bench/ as plain JavaScript in bench/dist/ (types stripped), for a child `node`. */
+export function plainScript(name: string): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
-  const out = join(here, 'dist', 'bare-proxy.mjs');
-  const source = readFileSync(join(here, 'bare-proxy.ts'), 'utf8');
+  const out = join(here, 'dist', `${name}.mjs`);
+  const source = readFileSync(join(here, `${name}.ts`), 'utf8');
   const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, outputText);

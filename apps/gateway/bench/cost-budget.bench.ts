@@ -6,7 +6,8 @@
  * @fastify/http-proxy, over HTTP/1.1 (wrk) and h2 over TLS (h2load). Same method as proxy.bench.ts
  * (perf.md §4): each proxy alone on CPU 1, load and an nginx upstream on CPU 0. V8's CPU profiler
  * and sampling heap profiler are started over the inspector around exactly the measured window (in
- * separate windows, so the heap sampler's cost is not in the CPU figures).
+ * separate windows, so the heap sampler's cost is not in the CPU figures); a third window, with no
+ * profiler running, reads GC pauses from perf_hooks (bench/gc-meter.ts), the GC figure judged.
  * Run: npm run bench:budget -w @brownout/gateway. Writes bench/results/cost-budget.json and a flame
  * graph of the gateway over HTTP/1.1 (bench/results/flame-gateway-http1.svg).
  */
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'node:net';
 import { stringify } from 'yaml';
-import { assertFree, bareProxyScript, benchGatewayConfig, cpuTicks, median, minimalGatewayConfig, need, nginxConf, start } from './bench-kit.ts';
+import { assertFree, bareProxyScript, benchGatewayConfig, cpuTicks, median, minimalGatewayConfig, need, nginxConf, plainScript, start } from './bench-kit.ts';
 import { InspectorSession, type CpuProfile, type HeapProfile } from './inspector-session.ts';
 import { CATEGORIES, allocationCost, cpuCost, type Category } from './cost-attribution.ts';
 import { flameGraphSvg } from './flame-graph.ts';
@@ -37,6 +38,7 @@ type Protocol = (typeof PROTOCOLS)[number];
 const PROXIES = ['gateway-all', 'gateway-minimal', 'bare'] as const;
 type Proxy = (typeof PROXIES)[number];
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+const GC_METER = plainScript('gc-meter');
 const dir = mkdtempSync(join(tmpdir(), 'brownout-budget-'));
 ['wrk', 'h2load', 'nginx', 'taskset', 'openssl'].forEach(need);
 
@@ -97,15 +99,17 @@ await waitForPort(UPSTREAM);
 const BARE = bareProxyScript();
 const tls = { certificate_chain: { filename: cert }, private_key: { filename: key } };
 for (const c of cases) {
+  // --import: GC pauses summed in the process, read over the inspector after an unprofiled window.
   const inspect = `--inspect=127.0.0.1:${c.inspect}`;
+  const gcMeter = `--import=${GC_METER}`;
   if (c.proxy === 'bare') {
-    c.proc = start(1, process.execPath, [inspect, BARE, `http://127.0.0.1:${UPSTREAM}`, String(c.port), ...(c.protocol === 'h2' ? [cert, key, 'h2'] : [])]);
+    c.proc = start(1, process.execPath, [inspect, gcMeter, BARE, `http://127.0.0.1:${UPSTREAM}`, String(c.port), ...(c.protocol === 'h2' ? [cert, key, 'h2'] : [])]);
   } else {
     const config = (c.proxy === 'gateway-all' ? benchGatewayConfig(c.port, UPSTREAM) : minimalGatewayConfig(c.port, UPSTREAM)) as { listener: Record<string, unknown> };
     if (c.protocol === 'h2') config.listener = { ...config.listener, tls };
     const f = join(dir, `${c.protocol}-${c.proxy}.yaml`);
     writeFileSync(f, stringify(config));
-    c.proc = start(1, process.execPath, [inspect, join(DIST, 'main.js'), '--config', f, '--access-log', 'off']);
+    c.proc = start(1, process.execPath, [inspect, gcMeter, join(DIST, 'main.js'), '--config', f, '--access-log', 'off']);
   }
 }
 for (const c of cases) {
@@ -128,6 +132,12 @@ interface Round {
   alloc_bytes: Record<Category, number>;
   alloc_total_bytes: number;
   brownout_alloc_areas: Record<string, number>;
+  /** GC pause per request in a window with no profiler running (perf_hooks' gc entries). */
+  gc_unprofiled_us: number;
+}
+async function gcPauseMs(s: InspectorSession): Promise<number> {
+  const r = await s.send<{ result: { value: number } }>('Runtime.evaluate', { expression: 'globalThis.__brownoutBenchGc.ms', returnByValue: true });
+  return r.result.value;
 }
 const rounds = new Map<Case, Round[]>(cases.map(c => [c, []]));
 let flame: { profile: CpuProfile; selfUs: Map<number, number>; requests: number } | undefined;
@@ -147,6 +157,9 @@ for (let round = 1; round <= ROUNDS; round++) {
     const heapRun = load(c, Math.max(2, Math.round(SECONDS / 2)));
     const { profile: heap } = await s.send<{ profile: HeapProfile }>('HeapProfiler.stopSampling');
     const alloc = allocationCost(heap, HEAP_SAMPLING_BYTES);
+    const gcBefore = await gcPauseMs(s);
+    const plainRun = load(c, SECONDS);
+    const gcUs = ((await gcPauseMs(s)) - gcBefore) * 1000;
     if (process.env.BENCH_PROFILES) writeFileSync(join(process.env.BENCH_PROFILES, `${c.protocol}-${c.proxy}-${round}.heapprofile`), JSON.stringify(heap));
     const r: Round = {
       rps: run.requests / SECONDS,
@@ -156,6 +169,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       alloc_bytes: perRequest(alloc.byCategory, heapRun.requests),
       alloc_total_bytes: alloc.total / heapRun.requests,
       brownout_alloc_areas: perRequest(alloc.byArea, heapRun.requests),
+      gc_unprofiled_us: gcUs / plainRun.requests,
     };
     rounds.get(c)!.push(r);
     if (c.protocol === 'http1' && c.proxy === 'gateway-all' && round === ROUNDS) flame = { profile, selfUs: cost.selfUs, requests: run.requests };
@@ -176,6 +190,7 @@ for (const protocol of PROTOCOLS) {
     process.stdout.write(`${label.padEnd(22)}${row.map(c => fmt(med(c, f), d).padStart(16)).join('')}\n`);
   };
   for (const k of CATEGORIES) line(k, r => r.profile_us[k]);
+  line('GC, unprofiled', r => r.gc_unprofiled_us);
   line('main thread, total', r => CATEGORIES.reduce((s, k) => s + r.profile_us[k], 0));
   line('process (/proc)', r => r.cpu_us);
   line('req/s (profiled)', r => r.rps, 0);
@@ -187,11 +202,17 @@ for (const protocol of PROTOCOLS) {
   const allocAreas = [...new Set(row.flatMap(c => rounds.get(c)!.flatMap(r => Object.keys(r.brownout_alloc_areas))))].sort();
   for (const a of allocAreas) line(`    ${a}`, r => r.brownout_alloc_areas[a] ?? 0, 0);
   const bare = row.find(c => c.proxy === 'bare')!;
+  const ratios: Record<string, Record<string, number>> = {};
   for (const c of row.filter(x => x.proxy !== 'bare')) {
-    process.stdout.write(`${c.proxy} / bare: CPU per request ${fmt(med(c, r => r.cpu_us) / med(bare, r => r.cpu_us), 3)}×, GC per request ${fmt(med(c, r => r.profile_us.gc) / med(bare, r => r.profile_us.gc), 2)}×, bytes per request ${fmt(med(c, r => r.alloc_total_bytes) / med(bare, r => r.alloc_total_bytes), 2)}×\n`);
+    // Same-round ratios, as the throughput figure: a slow spell of the VM that lands on one case
+    // stretches its µs (GC included), not the ratio of two cases measured side by side.
+    const sameRound = (f: (r: Round) => number): number => median(rounds.get(c)!.map((r, i) => f(r) / f(rounds.get(bare)![i]!)));
+    process.stdout.write(`${c.proxy} / bare, median of same-round ratios: CPU per request ${fmt(sameRound(r => r.cpu_us), 3)}×, GC per request ${fmt(sameRound(r => r.gc_unprofiled_us), 2)}× unprofiled (${fmt(sameRound(r => r.profile_us.gc), 2)}× profiled), bytes per request ${fmt(sameRound(r => r.alloc_total_bytes), 2)}×\n`);
+    ratios[c.proxy] = { cpu: sameRound(r => r.cpu_us), gc_unprofiled: sameRound(r => r.gc_unprofiled_us), gc_profiled: sameRound(r => r.profile_us.gc), bytes: sameRound(r => r.alloc_total_bytes) };
   }
-  (report.protocols as Record<string, unknown>)[protocol] = Object.fromEntries(
-    row.map(c => [
+  (report.protocols as Record<string, unknown>)[protocol] = Object.fromEntries([
+    ['vs_bare_same_round', ratios],
+    ...row.map(c => [
       c.proxy,
       {
         rps: med(c, r => r.rps),
@@ -200,10 +221,11 @@ for (const protocol of PROTOCOLS) {
         brownout_areas_us_per_request: Object.fromEntries(areas.map(a => [a, med(c, r => r.brownout_areas_us[a] ?? 0)])),
         alloc_bytes_per_request: Object.fromEntries(CATEGORIES.map(k => [k, med(c, r => r.alloc_bytes[k])])),
         alloc_total_bytes_per_request: med(c, r => r.alloc_total_bytes),
+        gc_unprofiled_us_per_request: med(c, r => r.gc_unprofiled_us),
         rounds: rounds.get(c),
       },
     ]),
-  );
+  ]);
 }
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL(`./results/${process.env.BENCH_OUT ?? 'cost-budget.json'}`, import.meta.url), JSON.stringify(report, null, 2) + '\n');
