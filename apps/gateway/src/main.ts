@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './lifecycle/heap-policy.ts'; // first: before any request-path code allocates
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';

@@ -2,6 +2,7 @@
  * `npm start`: demo upstreams whose failure mode you can switch, plus the gateway on
  * examples/demo.yaml, and a printout of where to look. Everything on 127.0.0.1.
  */
+import './lifecycle/heap-policy.ts'; // first: before any request-path code allocates
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadConfigText } from '@brownout/core/config';
