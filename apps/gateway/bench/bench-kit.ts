@@ -164,8 +164,6 @@ export function versus(xs: number[], base: number[]): { median: number; atOrBelo
   return { median: median(d), atOrBelow: d.filter(v => v <= 0).length };
 }
 
-
-
 /**
  * The gateway config every throughput bench measures: one upstream, with the engine's features on
  * the request path (outlier detection, a health check, limits, retries, a breaker, a rate limit,

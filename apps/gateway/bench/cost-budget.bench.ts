@@ -207,8 +207,8 @@ for (const protocol of PROTOCOLS) {
     // Same-round ratios, as the throughput figure: a slow spell of the VM that lands on one case
     // stretches its µs (GC included), not the ratio of two cases measured side by side.
     const sameRound = (f: (r: Round) => number): number => median(rounds.get(c)!.map((r, i) => f(r) / f(rounds.get(bare)![i]!)));
-    process.stdout.write(`${c.proxy} / bare, median of same-round ratios: CPU per request ${fmt(sameRound(r => r.cpu_us), 3)}×, GC per request ${fmt(sameRound(r => r.gc_unprofiled_us), 2)}× unprofiled (${fmt(sameRound(r => r.profile_us.gc), 2)}× profiled), bytes per request ${fmt(sameRound(r => r.alloc_total_bytes), 2)}×\n`);
-    ratios[c.proxy] = { cpu: sameRound(r => r.cpu_us), gc_unprofiled: sameRound(r => r.gc_unprofiled_us), gc_profiled: sameRound(r => r.profile_us.gc), bytes: sameRound(r => r.alloc_total_bytes) };
+    const v = (ratios[c.proxy] = { cpu: sameRound(r => r.cpu_us), gc_unprofiled: sameRound(r => r.gc_unprofiled_us), gc_profiled: sameRound(r => r.profile_us.gc), bytes: sameRound(r => r.alloc_total_bytes) });
+    process.stdout.write(`${c.proxy} / bare, median of same-round ratios: CPU per request ${fmt(v.cpu, 3)}×, GC per request ${fmt(v.gc_unprofiled, 2)}× unprofiled (${fmt(v.gc_profiled, 2)}× profiled), bytes per request ${fmt(v.bytes, 2)}×\n`);
   }
   (report.protocols as Record<string, unknown>)[protocol] = Object.fromEntries([
     ['vs_bare_same_round', ratios],

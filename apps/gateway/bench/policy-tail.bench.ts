@@ -27,7 +27,7 @@ const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 type Config = Record<string, unknown> & { clusters: Record<string, unknown>[]; routes: Record<string, unknown>[] };
 
 /** Each policy of the bench config, as the fields it adds to the minimal config's cluster or route. */
-function policies(): Record<string, { cluster?: Record<string, unknown>; route?: Record<string, unknown> }> {
+const POLICIES = ((): Record<string, { cluster?: Record<string, unknown>; route?: Record<string, unknown> }> => {
   const every = benchGatewayConfig(0, 0) as Config;
   const c = every.clusters[0]!;
   const r = every.routes[0]!;
@@ -42,11 +42,11 @@ function policies(): Record<string, { cluster?: Record<string, unknown>; route?:
     fault: { route: { fault: r.fault } },
     degradation: { route: { degradation: r.degradation, priority: r.priority } },
   };
-}
+})();
 
 function withPolicy(port: number, name: string): Config {
   const cfg = minimalGatewayConfig(port, UPSTREAM) as Config;
-  const p = policies()[name]!;
+  const p = POLICIES[name]!;
   Object.assign(cfg.clusters[0]!, p.cluster ?? {});
   Object.assign(cfg.routes[0]!, p.route ?? {});
   return cfg;
@@ -54,7 +54,7 @@ function withPolicy(port: number, name: string): Config {
 
 ['wrk', 'nginx', 'taskset'].forEach(need);
 const only = process.env.BENCH_POLICIES?.split(',').map(s => s.trim());
-const policyNames = Object.keys(policies()).filter(n => !only || only.includes(n));
+const policyNames = Object.keys(POLICIES).filter(n => !only || only.includes(n));
 const cases = ['bare', 'minimal', 'every', ...policyNames.map(n => `+${n}`)];
 const port = new Map(cases.map((c, i) => [c, FIRST_PORT + i]));
 for (const p of [UPSTREAM, ...port.values()]) await assertFree(p);
