@@ -106,7 +106,7 @@ const p99Above = (c: Case): number => median(results[c].map((g, i) => g.p99 - re
 // VM's slow spells; their p99 differences say more about the VM than the proxies (bench-kit.ts).
 const TAIL_ROUNDS = Number(process.env.BENCH_TAIL_ROUNDS ?? 30);
 const TAIL_S = Number(process.env.BENCH_TAIL_SECONDS ?? 3);
-const tailCases = (['gateway', 'bare', 'minimal'] as const).filter(c => CASES.includes(c)).map(c => ({ name: c, port: PORTS[c] }));
+const tailCases = (['gateway', 'bare', 'previous', 'minimal'] as const).filter(c => CASES.includes(c)).map(c => ({ name: c, port: PORTS[c] }));
 const tail = TAIL_ROUNDS > 0 ? tailRounds(tailCases, TAIL_ROUNDS, TAIL_S, CONNECTIONS, line => process.stdout.write(`${line}\n`)) : undefined;
 const tailVersusBare = (c: Case): { median: number; atOrBelow: number } | null => (tail?.has(c) ? versus(tail.get(c)!, tail.get('bare')!) : null);
 
@@ -207,7 +207,7 @@ process.stdout.write(`\ngateway / bare, requests per proxy CPU-second (median of
 if (previousCpuRatio !== undefined) process.stdout.write(`previous build / bare, same measure: ${(previousCpuRatio * 100).toFixed(1)}%\n`);
 if (minimalCpuRatio !== undefined) process.stdout.write(`minimal config / bare, same measure: ${(minimalCpuRatio * 100).toFixed(1)}%\n`);
 process.stdout.write(`p99 at c${CONNECTIONS} minus bare's, median of the throughput rounds' differences (10 s windows, phase-prone; printed, not judged): gateway ${p99Above('gateway').toFixed(2)}ms${minimalCpuRatio !== undefined ? `, minimal ${p99Above('minimal').toFixed(2)}ms` : ''}\n`);
-for (const c of ['gateway', 'minimal'] as const) {
+for (const c of ['gateway', 'previous', 'minimal'] as const) {
   const t = tailVersusBare(c);
   if (t) process.stdout.write(`p99 at c${CONNECTIONS} minus bare's in ${TAIL_ROUNDS} interleaved ${TAIL_S} s windows (the tail's figure of record): ${c} ${t.median.toFixed(2)}ms, at or below bare in ${t.atOrBelow} of ${TAIL_ROUNDS}\n`);
 }
@@ -236,6 +236,7 @@ writeFileSync(
       tail_seconds: TAIL_S,
       gateway_tail_p99_above_bare_ms: tailVersusBare('gateway'),
       minimal_tail_p99_above_bare_ms: tailVersusBare('minimal'),
+      previous_tail_p99_above_bare_ms: tailVersusBare('previous'),
       tail_raw: tail ? Object.fromEntries(tail) : null,
       gateway_vs_bare_sequential: sequentialRatio,
       gateway_vs_bare_paired: ratioGatewayToBare,
