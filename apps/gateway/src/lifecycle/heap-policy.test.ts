@@ -12,6 +12,7 @@ test("an operator's own flag wins, in either spelling, on node's command line or
   assert.deepEqual(policyFlags(['--allocation-site-pretenuring'], undefined), []);
   assert.deepEqual(policyFlags([], '--max-old-space-size=256 --allocation_site_pretenuring'), []);
   assert.deepEqual(policyFlags([], '--no-allocation-site-pretenuring'), []);
+  assert.deepEqual(policyFlags(['--no_allocation_site_pretenuring'], undefined), []);
 });
 
 test('a flag that merely starts with the policy flag name, or lacks its dashes, is not mistaken for it', () => {

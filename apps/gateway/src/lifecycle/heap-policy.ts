@@ -30,9 +30,9 @@ const POLICY = ['--no-allocation-site-pretenuring'] as const;
 /** The flag's name as the operator may have written it: `--no-` dropped, underscores as dashes, no value. */
 function flagName(arg: string): string {
   return arg
-    .replace(/^--(no-)?/, '')
     .split('=')[0]!
-    .replace(/_/g, '-');
+    .replace(/_/g, '-')
+    .replace(/^--(no-)?/, '');
 }
 
 /** The policy flags the operator did not set themselves (node's own flags, then NODE_OPTIONS). */
